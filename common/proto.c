@@ -1,0 +1,909 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msgpack encoding and decoding of Beddel's messages, with msgpack-c. The
+ * supervisor decodes frames from clients and from workers it does not
+ * trust; the worker decodes frames from the supervisor. Every decoder
+ * here checks types and ranges and returns a sentence that can be sent
+ * back to the peer; none of them logs.
+ *
+ * A struct proto_value is a msgpack_object in disguise: callers outside
+ * this file must not know the msgpack layout (STYLE.md, section 9).
+ */
+#include "common/proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "common/ipc.h"
+
+#define EXT_UNDEFINED 0
+
+static const msgpack_object *
+obj(const struct proto_value *v)
+{
+	return (const msgpack_object *)v;
+}
+
+static const struct proto_value *
+val(const msgpack_object *o)
+{
+	return (const struct proto_value *)o;
+}
+
+void
+proto_frame_fini(struct proto_frame *f)
+{
+	free(f->data);
+	f->data = NULL;
+	f->len = 0;
+}
+
+/* ---- Values: read side -------------------------------------------- */
+
+enum proto_kind
+proto_value_kind(const struct proto_value *v)
+{
+	const msgpack_object *o = obj(v);
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		return PROTO_NIL;
+	case MSGPACK_OBJECT_BOOLEAN:
+		return PROTO_BOOL;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return o->via.u64 > INT64_MAX ? PROTO_UINT : PROTO_INT;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return PROTO_INT;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return PROTO_FLOAT;
+	case MSGPACK_OBJECT_STR:
+		return PROTO_STR;
+	case MSGPACK_OBJECT_ARRAY:
+		return PROTO_ARRAY;
+	case MSGPACK_OBJECT_MAP:
+		return PROTO_MAP;
+	case MSGPACK_OBJECT_EXT:
+		if (o->via.ext.type == EXT_UNDEFINED && o->via.ext.size == 0)
+			return PROTO_UNDEFINED;
+		return PROTO_UNSUPPORTED;
+	default:
+		return PROTO_UNSUPPORTED;
+	}
+}
+
+bool
+proto_value_bool(const struct proto_value *v)
+{
+	return obj(v)->type == MSGPACK_OBJECT_BOOLEAN && obj(v)->via.boolean;
+}
+
+int64_t
+proto_value_int(const struct proto_value *v)
+{
+	const msgpack_object *o = obj(v);
+
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return o->via.i64;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 <= INT64_MAX)
+		return (int64_t)o->via.u64;
+	return 0;
+}
+
+uint64_t
+proto_value_uint(const struct proto_value *v)
+{
+	const msgpack_object *o = obj(v);
+
+	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
+}
+
+double
+proto_value_double(const struct proto_value *v)
+{
+	const msgpack_object *o = obj(v);
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return (double)o->via.u64;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return (double)o->via.i64;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return o->via.f64;
+	default:
+		return 0;
+	}
+}
+
+const char *
+proto_value_str(const struct proto_value *v, size_t *ret_len)
+{
+	const msgpack_object *o = obj(v);
+
+	if (o->type != MSGPACK_OBJECT_STR) {
+		*ret_len = 0;
+		return "";
+	}
+	*ret_len = o->via.str.size;
+	return o->via.str.ptr;
+}
+
+size_t
+proto_value_count(const struct proto_value *v)
+{
+	const msgpack_object *o = obj(v);
+
+	if (o->type == MSGPACK_OBJECT_ARRAY)
+		return o->via.array.size;
+	if (o->type == MSGPACK_OBJECT_MAP)
+		return o->via.map.size;
+	return 0;
+}
+
+const struct proto_value *
+proto_value_at(const struct proto_value *v, size_t i)
+{
+	return val(&obj(v)->via.array.ptr[i]);
+}
+
+const struct proto_value *
+proto_value_key(const struct proto_value *v, size_t i)
+{
+	return val(&obj(v)->via.map.ptr[i].key);
+}
+
+const struct proto_value *
+proto_value_val(const struct proto_value *v, size_t i)
+{
+	return val(&obj(v)->via.map.ptr[i].val);
+}
+
+/* ---- Values: write side ------------------------------------------- */
+
+struct proto_writer {
+	msgpack_sbuffer sbuf;
+	msgpack_packer pk;
+	size_t max_bytes;
+	int err;
+};
+
+/* msgpack-c's packer calls this for every piece it emits. */
+static int
+write_limited(void *data, const char *buf, size_t len)
+{
+	struct proto_writer *w = data;
+
+	if (w->err < 0)
+		return -1;
+	if (len > w->max_bytes - w->sbuf.size) {
+		w->err = -E2BIG;
+		return -1;
+	}
+	if (msgpack_sbuffer_write(&w->sbuf, buf, len) < 0) {
+		w->err = -ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+writer_init(struct proto_writer *w, size_t max_bytes)
+{
+	msgpack_sbuffer_init(&w->sbuf);
+	msgpack_packer_init(&w->pk, w, write_limited);
+	w->max_bytes = max_bytes;
+	w->err = 0;
+}
+
+struct proto_writer *
+proto_writer_new(size_t max_bytes)
+{
+	struct proto_writer *w = malloc(sizeof(*w));
+	if (!w)
+		return NULL;
+	writer_init(w, max_bytes);
+	return w;
+}
+
+void
+proto_writer_free(struct proto_writer *w)
+{
+	if (!w)
+		return;
+	msgpack_sbuffer_destroy(&w->sbuf);
+	free(w);
+}
+
+/* Every packing call funnels its msgpack-c result through here; the
+ * callback above already recorded why it failed. */
+static int
+status_after(struct proto_writer *w, int packed)
+{
+	if (packed < 0 && w->err == 0)
+		w->err = -ENOMEM;
+	return w->err;
+}
+
+int
+proto_write_nil(struct proto_writer *w)
+{
+	return status_after(w, msgpack_pack_nil(&w->pk));
+}
+
+int
+proto_write_undefined(struct proto_writer *w)
+{
+	return status_after(w, msgpack_pack_ext(&w->pk, 0, EXT_UNDEFINED));
+}
+
+int
+proto_write_bool(struct proto_writer *w, bool b)
+{
+	return status_after(w, b ? msgpack_pack_true(&w->pk) :
+				   msgpack_pack_false(&w->pk));
+}
+
+int
+proto_write_int(struct proto_writer *w, int64_t i)
+{
+	return status_after(w, msgpack_pack_int64(&w->pk, i));
+}
+
+int
+proto_write_uint(struct proto_writer *w, uint64_t u)
+{
+	return status_after(w, msgpack_pack_uint64(&w->pk, u));
+}
+
+int
+proto_write_double(struct proto_writer *w, double d)
+{
+	return status_after(w, msgpack_pack_double(&w->pk, d));
+}
+
+int
+proto_write_str(struct proto_writer *w, const char *s, size_t len)
+{
+	if (len > UINT32_MAX)
+		return w->err = -E2BIG;
+	if (msgpack_pack_str(&w->pk, len) < 0)
+		return status_after(w, -1);
+	return status_after(w, msgpack_pack_str_body(&w->pk, s, len));
+}
+
+int
+proto_write_array(struct proto_writer *w, size_t count)
+{
+	if (count > UINT32_MAX)
+		return w->err = -E2BIG;
+	return status_after(w, msgpack_pack_array(&w->pk, count));
+}
+
+int
+proto_write_map(struct proto_writer *w, size_t count)
+{
+	if (count > UINT32_MAX)
+		return w->err = -E2BIG;
+	return status_after(w, msgpack_pack_map(&w->pk, count));
+}
+
+int
+proto_writer_status(const struct proto_writer *w)
+{
+	return w->err;
+}
+
+const uint8_t *
+proto_writer_data(const struct proto_writer *w, size_t *ret_len)
+{
+	*ret_len = w->sbuf.size;
+	return (const uint8_t *)w->sbuf.data;
+}
+
+/* ---- Messages: decoding ------------------------------------------- */
+
+struct proto_msg {
+	msgpack_unpacked unpacked;
+	uint8_t *buf;
+	enum proto_type type;
+};
+
+static const char *const type_names[] = {
+	[PROTO_MSG_EXEC] = "exec",
+	[PROTO_MSG_RESULT] = "result",
+	[PROTO_MSG_READY] = "ready",
+	[PROTO_MSG_SETUP_FAILED] = "setup_failed",
+};
+
+static bool
+str_is(const msgpack_object *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+	       memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+static const msgpack_object *
+root(const struct proto_msg *m)
+{
+	return &m->unpacked.data;
+}
+
+int
+proto_msg_decode(uint8_t *buf, size_t len, struct proto_msg **ret_msg,
+		 const char **ret_why)
+{
+	size_t off = 0;
+
+	struct proto_msg *m = calloc(1, sizeof(*m));
+	if (!m) {
+		free(buf);
+		*ret_why = "out of memory";
+		return -ENOMEM;
+	}
+	m->buf = buf;
+	msgpack_unpacked_init(&m->unpacked);
+
+	int r = msgpack_unpack_next(&m->unpacked, (const char *)buf, len, &off);
+	if (r != MSGPACK_UNPACK_SUCCESS) {
+		*ret_why = r == MSGPACK_UNPACK_CONTINUE ?
+				   "frame ends inside a msgpack value" :
+				   "frame is not valid msgpack (or nests deeper than 32 levels)";
+		goto err;
+	}
+	if (off != len) {
+		*ret_why = "frame has bytes after its msgpack value";
+		goto err;
+	}
+	const msgpack_object *o = root(m);
+	if (o->type != MSGPACK_OBJECT_MAP) {
+		*ret_why = "frame is not a msgpack map";
+		goto err;
+	}
+
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+		if (!str_is(&kv->key, "type"))
+			continue;
+		for (size_t t = 0; t < sizeof(type_names) / sizeof(*type_names);
+		     t++) {
+			if (str_is(&kv->val, type_names[t])) {
+				m->type = (enum proto_type)t;
+				*ret_msg = m;
+				return 0;
+			}
+		}
+		*ret_why = "unknown message type";
+		goto err;
+	}
+	*ret_why = "message has no 'type'";
+
+err:
+	proto_msg_free(m);
+	return -EBADMSG;
+}
+
+void
+proto_msg_free(struct proto_msg *m)
+{
+	if (!m)
+		return;
+	msgpack_unpacked_destroy(&m->unpacked);
+	free(m->buf);
+	free(m);
+}
+
+enum proto_type
+proto_msg_type(const struct proto_msg *m)
+{
+	return m->type;
+}
+
+static bool
+get_uint(const msgpack_object *o, uint64_t *ret)
+{
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return false;
+	*ret = o->via.u64;
+	return true;
+}
+
+static bool
+get_str(const msgpack_object *o, const char **ret, size_t *ret_len)
+{
+	if (o->type != MSGPACK_OBJECT_STR)
+		return false;
+	*ret = o->via.str.ptr;
+	*ret_len = o->via.str.size;
+	return true;
+}
+
+/* A map field of a message, checked against a table of keys: each known
+ * key names a slot that receives the value, and a key seen twice, an
+ * unknown key or a wrong type is an error. */
+enum field_kind {
+	FIELD_IGNORE, /* "type", already read */
+	FIELD_UINT,
+	FIELD_STR,
+	FIELD_BOOL,
+	FIELD_ANY,
+	FIELD_MAP,
+	FIELD_INT,
+};
+
+struct field {
+	const char *key;
+	enum field_kind kind;
+	const char *why; /* the sentence when the type is wrong */
+	void *slot;	 /* uint64_t, int64_t, bool, or const msgpack_object * */
+	size_t *len_slot; /* strings: the length */
+	bool *seen;
+};
+
+static int
+read_fields(const msgpack_object *map, const struct field *fields,
+	    size_t n_fields, const char **ret_why)
+{
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+		const msgpack_object *v = &map->via.map.ptr[i].val;
+		const struct field *f = NULL;
+
+		for (size_t j = 0; j < n_fields && !f; j++) {
+			if (str_is(k, fields[j].key))
+				f = &fields[j];
+		}
+		if (!f) {
+			*ret_why = "message has an unknown field";
+			return -EBADMSG;
+		}
+		if (*f->seen) {
+			*ret_why = "message repeats a field";
+			return -EBADMSG;
+		}
+		*f->seen = true;
+
+		bool ok = true;
+		switch (f->kind) {
+		case FIELD_IGNORE:
+			break;
+		case FIELD_UINT:
+			ok = get_uint(v, f->slot);
+			break;
+		case FIELD_INT:
+			ok = v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ||
+			     (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+			      v->via.u64 <= INT64_MAX);
+			if (ok)
+				*(int64_t *)f->slot = v->via.i64;
+			break;
+		case FIELD_STR:
+			ok = get_str(v, f->slot, f->len_slot);
+			break;
+		case FIELD_BOOL:
+			ok = v->type == MSGPACK_OBJECT_BOOLEAN;
+			if (ok)
+				*(bool *)f->slot = v->via.boolean;
+			break;
+		case FIELD_MAP:
+			ok = v->type == MSGPACK_OBJECT_MAP;
+			if (ok)
+				*(const msgpack_object **)f->slot = v;
+			break;
+		case FIELD_ANY:
+			*(const msgpack_object **)f->slot = v;
+			break;
+		}
+		if (!ok) {
+			*ret_why = f->why;
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+#define FIELDS_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+int
+proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret,
+	       const char **ret_why)
+{
+	struct proto_exec e = { 0 };
+	const msgpack_object *input = NULL;
+	bool seen[8] = { false };
+
+	const struct field fields[] = {
+		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
+		{ "id", FIELD_UINT, "'id' must be an unsigned integer", &e.id,
+		  NULL, &seen[1] },
+		{ "code", FIELD_STR, "'code' must be a string", &e.code,
+		  &e.code_len, &seen[2] },
+		{ "input", FIELD_ANY, NULL, &input, NULL, &seen[3] },
+		{ "tenant", FIELD_STR, "'tenant' must be a string", &e.tenant,
+		  &e.tenant_len, &seen[4] },
+		{ "timeout_ms", FIELD_UINT,
+		  "'timeout_ms' must be an unsigned integer", &e.timeout_ms,
+		  NULL, &seen[5] },
+		{ "heap_limit_bytes", FIELD_UINT,
+		  "'heap_limit_bytes' must be an unsigned integer",
+		  &e.heap_limit_bytes, NULL, &seen[6] },
+		{ "result_max_bytes", FIELD_UINT,
+		  "'result_max_bytes' must be an unsigned integer",
+		  &e.result_max_bytes, NULL, &seen[7] },
+	};
+
+	if (m->type != PROTO_MSG_EXEC) {
+		*ret_why = "not an exec message";
+		return -EBADMSG;
+	}
+	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	if (r < 0)
+		return r;
+	e.has_id = seen[1];
+	if (!seen[2]) {
+		*ret_why = "exec needs 'code'";
+		return -EBADMSG;
+	}
+	e.input = input ? val(input) : NULL;
+	*ret = e;
+	return 0;
+}
+
+static int
+read_error(const msgpack_object *map, struct proto_result *r,
+	   const char **ret_why)
+{
+	const char *kind = NULL;
+	size_t kind_len = 0;
+	bool seen[4] = { false };
+
+	const struct field fields[] = {
+		{ "kind", FIELD_STR, "'error.kind' must be a string", &kind,
+		  &kind_len, &seen[0] },
+		{ "message", FIELD_STR, "'error.message' must be a string",
+		  &r->message, &r->message_len, &seen[1] },
+		{ "stack", FIELD_STR, "'error.stack' must be a string",
+		  &r->stack, &r->stack_len, &seen[2] },
+		{ "line", FIELD_UINT, "'error.line' must be an unsigned integer",
+		  &r->line, NULL, &seen[3] },
+	};
+
+	int e = read_fields(map, fields, FIELDS_COUNT(fields), ret_why);
+	if (e < 0)
+		return e;
+	if (!kind || outcome_parse(kind, kind_len, &r->outcome) < 0 ||
+	    r->outcome == OUTCOME_OK) {
+		*ret_why = "'error.kind' is not an error kind";
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int
+read_stats(const msgpack_object *map, struct proto_stats *s,
+	   const char **ret_why)
+{
+	bool seen[7] = { false };
+	const char *why = "stats must be unsigned integers";
+
+	const struct field fields[] = {
+		{ "queue_us", FIELD_UINT, why, &s->queue_us, NULL, &seen[0] },
+		{ "exec_us", FIELD_UINT, why, &s->exec_us, NULL, &seen[1] },
+		{ "cpu_us", FIELD_UINT, why, &s->cpu_us, NULL, &seen[2] },
+		{ "total_us", FIELD_UINT, why, &s->total_us, NULL, &seen[3] },
+		{ "heap_peak_bytes", FIELD_UINT, why, &s->heap_peak_bytes,
+		  NULL, &seen[4] },
+		{ "worker_pid", FIELD_UINT, why, &s->worker_pid, NULL,
+		  &seen[5] },
+		{ "worker_execs", FIELD_UINT, why, &s->worker_execs, NULL,
+		  &seen[6] },
+	};
+
+	return read_fields(map, fields, FIELDS_COUNT(fields), ret_why);
+}
+
+int
+proto_msg_result(const struct proto_msg *m, struct proto_result *ret,
+		 const char **ret_why)
+{
+	struct proto_result res = { 0 };
+	const msgpack_object *value = NULL, *error = NULL, *stats = NULL;
+	bool ok = false;
+	bool seen[6] = { false };
+
+	const struct field fields[] = {
+		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
+		{ "id", FIELD_UINT, "'id' must be an unsigned integer", &res.id,
+		  NULL, &seen[1] },
+		{ "ok", FIELD_BOOL, "'ok' must be a boolean", &ok, NULL,
+		  &seen[2] },
+		{ "value", FIELD_ANY, NULL, &value, NULL, &seen[3] },
+		{ "error", FIELD_MAP, "'error' must be a map", &error, NULL,
+		  &seen[4] },
+		{ "stats", FIELD_MAP, "'stats' must be a map", &stats, NULL,
+		  &seen[5] },
+	};
+
+	if (m->type != PROTO_MSG_RESULT) {
+		*ret_why = "not a result message";
+		return -EBADMSG;
+	}
+	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	if (r < 0)
+		return r;
+	res.has_id = seen[1];
+	if (!seen[2] || ok != (value != NULL) || ok == (error != NULL)) {
+		*ret_why = "result needs 'ok' with either 'value' or 'error'";
+		return -EBADMSG;
+	}
+	if (ok) {
+		res.outcome = OUTCOME_OK;
+		res.value = val(value);
+	} else {
+		r = read_error(error, &res, ret_why);
+		if (r < 0)
+			return r;
+	}
+	if (stats) {
+		r = read_stats(stats, &res.stats, ret_why);
+		if (r < 0)
+			return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+int
+proto_msg_ready(const struct proto_msg *m, uint64_t *ret_heap_bytes,
+		const char **ret_why)
+{
+	uint64_t heap_bytes = 0;
+	bool seen[2] = { false };
+
+	const struct field fields[] = {
+		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
+		{ "heap_bytes", FIELD_UINT,
+		  "'heap_bytes' must be an unsigned integer", &heap_bytes, NULL,
+		  &seen[1] },
+	};
+
+	if (m->type != PROTO_MSG_READY) {
+		*ret_why = "not a ready message";
+		return -EBADMSG;
+	}
+	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	if (r < 0)
+		return r;
+	*ret_heap_bytes = heap_bytes;
+	return 0;
+}
+
+int
+proto_msg_setup_failed(const struct proto_msg *m,
+		       struct proto_setup_failed *ret, const char **ret_why)
+{
+	struct proto_setup_failed s = { 0 };
+	bool seen[3] = { false };
+
+	const struct field fields[] = {
+		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
+		{ "stage", FIELD_STR, "'stage' must be a string", &s.stage,
+		  &s.stage_len, &seen[1] },
+		{ "errno", FIELD_INT, "'errno' must be an integer", &s.err, NULL,
+		  &seen[2] },
+	};
+
+	if (m->type != PROTO_MSG_SETUP_FAILED) {
+		*ret_why = "not a setup_failed message";
+		return -EBADMSG;
+	}
+	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	if (r < 0)
+		return r;
+	if (!seen[1]) {
+		*ret_why = "setup_failed needs 'stage'";
+		return -EBADMSG;
+	}
+	*ret = s;
+	return 0;
+}
+
+bool
+proto_msg_peek_id(const struct proto_msg *m, uint64_t *ret_id)
+{
+	const msgpack_object *o = root(m);
+
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+		if (str_is(&kv->key, "id"))
+			return get_uint(&kv->val, ret_id);
+	}
+	return false;
+}
+
+/* ---- Messages: encoding ------------------------------------------- */
+
+/* A frame under construction: the header is reserved first and filled
+ * in by frame_finish() once the payload length is known. */
+static void
+frame_begin(struct proto_writer *w)
+{
+	static const char zero[IPC_HEADER_BYTES];
+
+	writer_init(w, IPC_FRAME_MAX_CEILING + IPC_HEADER_BYTES);
+	(void)write_limited(w, zero, sizeof(zero));
+}
+
+static int
+frame_finish(struct proto_writer *w, struct proto_frame *ret)
+{
+	if (w->err < 0) {
+		msgpack_sbuffer_destroy(&w->sbuf);
+		return w->err;
+	}
+	size_t len = w->sbuf.size;
+	uint8_t *data = (uint8_t *)msgpack_sbuffer_release(&w->sbuf);
+	ipc_header_encode(len - IPC_HEADER_BYTES, data);
+	ret->data = data;
+	ret->len = len;
+	return 0;
+}
+
+static void
+write_key(struct proto_writer *w, const char *key)
+{
+	(void)proto_write_str(w, key, strlen(key));
+}
+
+static void
+write_key_uint(struct proto_writer *w, const char *key, uint64_t u)
+{
+	write_key(w, key);
+	(void)proto_write_uint(w, u);
+}
+
+static void
+write_key_str(struct proto_writer *w, const char *key, const char *s,
+	      size_t len)
+{
+	write_key(w, key);
+	(void)proto_write_str(w, s, len);
+}
+
+static void
+write_raw(struct proto_writer *w, const uint8_t *data, size_t len)
+{
+	(void)write_limited(w, (const char *)data, len);
+}
+
+static void
+write_value(struct proto_writer *w, const struct proto_value *v,
+	    const uint8_t *raw, size_t raw_len)
+{
+	if (v)
+		(void)status_after(w, msgpack_pack_object(&w->pk, *obj(v)));
+	else
+		write_raw(w, raw, raw_len);
+}
+
+static void
+write_type(struct proto_writer *w, enum proto_type t)
+{
+	write_key_str(w, "type", type_names[t], strlen(type_names[t]));
+}
+
+int
+proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret)
+{
+	struct proto_writer w;
+	bool has_input = e->input || e->input_raw;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 2 + e->has_id + has_input +
+					  (e->tenant != NULL) +
+					  (e->timeout_ms > 0) +
+					  (e->heap_limit_bytes > 0) +
+					  (e->result_max_bytes > 0));
+	write_type(&w, PROTO_MSG_EXEC);
+	if (e->has_id)
+		write_key_uint(&w, "id", e->id);
+	write_key_str(&w, "code", e->code, e->code_len);
+	if (has_input) {
+		write_key(&w, "input");
+		write_value(&w, e->input, e->input_raw, e->input_raw_len);
+	}
+	if (e->tenant)
+		write_key_str(&w, "tenant", e->tenant, e->tenant_len);
+	if (e->timeout_ms > 0)
+		write_key_uint(&w, "timeout_ms", e->timeout_ms);
+	if (e->heap_limit_bytes > 0)
+		write_key_uint(&w, "heap_limit_bytes", e->heap_limit_bytes);
+	if (e->result_max_bytes > 0)
+		write_key_uint(&w, "result_max_bytes", e->result_max_bytes);
+	return frame_finish(&w, ret);
+}
+
+static void
+write_stats(struct proto_writer *w, const struct proto_stats *s)
+{
+	write_key(w, "stats");
+	(void)proto_write_map(w, 7);
+	write_key_uint(w, "queue_us", s->queue_us);
+	write_key_uint(w, "exec_us", s->exec_us);
+	write_key_uint(w, "cpu_us", s->cpu_us);
+	write_key_uint(w, "total_us", s->total_us);
+	write_key_uint(w, "heap_peak_bytes", s->heap_peak_bytes);
+	write_key_uint(w, "worker_pid", s->worker_pid);
+	write_key_uint(w, "worker_execs", s->worker_execs);
+}
+
+static void
+write_error(struct proto_writer *w, const struct proto_result *r)
+{
+	const char *kind = outcome_name(r->outcome);
+
+	write_key(w, "error");
+	(void)proto_write_map(w, 2 + (r->stack != NULL) + (r->line > 0));
+	write_key_str(w, "kind", kind, strlen(kind));
+	write_key_str(w, "message", r->message ? r->message : "",
+		      r->message ? r->message_len : 0);
+	if (r->stack)
+		write_key_str(w, "stack", r->stack, r->stack_len);
+	if (r->line > 0)
+		write_key_uint(w, "line", r->line);
+}
+
+int
+proto_encode_result(const struct proto_result *r, struct proto_frame *ret)
+{
+	struct proto_writer w;
+	bool ok = r->outcome == OUTCOME_OK;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 4 + r->has_id);
+	write_type(&w, PROTO_MSG_RESULT);
+	if (r->has_id)
+		write_key_uint(&w, "id", r->id);
+	write_key(&w, "ok");
+	(void)proto_write_bool(&w, ok);
+	if (ok) {
+		write_key(&w, "value");
+		write_value(&w, r->value, r->value_raw, r->value_raw_len);
+	} else {
+		write_error(&w, r);
+	}
+	write_stats(&w, &r->stats);
+	return frame_finish(&w, ret);
+}
+
+int
+proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret)
+{
+	struct proto_writer w;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 2);
+	write_type(&w, PROTO_MSG_READY);
+	write_key_uint(&w, "heap_bytes", heap_bytes);
+	return frame_finish(&w, ret);
+}
+
+int
+proto_encode_setup_failed(const char *stage, int err, struct proto_frame *ret)
+{
+	struct proto_writer w;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 3);
+	write_type(&w, PROTO_MSG_SETUP_FAILED);
+	write_key_str(&w, "stage", stage, strlen(stage));
+	write_key(&w, "errno");
+	(void)proto_write_int(&w, err);
+	return frame_finish(&w, ret);
+}

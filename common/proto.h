@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The msgpack messages of Beddel, as typed structs. This is the only module
+ * that knows the msgpack layout (docs/PROTOCOL.md describes it for client
+ * authors); everything else sees the structs below, a value reader
+ * (struct proto_value) and a value writer (struct proto_writer).
+ *
+ * Decoders take untrusted bytes: they check every type and range, reject
+ * unknown fields and trailing bytes, and never read past the length given.
+ */
+#ifndef BEDDEL_COMMON_PROTO_H
+#define BEDDEL_COMMON_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/outcome.h"
+
+/* Deepest nesting of arrays and maps a script value may have. The msgpack-c
+ * decoder stops at 32 levels in all; a value sits two levels down in its
+ * message, and the rest is margin. */
+#define PROTO_VALUE_DEPTH_MAX 24
+
+/* A whole frame ready to write: 4-byte header then payload. Release with
+ * proto_frame_fini(). */
+struct proto_frame {
+	uint8_t *data;
+	size_t len;
+};
+
+void proto_frame_fini(struct proto_frame *f);
+
+/* ---- Values: read side -------------------------------------------- */
+
+/* A decoded value. It points into the proto_msg it came from and lives
+ * exactly as long as that message. */
+struct proto_value;
+
+enum proto_kind {
+	PROTO_NIL,
+	PROTO_UNDEFINED, /* ext type 0, empty: JavaScript undefined */
+	PROTO_BOOL,
+	PROTO_INT,   /* fits int64 */
+	PROTO_UINT,  /* above INT64_MAX */
+	PROTO_FLOAT, /* float32 or float64 */
+	PROTO_STR,
+	PROTO_ARRAY,
+	PROTO_MAP,
+	PROTO_UNSUPPORTED, /* bin, other ext types */
+};
+
+enum proto_kind proto_value_kind(const struct proto_value *v);
+bool proto_value_bool(const struct proto_value *v);
+int64_t proto_value_int(const struct proto_value *v);
+uint64_t proto_value_uint(const struct proto_value *v);
+/* Any number kind as a double. */
+double proto_value_double(const struct proto_value *v);
+const char *proto_value_str(const struct proto_value *v, size_t *ret_len);
+/* Number of elements of an array, or of pairs of a map; 0 otherwise. */
+size_t proto_value_count(const struct proto_value *v);
+const struct proto_value *proto_value_at(const struct proto_value *v,
+					 size_t i);
+const struct proto_value *proto_value_key(const struct proto_value *v,
+					  size_t i);
+const struct proto_value *proto_value_val(const struct proto_value *v,
+					  size_t i);
+
+/* ---- Values: write side ------------------------------------------- */
+
+/* Builds one msgpack value incrementally, refusing to grow past
+ * max_bytes. Every call returns 0, or the first error seen: -E2BIG past
+ * the limit, -ENOMEM. Errors are sticky. */
+struct proto_writer;
+
+struct proto_writer *proto_writer_new(size_t max_bytes);
+void proto_writer_free(struct proto_writer *w);
+int proto_write_nil(struct proto_writer *w);
+int proto_write_undefined(struct proto_writer *w);
+int proto_write_bool(struct proto_writer *w, bool b);
+int proto_write_int(struct proto_writer *w, int64_t i);
+int proto_write_uint(struct proto_writer *w, uint64_t u);
+int proto_write_double(struct proto_writer *w, double d);
+int proto_write_str(struct proto_writer *w, const char *s, size_t len);
+int proto_write_array(struct proto_writer *w, size_t count);
+int proto_write_map(struct proto_writer *w, size_t count);
+int proto_writer_status(const struct proto_writer *w);
+/* The bytes written so far; owned by w. */
+const uint8_t *proto_writer_data(const struct proto_writer *w,
+				 size_t *ret_len);
+
+/* ---- Messages ----------------------------------------------------- */
+
+enum proto_type {
+	PROTO_MSG_EXEC,	 /* client -> supervisor, supervisor -> worker */
+	PROTO_MSG_RESULT, /* worker -> supervisor, supervisor -> client */
+	PROTO_MSG_READY,	 /* worker -> supervisor, once warm */
+	PROTO_MSG_SETUP_FAILED, /* worker -> supervisor, then it exits */
+};
+
+/* A request to run a script. A zero limit means "not given". On the way
+ * out, input_raw (pre-encoded msgpack) is used when input is NULL. */
+struct proto_exec {
+	bool has_id;
+	uint64_t id;
+	const char *code;
+	size_t code_len;
+	const struct proto_value *input;
+	const uint8_t *input_raw;
+	size_t input_raw_len;
+	const char *tenant;
+	size_t tenant_len;
+	uint64_t timeout_ms;
+	uint64_t heap_limit_bytes;
+	uint64_t result_max_bytes;
+};
+
+/* Figures about one execution. Workers fill exec_us, cpu_us and
+ * heap_peak_bytes; the supervisor fills the rest. */
+struct proto_stats {
+	uint64_t queue_us;
+	uint64_t exec_us;
+	uint64_t cpu_us;
+	uint64_t total_us;
+	uint64_t heap_peak_bytes;
+	uint64_t worker_pid;
+	uint64_t worker_execs;
+};
+
+/* The answer to an exec. When outcome is OUTCOME_OK the value is set
+ * (value when decoded; on the way out value, or value_raw if value is
+ * NULL); otherwise message (and optionally stack and line) say what went
+ * wrong. */
+struct proto_result {
+	bool has_id;
+	uint64_t id;
+	enum outcome outcome;
+	const struct proto_value *value;
+	const uint8_t *value_raw;
+	size_t value_raw_len;
+	const char *message;
+	size_t message_len;
+	const char *stack;
+	size_t stack_len;
+	uint64_t line;
+	struct proto_stats stats;
+};
+
+struct proto_setup_failed {
+	const char *stage;
+	size_t stage_len;
+	int64_t err;
+};
+
+struct proto_msg;
+
+/* Decodes one frame payload. Takes ownership of buf (a malloc()ed
+ * block) whatever happens; the message points into it. Returns 0, or
+ * -EBADMSG with *ret_why set to a static sentence for the peer. */
+int proto_msg_decode(uint8_t *buf, size_t len, struct proto_msg **ret_msg,
+		     const char **ret_why);
+void proto_msg_free(struct proto_msg *m);
+enum proto_type proto_msg_type(const struct proto_msg *m);
+
+/* Views of a decoded message of the matching type. Each returns 0, or
+ * -EBADMSG with *ret_why set when a field is missing, unknown or of the
+ * wrong type. The views point into m. */
+int proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret,
+		   const char **ret_why);
+int proto_msg_result(const struct proto_msg *m, struct proto_result *ret,
+		     const char **ret_why);
+int proto_msg_ready(const struct proto_msg *m, uint64_t *ret_heap_bytes,
+		    const char **ret_why);
+int proto_msg_setup_failed(const struct proto_msg *m,
+			   struct proto_setup_failed *ret,
+			   const char **ret_why);
+
+/* A best-effort request id of a message that failed to decode as an
+ * exec, so that the error reply can carry it. */
+bool proto_msg_peek_id(const struct proto_msg *m, uint64_t *ret_id);
+
+/* Encoders. Each returns 0 with a new frame, or -ENOMEM / -E2BIG (above
+ * IPC_FRAME_MAX_CEILING). */
+int proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret);
+int proto_encode_result(const struct proto_result *r,
+			struct proto_frame *ret);
+int proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret);
+int proto_encode_setup_failed(const char *stage, int err,
+			      struct proto_frame *ret);
+
+#endif

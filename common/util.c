@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pure helpers. The transcoders read untrusted bytes (client input on the
+ * way in, script output on the way out) and must never read past len or
+ * write past the capacity their header promises.
+ */
+#include "common/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Decodes one well-formed UTF-8 sequence at s[0..len). Returns its length
+ * and sets *cp, or returns 0 if the bytes there are not a character. When
+ * allow_surrogates is set, 3-byte encodings of U+D800..U+DFFF are
+ * accepted (the engine's CESU-8 halves). */
+static size_t
+decode_utf8(const unsigned char *s, size_t len, bool allow_surrogates,
+	    uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		v = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff)
+		return 0;
+	if (!allow_surrogates && v >= 0xd800 && v <= 0xdfff)
+		return 0;
+	*cp = v;
+	return n;
+}
+
+static size_t
+encode_utf8(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+bool
+util_utf8_is_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	uint32_t cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n = decode_utf8(p + i, len - i, false, &cp);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+size_t
+util_utf8_to_cesu8(const char *in, size_t len, char *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, o = 0;
+	uint32_t cp;
+
+	while (i < len) {
+		size_t n = decode_utf8(p + i, len - i, false, &cp);
+		if (n == 0) {
+			/* Callers validate first; keep the byte rather than
+			 * lose track of the input. */
+			out[o++] = (char)p[i++];
+			continue;
+		}
+		if (cp < 0x10000) {
+			memcpy(out + o, p + i, n);
+			o += n;
+		} else {
+			cp -= 0x10000;
+			o += encode_utf8(0xd800 + (cp >> 10), out + o);
+			o += encode_utf8(0xdc00 + (cp & 0x3ff), out + o);
+		}
+		i += n;
+	}
+	return o;
+}
+
+size_t
+util_engine_to_utf8(const char *in, size_t len, char *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, o = 0;
+	uint32_t cp, low;
+
+	while (i < len) {
+		size_t n = decode_utf8(p + i, len - i, true, &cp);
+		if (n == 0) {
+			o += encode_utf8(0xfffd, out + o);
+			i++;
+			continue;
+		}
+		i += n;
+		if (cp < 0xd800 || cp > 0xdfff) {
+			o += encode_utf8(cp, out + o);
+			continue;
+		}
+		/* A high surrogate followed by a low one is one character;
+		 * any other surrogate stands alone and is replaced. */
+		size_t m = 0;
+		if (cp <= 0xdbff && i < len)
+			m = decode_utf8(p + i, len - i, true, &low);
+		if (m == 3 && low >= 0xdc00 && low <= 0xdfff) {
+			i += m;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+			o += encode_utf8(cp, out + o);
+		} else {
+			o += encode_utf8(0xfffd, out + o);
+		}
+	}
+	return o;
+}
+
+void
+util_quote_for_log(const char *s, size_t len, char *out, size_t out_size)
+{
+	size_t o = 0;
+	bool cut = len > UTIL_LOG_QUOTE_MAX;
+
+	if (out_size == 0)
+		return;
+	if (cut)
+		len = UTIL_LOG_QUOTE_MAX;
+
+	/* Each step below needs at most 4 bytes, plus 5 for the end. */
+	if (o + 9 < out_size)
+		out[o++] = '\'';
+	for (size_t i = 0; i < len && o + 9 < out_size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\') {
+			(void)snprintf(out + o, out_size - o, "\\x%02x", c);
+			o += 4;
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (cut && o + 8 < out_size) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	if (o + 1 < out_size)
+		out[o++] = '\'';
+	out[o] = '\0';
+}
+
+uint64_t
+util_quantile_sorted(const uint64_t *sorted, size_t n, double q)
+{
+	if (n == 0)
+		return 0;
+	if (q <= 0)
+		return sorted[0];
+	size_t rank = (size_t)ceil(q * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return sorted[rank - 1];
+}
+
+static int
+compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+util_sort_u64(uint64_t *values, size_t n)
+{
+	qsort(values, n, sizeof(*values), compare_u64);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pure helpers: no syscalls, no globals. Text transcoding between the
+ * protocol's UTF-8 and the engine's internal form, log quoting, and
+ * order statistics.
+ */
+#ifndef BEDDEL_COMMON_UTIL_H
+#define BEDDEL_COMMON_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Longest user-derived string a log line shows, before quoting. */
+#define UTIL_LOG_QUOTE_MAX 64
+
+/* True when s[0..len) is well-formed UTF-8: shortest forms only, no
+ * surrogate code points, nothing above U+10FFFF. */
+bool util_utf8_is_valid(const char *s, size_t len);
+
+/* Bytes util_utf8_to_cesu8() may write for len bytes of input. */
+#define UTIL_CESU8_CAPACITY(len) ((len) / 2 * 3 + 4)
+
+/* Rewrites valid UTF-8 so that every code point above U+FFFF becomes a
+ * surrogate pair of two 3-byte sequences (CESU-8), the form in which the
+ * engine stores JavaScript strings. out must hold UTIL_CESU8_CAPACITY(len)
+ * bytes. Returns the bytes written. */
+size_t util_utf8_to_cesu8(const char *in, size_t len, char *out);
+
+/* Bytes util_engine_to_utf8() may write for len bytes of input. */
+#define UTIL_UTF8_CAPACITY(len) ((len) * 3)
+
+/* Turns an engine string (any bytes: CESU-8 pairs, lone surrogates,
+ * invalid sequences) into well-formed UTF-8: pairs are joined into one
+ * 4-byte sequence and anything that is not a character becomes U+FFFD.
+ * out must hold UTIL_UTF8_CAPACITY(len) bytes. Returns the bytes written. */
+size_t util_engine_to_utf8(const char *in, size_t len, char *out);
+
+/* Writes s as a single-quoted log field: at most UTIL_LOG_QUOTE_MAX input
+ * bytes, control bytes, quotes and backslashes escaped as \xNN, "..."
+ * after a cut. out_size of 4 * UTIL_LOG_QUOTE_MAX + 8 always suffices;
+ * the result is always NUL-terminated. */
+void util_quote_for_log(const char *s, size_t len, char *out, size_t out_size);
+
+/* The q-quantile (0 <= q <= 1) of n sorted values, nearest-rank. Returns
+ * 0 for n == 0. */
+uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
+
+/* Sorts n values ascending. */
+void util_sort_u64(uint64_t *values, size_t n);
+
+#endif

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Duktape engine of a worker. One heap lives as long as the worker; it
+ * is created and warmed before the sandbox is entered, so that the first
+ * request pays no start-up cost. Each execution runs on a new Duktape
+ * thread with a fresh global environment (a complete new set of
+ * built-ins), which is dropped and garbage-collected afterwards: no
+ * global, no change to a built-in prototype, nothing one execution makes
+ * is reachable from the next.
+ *
+ * The heap cap is enforced by the allocator below: every block carries its
+ * size, and an allocation that would take the execution past its cap
+ * fails. Duktape answers a failed allocation with a RangeError (after a
+ * garbage collection and a retry); the cap being hit is remembered, so the
+ * execution reports memory_limit even if the script caught that error.
+ */
+#include "worker/js.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <duktape.h>
+
+#include "common/ipc.h"
+#include "common/proto.h"
+#include "common/sys.h"
+#include "common/util.h"
+#include "worker/js_value.h"
+
+/* Every block is preceded by its size, in a header that keeps the
+ * payload aligned as malloc() would. */
+union block_header {
+	size_t size;
+	max_align_t align;
+};
+
+struct js_engine {
+	duk_context *ctx;
+	size_t live_bytes;
+	size_t peak_bytes;
+	size_t limit_bytes; /* 0: no cap, between executions */
+	bool is_limit_hit;
+};
+
+/* A block of size bytes fits when the heap stays at or under the cap. */
+static bool
+fits(struct js_engine *e, size_t grow)
+{
+	if (e->limit_bytes == 0)
+		return true;
+	if (grow > e->limit_bytes || e->live_bytes > e->limit_bytes - grow) {
+		e->is_limit_hit = true;
+		return false;
+	}
+	return true;
+}
+
+static void
+account(struct js_engine *e, size_t old_size, size_t new_size)
+{
+	e->live_bytes = e->live_bytes - old_size + new_size;
+	if (e->live_bytes > e->peak_bytes)
+		e->peak_bytes = e->live_bytes;
+}
+
+static void *
+heap_alloc(void *udata, duk_size_t size)
+{
+	struct js_engine *e = udata;
+
+	if (size == 0 || size > SIZE_MAX - sizeof(union block_header))
+		return NULL;
+	if (!fits(e, size))
+		return NULL;
+	union block_header *h = malloc(sizeof(*h) + size);
+	if (!h)
+		return NULL;
+	h->size = size;
+	account(e, 0, size);
+	return h + 1;
+}
+
+static void
+heap_free(void *udata, void *ptr)
+{
+	struct js_engine *e = udata;
+
+	if (!ptr)
+		return;
+	union block_header *h = (union block_header *)ptr - 1;
+	account(e, h->size, 0);
+	free(h);
+}
+
+static void *
+heap_realloc(void *udata, void *ptr, duk_size_t size)
+{
+	struct js_engine *e = udata;
+
+	if (!ptr)
+		return heap_alloc(udata, size);
+	if (size == 0) {
+		heap_free(udata, ptr);
+		return NULL;
+	}
+	if (size > SIZE_MAX - sizeof(union block_header))
+		return NULL;
+
+	union block_header *h = (union block_header *)ptr - 1;
+	size_t old = h->size;
+	if (size > old && !fits(e, size - old))
+		return NULL;
+	union block_header *n = realloc(h, sizeof(*n) + size);
+	if (!n)
+		return NULL;
+	n->size = size;
+	account(e, old, size);
+	return n + 1;
+}
+
+/* Duktape calls this when it cannot go on (an error outside any protected
+ * call, or an internal assertion). It must not return. The exit code tells
+ * the supervisor whether the cap was the cause. */
+static void
+heap_fatal(void *udata, const char *msg)
+{
+	struct js_engine *e = udata;
+
+	(void)msg;
+	_exit(e->is_limit_hit ? IPC_EXIT_OOM : IPC_EXIT_FATAL);
+}
+
+static char *
+dup_utf8(const char *s, size_t len)
+{
+	char *out = malloc(UTIL_UTF8_CAPACITY(len) + 1);
+	if (!out)
+		return NULL;
+	size_t n = util_engine_to_utf8(s, len, out);
+	out[n] = '\0';
+	return out;
+}
+
+static int
+set_error(struct js_result *ret, enum outcome kind, const char *message)
+{
+	ret->outcome = kind;
+	ret->message = strdup(message);
+	return ret->message ? 0 : -ENOMEM;
+}
+
+/* ---- One execution, step by step ---------------------------------- */
+
+struct run {
+	struct js_engine *e;
+	const struct js_request *req;
+	struct js_result *ret;
+	struct proto_writer *w;
+	char why[JS_VALUE_WHY_MAX];
+	int conv_err;
+};
+
+/* [ date regexp ] -> [ date regexp ]. Defines the input global. */
+static duk_ret_t
+set_input(duk_context *ctx, void *udata)
+{
+	struct run *run = udata;
+
+	if (!run->req->input) {
+		duk_push_undefined(ctx);
+	} else {
+		run->conv_err = js_value_push(ctx, run->req->input, run->why);
+		if (run->conv_err < 0)
+			return 0;
+	}
+	(void)duk_put_global_string(ctx, JS_INPUT_GLOBAL);
+	return 0;
+}
+
+/* [ ... result ] -> [ ... result ]. Encodes the completion value. */
+static duk_ret_t
+encode_result(duk_context *ctx, void *udata)
+{
+	struct run *run = udata;
+
+	run->conv_err = js_value_write(ctx, -1, run->w, run->why);
+	return 0;
+}
+
+/* [ ... err ] -> [ ... err message stack line ]. Reads the thrown value's
+ * description, which may run script code (a toString, a getter), so it
+ * runs protected. */
+static duk_ret_t
+describe_error(duk_context *ctx, void *udata)
+{
+	(void)udata;
+	duk_dup(ctx, -1);
+	(void)duk_safe_to_string(ctx, -1);
+	if (duk_is_object(ctx, -2)) {
+		(void)duk_get_prop_string(ctx, -2, "stack");
+		(void)duk_get_prop_string(ctx, -3, "lineNumber");
+	} else {
+		duk_push_undefined(ctx);
+		duk_push_undefined(ctx);
+	}
+	return 4;
+}
+
+static int
+fill_error(struct run *run, duk_context *t, enum outcome kind)
+{
+	struct js_result *ret = run->ret;
+	duk_size_t len;
+
+	/* [ ... err ] -> [ ... err desc ] where desc is [ err msg stack line ]
+	 * flattened, or an error of its own. */
+	if (duk_safe_call(t, describe_error, NULL, 1, 4) != DUK_EXEC_SUCCESS)
+		return set_error(ret, kind, "the script threw a value that cannot be described");
+
+	ret->outcome = kind;
+	const char *msg = duk_get_lstring(t, -3, &len);
+	ret->message = msg ? dup_utf8(msg, len) : strdup("error");
+	if (duk_is_string(t, -2)) {
+		const char *stack = duk_get_lstring(t, -2, &len);
+		ret->stack = dup_utf8(stack, len);
+	}
+	if (duk_is_number(t, -1) && duk_get_number(t, -1) >= 1)
+		ret->line = (uint64_t)duk_get_number(t, -1);
+	return ret->message ? 0 : -ENOMEM;
+}
+
+static int
+compile(struct run *run, duk_context *t)
+{
+	const struct js_request *req = run->req;
+	char *cesu = NULL;
+	const char *code = req->code;
+	size_t len = req->code_len;
+
+	/* Characters above U+FFFF become surrogate pairs, as in input. */
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)code[i] < 0xf0)
+			continue;
+		cesu = malloc(UTIL_CESU8_CAPACITY(len));
+		if (!cesu)
+			return -ENOMEM;
+		len = util_utf8_to_cesu8(code, len, cesu);
+		code = cesu;
+		break;
+	}
+	(void)duk_push_lstring(t, code, len);
+	free(cesu);
+	duk_push_string(t, "script");
+	/* [ ... source filename ] -> [ ... fn ] or [ ... err ] */
+	return duk_pcompile(t, DUK_COMPILE_EVAL) == 0 ? 0 : -EINVAL;
+}
+
+static enum outcome
+kind_of_failure(struct js_engine *e, enum outcome otherwise)
+{
+	return e->is_limit_hit ? OUTCOME_MEMORY_LIMIT : otherwise;
+}
+
+static int
+finish_ok(struct run *run, duk_context *t)
+{
+	struct js_result *ret = run->ret;
+
+	run->w = proto_writer_new(run->req->result_max_bytes);
+	if (!run->w)
+		return -ENOMEM;
+	/* [ ... result ] -> [ ... result undefined ] or [ ... result err ] */
+	if (duk_safe_call(t, encode_result, run, 0, 1) != DUK_EXEC_SUCCESS)
+		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_RUNTIME_ERROR));
+	duk_pop(t);
+	if (run->e->is_limit_hit)
+		return set_error(ret, OUTCOME_MEMORY_LIMIT, "the script reached its heap cap");
+	if (run->conv_err == -E2BIG)
+		return set_error(ret, OUTCOME_TOO_LARGE, "the result is larger than the result size limit");
+	if (run->conv_err < 0 && run->conv_err != -EINVAL)
+		return run->conv_err;
+	if (run->conv_err == -EINVAL)
+		return set_error(ret, OUTCOME_RUNTIME_ERROR, run->why);
+
+	size_t len;
+	const uint8_t *data = proto_writer_data(run->w, &len);
+	ret->value = malloc(len);
+	if (!ret->value)
+		return -ENOMEM;
+	memcpy(ret->value, data, len);
+	ret->value_len = len;
+	ret->outcome = OUTCOME_OK;
+	return 0;
+}
+
+/* Runs the request on thread t, whose stack holds [ Date RegExp ]. */
+static int
+execute(struct run *run, duk_context *t)
+{
+	/* [ date regexp ] -> [ date regexp undefined-or-err ] */
+	if (duk_safe_call(t, set_input, run, 0, 1) != DUK_EXEC_SUCCESS)
+		return set_error(run->ret, kind_of_failure(run->e, OUTCOME_BAD_REQUEST),
+				 "the input does not fit in the heap");
+	duk_pop(t);
+	if (run->conv_err < 0)
+		return set_error(run->ret, OUTCOME_BAD_REQUEST, run->why);
+
+	if (compile(run, t) < 0)
+		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_SYNTAX_ERROR));
+
+	/* [ ... fn ] -> [ ... fn global ] -> [ ... result ] */
+	duk_push_global_object(t);
+	if (duk_pcall_method(t, 0) != DUK_EXEC_SUCCESS)
+		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_RUNTIME_ERROR));
+	return finish_ok(run, t);
+}
+
+int
+js_engine_run(struct js_engine *e, const struct js_request *req,
+	      struct js_result *ret)
+{
+	duk_context *ctx = e->ctx;
+	struct run run = { .e = e, .req = req, .ret = ret };
+	uint64_t start_us = sys_now_us(), start_cpu_us = sys_cpu_us();
+
+	memset(ret, 0, sizeof(*ret));
+
+	/* [ ] -> [ thread ]. The fresh environment is built before the cap
+	 * applies: its built-ins are the engine's cost, not the script's. */
+	(void)duk_push_thread_new_globalenv(ctx);
+	duk_context *t = duk_get_context(ctx, -1);
+	(void)duk_get_global_string(t, "Date");
+	(void)duk_get_global_string(t, "RegExp");
+
+	size_t base_bytes = e->live_bytes;
+	e->peak_bytes = base_bytes;
+	e->is_limit_hit = false;
+	e->limit_bytes = base_bytes + req->heap_limit_bytes;
+
+	int r = execute(&run, t);
+
+	e->limit_bytes = 0;
+	ret->heap_peak_bytes = e->peak_bytes - base_bytes;
+	proto_writer_free(run.w);
+
+	/* [ thread ] -> [ ]. Everything the script made becomes garbage;
+	 * the environment's built-ins form cycles, so reference counting
+	 * alone does not free them. */
+	duk_set_top(ctx, 0);
+	duk_gc(ctx, 0);
+
+	ret->exec_us = sys_now_us() - start_us;
+	ret->cpu_us = sys_cpu_us() - start_cpu_us;
+	if (r < 0)
+		js_result_fini(ret);
+	return r;
+}
+
+void
+js_result_fini(struct js_result *r)
+{
+	free(r->value);
+	free(r->message);
+	free(r->stack);
+	r->value = NULL;
+	r->message = NULL;
+	r->stack = NULL;
+}
+
+struct js_engine *
+js_engine_new(void)
+{
+	static const char warmup[] = "JSON.stringify({ a: [1, 'x'] }) + 1";
+	struct js_result res;
+
+	struct js_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->ctx = duk_create_heap(heap_alloc, heap_realloc, heap_free, e,
+				 heap_fatal);
+	if (!e->ctx) {
+		free(e);
+		return NULL;
+	}
+
+	/* One throwaway execution touches the code and data an execution
+	 * needs, so that the first real request does not pay for it. */
+	const struct js_request req = {
+		.code = warmup,
+		.code_len = sizeof(warmup) - 1,
+		.heap_limit_bytes = 1024 * 1024,
+		.result_max_bytes = 1024,
+	};
+	if (js_engine_run(e, &req, &res) < 0) {
+		js_engine_free(e);
+		return NULL;
+	}
+	js_result_fini(&res);
+	return e;
+}
+
+void
+js_engine_free(struct js_engine *e)
+{
+	if (!e)
+		return;
+	duk_destroy_heap(e->ctx);
+	free(e);
+}
+
+uint64_t
+js_engine_heap_bytes(const struct js_engine *e)
+{
+	return e->live_bytes;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JavaScript engine of a worker: one Duktape heap, created and warmed
+ * once, in which every execution gets a fresh global environment of its
+ * own. Runs in the worker, before the sandbox (js_engine_new) and after it
+ * (js_engine_run); also in-process in tests and benchmarks.
+ */
+#ifndef BEDDEL_WORKER_JS_H
+#define BEDDEL_WORKER_JS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/outcome.h"
+
+struct proto_value;
+struct js_engine;
+
+/* The name of the global through which a script sees its input. */
+#define JS_INPUT_GLOBAL "input"
+
+/* One execution's request. input may be NULL (the global is then
+ * undefined). */
+struct js_request {
+	const char *code;
+	size_t code_len;
+	const struct proto_value *input;
+	uint64_t heap_limit_bytes;
+	size_t result_max_bytes;
+};
+
+/* One execution's outcome. On OUTCOME_OK, value holds the result encoded as
+ * msgpack (value_len bytes); otherwise message, and maybe stack and line,
+ * describe the error. All strings are NUL-terminated UTF-8 owned by the
+ * struct; release with js_result_fini(). */
+struct js_result {
+	enum outcome outcome;
+	uint8_t *value;
+	size_t value_len;
+	char *message;
+	char *stack;
+	uint64_t line;
+	uint64_t heap_peak_bytes;
+	uint64_t exec_us;
+	uint64_t cpu_us;
+};
+
+/* Creates and warms a heap. Returns NULL when out of memory. When the
+ * engine hits a fatal error later, the process exits with IPC_EXIT_OOM
+ * or IPC_EXIT_FATAL (this never returns to a caller). */
+struct js_engine *js_engine_new(void);
+void js_engine_free(struct js_engine *e);
+
+/* Bytes the warm heap holds between executions. */
+uint64_t js_engine_heap_bytes(const struct js_engine *e);
+
+/* Runs one script in a fresh global environment and fills ret (always,
+ * when 0 is returned). Nothing the script creates survives the call.
+ * Returns 0, or -ENOMEM when the result itself could not be built. */
+int js_engine_run(struct js_engine *e, const struct js_request *req,
+		  struct js_result *ret);
+
+void js_result_fini(struct js_result *r);
+
+#endif

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sandbox entry of a worker. The worker is exec'd by the supervisor with
+ * the request pipe on IPC_FD_REQ and the reply pipe on IPC_FD_RSP; this
+ * file removes everything else it could reach. It trusts nothing but the
+ * tables in policies/.
+ *
+ * Order, and why:
+ *   1. close fds      first: nothing later may inherit or use them.
+ *   2. rlimits        while we may still lower hard limits freely.
+ *   3. bounding set   needs CAP_SETPCAP, so before the identity change.
+ *   4. leave root     needs CAP_SETUID/CAP_SETGID; clears the effective
+ *                     and permitted sets as a side effect.
+ *   5. clear caps     for a non-root start, where step 4 does nothing.
+ *   6. no_new_privs   required before an unprivileged seccomp load, and
+ *                     it makes any later execve unable to gain privileges.
+ *   7. not dumpable   no ptrace attach, no /proc/PID/mem from same uid.
+ *   8. seccomp        last: every step above needs calls it forbids.
+ */
+#include "worker/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+#include <sys/capability.h>
+
+#include "common/ipc.h"
+#include "common/policy.h"
+#include "common/proto.h"
+#include "common/sys.h"
+#include "config.h"
+#include "policies/worker_limits.h"
+#include "policies/worker_seccomp.h"
+
+void
+sandbox_fail(const char *stage, int err)
+{
+	struct proto_frame f;
+
+	if (proto_encode_setup_failed(stage, err, &f) == 0)
+		(void)sys_write_all(IPC_FD_RSP, f.data, f.len);
+	_exit(IPC_EXIT_SETUP);
+}
+
+void
+sandbox_close_fds_or_die(void)
+{
+	/* SECURITY: after this, fds 3 and 4 are the only open files; the
+	 * seccomp policy allows read on 3 and write on 4 and nothing else. */
+	if (fcntl(IPC_FD_REQ, F_GETFD) < 0 || fcntl(IPC_FD_RSP, F_GETFD) < 0)
+		_exit(IPC_EXIT_SETUP);
+	if (syscall(SYS_close_range, 0, IPC_FD_REQ - 1, 0) < 0)
+		sandbox_fail("close_fds", -errno);
+	if (syscall(SYS_close_range, IPC_FD_RSP + 1, ~0u, 0) < 0)
+		sandbox_fail("close_fds", -errno);
+}
+
+static void
+set_limits_or_die(void)
+{
+	for (size_t i = 0; i < worker_limits_count; i++) {
+		struct rlimit rl = { worker_limits[i].value,
+				     worker_limits[i].value };
+		if (setrlimit(worker_limits[i].resource, &rl) < 0)
+			sandbox_fail(worker_limits[i].name, -errno);
+	}
+}
+
+static void
+drop_bounding_set_or_die(void)
+{
+	/* Dropping needs CAP_SETPCAP; without it (a non-root start) the set
+	 * cannot be changed, and also cannot be used: execve is forbidden
+	 * and no_new_privs is set below. cap_get_bound() fails past the
+	 * last capability the running kernel knows. */
+	if (cap_get_bound(CAP_SETPCAP) != 1)
+		return;
+	for (cap_value_t c = 0; cap_get_bound(c) >= 0; c++) {
+		if (cap_drop_bound(c) < 0)
+			sandbox_fail("capability_bounding_set", -errno);
+	}
+}
+
+static void
+leave_root_or_die(void)
+{
+	if (geteuid() != 0)
+		return;
+	/* SECURITY: groups first, then gid, then uid: once the uid is not
+	 * root, the process may no longer change its groups. */
+	if (setgroups(0, NULL) < 0)
+		sandbox_fail("setgroups", -errno);
+	if (setresgid(SANDBOX_NOBODY_GID, SANDBOX_NOBODY_GID,
+		      SANDBOX_NOBODY_GID) < 0)
+		sandbox_fail("setresgid", -errno);
+	if (setresuid(SANDBOX_NOBODY_UID, SANDBOX_NOBODY_UID,
+		      SANDBOX_NOBODY_UID) < 0)
+		sandbox_fail("setresuid", -errno);
+}
+
+static void
+clear_caps_or_die(void)
+{
+	if (cap_reset_ambient() < 0 && errno != EINVAL)
+		sandbox_fail("capability_ambient", -errno);
+
+	cap_t caps = cap_init();
+	if (!caps)
+		sandbox_fail("capability_clear", -ENOMEM);
+	int r = cap_set_proc(caps);
+	int err = errno;
+	(void)cap_free(caps);
+	if (r < 0)
+		sandbox_fail("capability_clear", -err);
+}
+
+void
+sandbox_enter_or_die(void)
+{
+	int r;
+
+	set_limits_or_die();
+	drop_bounding_set_or_die();
+	leave_root_or_die();
+	clear_caps_or_die();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		sandbox_fail("no_new_privs", -errno);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		sandbox_fail("dumpable", -errno);
+
+	r = policy_load(worker_seccomp, worker_seccomp_count,
+			BEDDEL_SECCOMP_DEBUG);
+	if (r < 0)
+		sandbox_fail("seccomp", r);
+}

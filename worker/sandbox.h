@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's sandbox: the steps that take a freshly exec'd worker to the
+ * state in which it may read its first request. Worker only.
+ */
+#ifndef BEDDEL_WORKER_SANDBOX_H
+#define BEDDEL_WORKER_SANDBOX_H
+
+/* Unprivileged identity a worker takes when it starts as root. */
+#define SANDBOX_NOBODY_UID 65534
+#define SANDBOX_NOBODY_GID 65534
+
+/* Closes every fd but IPC_FD_REQ and IPC_FD_RSP. Call first, before the
+ * engine is created, so that nothing the engine sets up can see an
+ * inherited fd. Does not return on failure. */
+void sandbox_close_fds_or_die(void);
+
+/* Applies the limits in policies/worker_limits.c, leaves root (when the
+ * process is root), drops every capability including the bounding set,
+ * sets NO_NEW_PRIVS, and loads the seccomp filter of
+ * policies/worker_seccomp.c, in that order. Call after the engine is
+ * warm and before the first request is read. On any failure it sends a
+ * setup_failed frame and exits with IPC_EXIT_SETUP: no script ever runs
+ * with a step missing. */
+void sandbox_enter_or_die(void);
+
+/* Sends setup_failed {stage, errno} on IPC_FD_RSP and exits with
+ * IPC_EXIT_SETUP. Async-signal-safe apart from the frame encoding. */
+void sandbox_fail(const char *stage, int err) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker process: engine set-up, sandbox entry and the request loop.
+ * It trusts the supervisor's frames only as far as proto.c checks them; a
+ * frame it cannot read ends the worker (IPC_EXIT_PROTOCOL), since the
+ * supervisor would never send one.
+ */
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/proto.h"
+#include "common/sys.h"
+#include "worker/js.h"
+#include "worker/sandbox.h"
+
+static void
+send_frame_or_exit(struct proto_frame *f)
+{
+	int r = sys_write_all(IPC_FD_RSP, f->data, f->len);
+	proto_frame_fini(f);
+	/* The supervisor is gone or closed our pipe: nobody to serve. */
+	if (r < 0)
+		_exit(IPC_EXIT_DONE);
+}
+
+/* Turns the engine's answer into a result frame. When the frame cannot be
+ * built (out of memory), says so with a smaller one. */
+static void
+send_result(uint64_t id, const struct js_result *res)
+{
+	struct proto_result out = {
+		.has_id = true,
+		.id = id,
+		.outcome = res->outcome,
+		.value_raw = res->value,
+		.value_raw_len = res->value_len,
+		.message = res->message,
+		.message_len = res->message ? strlen(res->message) : 0,
+		.stack = res->stack,
+		.stack_len = res->stack ? strlen(res->stack) : 0,
+		.line = res->line,
+		.stats = {
+			.exec_us = res->exec_us,
+			.cpu_us = res->cpu_us,
+			.heap_peak_bytes = res->heap_peak_bytes,
+		},
+	};
+	struct proto_frame f;
+
+	if (proto_encode_result(&out, &f) < 0) {
+		static const char msg[] = "the worker could not encode the result";
+		struct proto_result oom = {
+			.has_id = true,
+			.id = id,
+			.outcome = OUTCOME_INTERNAL,
+			.message = msg,
+			.message_len = sizeof(msg) - 1,
+		};
+		if (proto_encode_result(&oom, &f) < 0)
+			_exit(IPC_EXIT_OOM);
+	}
+	send_frame_or_exit(&f);
+}
+
+static void
+serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
+{
+	struct proto_msg *msg;
+	struct proto_exec exec;
+	struct js_result res;
+	const char *why;
+
+	if (proto_msg_decode(buf, len, &msg, &why) < 0)
+		_exit(IPC_EXIT_PROTOCOL);
+	if (proto_msg_exec(msg, &exec, &why) < 0 || !exec.has_id ||
+	    exec.result_max_bytes == 0 || exec.heap_limit_bytes == 0)
+		_exit(IPC_EXIT_PROTOCOL);
+
+	const struct js_request req = {
+		.code = exec.code,
+		.code_len = exec.code_len,
+		.input = exec.input,
+		.heap_limit_bytes = exec.heap_limit_bytes,
+		.result_max_bytes = exec.result_max_bytes,
+	};
+	if (js_engine_run(engine, &req, &res) < 0)
+		_exit(IPC_EXIT_OOM);
+	send_result(exec.id, &res);
+	js_result_fini(&res);
+	proto_msg_free(msg);
+}
+
+void
+worker_run(void)
+{
+	struct proto_frame ready;
+	struct tm tm;
+	time_t now = 0;
+
+	sandbox_close_fds_or_die();
+
+	/* Date needs the time zone; reading it opens files, which the
+	 * sandbox forbids, so it is loaded now (the supervisor sets TZ). */
+	tzset();
+	(void)localtime_r(&now, &tm);
+
+	struct js_engine *engine = js_engine_new();
+	if (!engine)
+		sandbox_fail("engine", -ENOMEM);
+
+	sandbox_enter_or_die();
+
+	if (proto_encode_ready(js_engine_heap_bytes(engine), &ready) < 0)
+		_exit(IPC_EXIT_OOM);
+	send_frame_or_exit(&ready);
+
+	for (;;) {
+		uint8_t *buf;
+		size_t len;
+		int r = ipc_read_frame(IPC_FD_REQ, WORKER_REQUEST_MAX, -1, &buf,
+				       &len);
+		if (r == 0)
+			_exit(IPC_EXIT_DONE);
+		if (r < 0)
+			_exit(IPC_EXIT_PROTOCOL);
+		serve_one(engine, buf, len);
+	}
+}
