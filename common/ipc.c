@@ -21,12 +21,18 @@ ipc_header_encode(size_t len, uint8_t out[IPC_HEADER_BYTES])
 	out[3] = (uint8_t)len;
 }
 
+size_t
+ipc_header_length(const uint8_t in[IPC_HEADER_BYTES])
+{
+	return (size_t)in[0] << 24 | (size_t)in[1] << 16 | (size_t)in[2] << 8 |
+	       (size_t)in[3];
+}
+
 int
 ipc_header_decode(const uint8_t in[IPC_HEADER_BYTES], size_t max_len,
 		  size_t *ret_len)
 {
-	size_t len = (size_t)in[0] << 24 | (size_t)in[1] << 16 |
-		     (size_t)in[2] << 8 | (size_t)in[3];
+	size_t len = ipc_header_length(in);
 
 	if (len == 0)
 		return -EBADMSG;

@@ -32,6 +32,9 @@
 /* Writes the header for a payload of len bytes into out. */
 void ipc_header_encode(size_t len, uint8_t out[IPC_HEADER_BYTES]);
 
+/* The payload length a header announces, unchecked. */
+size_t ipc_header_length(const uint8_t in[IPC_HEADER_BYTES]);
+
 /* Reads a header. Returns 0 and sets ret_len; -EBADMSG for an empty
  * payload; -EMSGSIZE when the payload would exceed max_len. */
 int ipc_header_decode(const uint8_t in[IPC_HEADER_BYTES], size_t max_len,

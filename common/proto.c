@@ -405,6 +405,12 @@ proto_msg_type(const struct proto_msg *m)
 	return m->type;
 }
 
+const struct proto_value *
+proto_msg_root(const struct proto_msg *m)
+{
+	return val(root(m));
+}
+
 static bool
 get_uint(const msgpack_object *o, uint64_t *ret)
 {

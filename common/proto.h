@@ -162,6 +162,9 @@ int proto_msg_decode(uint8_t *buf, size_t len, struct proto_msg **ret_msg,
 void proto_msg_free(struct proto_msg *m);
 enum proto_type proto_msg_type(const struct proto_msg *m);
 
+/* The whole message as a value (a map), for generic printing. */
+const struct proto_value *proto_msg_root(const struct proto_msg *m);
+
 /* Views of a decoded message of the matching type. Each returns 0, or
  * -EBADMSG with *ret_why set when a field is missing, unknown or of the
  * wrong type. The views point into m. */

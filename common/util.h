@@ -10,8 +10,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* glibc's <sys/queue.h> lacks the BSD macro that allows removing the
+ * current element while iterating. */
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                            \
+	for ((var) = TAILQ_FIRST(head);                                       \
+	     (var) && ((tvar) = TAILQ_NEXT(var, field), 1); (var) = (tvar))
+#endif
 
 /* Longest user-derived string a log line shows, before quoting. */
 #define UTIL_LOG_QUOTE_MAX 64
@@ -47,6 +56,10 @@ void util_quote_for_log(const char *s, size_t len, char *out, size_t out_size);
 /* The q-quantile (0 <= q <= 1) of n sorted values, nearest-rank. Returns
  * 0 for n == 0. */
 uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
+
+/* Parses a whole decimal number in [min, max]. Returns 0, -EINVAL for
+ * anything but digits, or -ERANGE outside the bounds (ret untouched). */
+int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
 /* Sorts n values ascending. */
 void util_sort_u64(uint64_t *values, size_t n);

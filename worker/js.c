@@ -135,9 +135,16 @@ heap_fatal(void *udata, const char *msg)
 	_exit(e->is_limit_hit ? IPC_EXIT_OOM : IPC_EXIT_FATAL);
 }
 
+/* Longest error message and stack trace sent back; longer ones are cut,
+ * so that a script cannot turn an error into a huge frame. */
+#define JS_MESSAGE_MAX_BYTES 4096
+#define JS_STACK_MAX_BYTES 16384
+
 static char *
-dup_utf8(const char *s, size_t len)
+dup_utf8(const char *s, size_t len, size_t max)
 {
+	if (len > max)
+		len = max;
 	char *out = malloc(UTIL_UTF8_CAPACITY(len) + 1);
 	if (!out)
 		return NULL;
@@ -192,6 +199,29 @@ encode_result(duk_context *ctx, void *udata)
 	return 0;
 }
 
+/* Drops the engine's own frames ("at [anon] (duk_js_compiler.c:6826)
+ * internal") from a stack trace: they say nothing about the script. */
+static size_t
+strip_engine_frames(char *stack)
+{
+	char *out = stack;
+
+	for (char *line = stack; *line;) {
+		char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+		bool is_engine = memmem(line, n, "(duk_", 5) != NULL;
+		if (!is_engine) {
+			memmove(out, line, n);
+			out += n;
+		}
+		line += n;
+	}
+	if (out > stack && out[-1] == '\n')
+		out--;
+	*out = '\0';
+	return (size_t)(out - stack);
+}
+
 /* [ ... err ] -> [ ... err message stack line ]. Reads the thrown value's
  * description, which may run script code (a toString, a getter), so it
  * runs protected. */
@@ -224,10 +254,24 @@ fill_error(struct run *run, duk_context *t, enum outcome kind)
 
 	ret->outcome = kind;
 	const char *msg = duk_get_lstring(t, -3, &len);
-	ret->message = msg ? dup_utf8(msg, len) : strdup("error");
-	if (duk_is_string(t, -2)) {
+	if (kind == OUTCOME_MEMORY_LIMIT) {
+		char text[160];
+		(void)snprintf(text, sizeof(text),
+			       "the script reached its heap cap of %llu bytes",
+			       (unsigned long long)run->req->heap_limit_bytes);
+		ret->message = strdup(text);
+	} else {
+		ret->message = dup_utf8(msg ? msg : "error", msg ? len : 5,
+					JS_MESSAGE_MAX_BYTES);
+	}
+	/* A syntax error's trace shows only the compiler. */
+	if (duk_is_string(t, -2) && kind != OUTCOME_SYNTAX_ERROR) {
 		const char *stack = duk_get_lstring(t, -2, &len);
-		ret->stack = dup_utf8(stack, len);
+		ret->stack = dup_utf8(stack, len, JS_STACK_MAX_BYTES);
+		if (ret->stack && strip_engine_frames(ret->stack) == 0) {
+			free(ret->stack);
+			ret->stack = NULL;
+		}
 	}
 	if (duk_is_number(t, -1) && duk_get_number(t, -1) >= 1)
 		ret->line = (uint64_t)duk_get_number(t, -1);
@@ -278,8 +322,12 @@ finish_ok(struct run *run, duk_context *t)
 	if (duk_safe_call(t, encode_result, run, 0, 1) != DUK_EXEC_SUCCESS)
 		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_RUNTIME_ERROR));
 	duk_pop(t);
-	if (run->e->is_limit_hit)
-		return set_error(ret, OUTCOME_MEMORY_LIMIT, "the script reached its heap cap");
+	if (run->e->is_limit_hit) {
+		(void)snprintf(run->why, sizeof(run->why),
+			       "the script reached its heap cap of %llu bytes",
+			       (unsigned long long)run->req->heap_limit_bytes);
+		return set_error(ret, OUTCOME_MEMORY_LIMIT, run->why);
+	}
 	if (run->conv_err == -E2BIG)
 		return set_error(ret, OUTCOME_TOO_LARGE, "the result is larger than the result size limit");
 	if (run->conv_err < 0 && run->conv_err != -EINVAL)

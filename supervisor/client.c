@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client connections. Clients are untrusted: a frame that is oversized,
+ * empty, not msgpack, not an exec or not a valid exec gets a typed error
+ * reply and the connection goes on; a connection that stalls inside a
+ * frame, or that fails, is closed and its requests forgotten by the pool.
+ * Nothing a client sends ends the supervisor or holds up other clients:
+ * each connection is bounded in requests in flight and in unsent output.
+ */
+#include "supervisor/client.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "supervisor/evframe.h"
+#include "supervisor/pool.h"
+
+#define CLIENT_CLOSE_GRACE_MS 5000
+
+struct client {
+	TAILQ_ENTRY(client) link;
+	struct client_hub *hub;
+	unsigned id;
+	struct bufferevent *bev;
+	unsigned in_flight;
+	size_t skip_bytes;
+	bool is_read_closed;
+	bool is_processing;
+	bool is_broken; /* a response could not be queued: close it */
+};
+
+struct client_hub {
+	struct event_base *base;
+	struct pool *pool;
+	size_t frame_max_bytes;
+	unsigned max_clients;
+	unsigned n_clients;
+	unsigned next_id;
+	TAILQ_HEAD(, client) clients;
+	bool is_closing;
+	void (*closed)(void *arg);
+	void *closed_arg;
+	struct event *grace;
+};
+
+static void close_client(struct client *c);
+
+static void
+maybe_all_closed(struct client_hub *hub)
+{
+	if (!hub->is_closing || hub->n_clients > 0 || !hub->closed)
+		return;
+	void (*closed)(void *) = hub->closed;
+	hub->closed = NULL;
+	(void)evtimer_del(hub->grace);
+	closed(hub->closed_arg);
+}
+
+static bool
+is_finished(const struct client *c)
+{
+	return (c->is_read_closed || c->hub->is_closing) && c->in_flight == 0 &&
+	       evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+static void
+send_frame(struct client *c, const struct proto_result *res)
+{
+	struct proto_frame f;
+
+	if (proto_encode_result(res, &f) < 0) {
+		static const char msg[] = "the response could not be encoded";
+		struct proto_result fallback = {
+			.has_id = res->has_id,
+			.id = res->id,
+			.outcome = OUTCOME_INTERNAL,
+			.message = msg,
+			.message_len = sizeof(msg) - 1,
+			.stats = res->stats,
+		};
+		if (proto_encode_result(&fallback, &f) < 0) {
+			log_error("client: out of memory, closing client=%u",
+				  c->id);
+			c->is_broken = true;
+			return;
+		}
+	}
+	(void)bufferevent_write(c->bev, f.data, f.len);
+	proto_frame_fini(&f);
+}
+
+static void
+reply_error(struct client *c, bool has_id, uint64_t id, enum outcome kind,
+	    const char *why)
+{
+	struct proto_result res = {
+		.has_id = has_id,
+		.id = id,
+		.outcome = kind,
+		.message = why,
+		.message_len = strlen(why),
+	};
+
+	send_frame(c, &res);
+}
+
+static void process_input(struct client *c);
+
+static void
+on_done(void *owner, const struct proto_result *res)
+{
+	struct client *c = owner;
+
+	c->in_flight--;
+	send_frame(c, res);
+	if (c->is_broken)
+		close_client(c);
+	else if (!c->is_read_closed && !c->hub->is_closing)
+		process_input(c);
+}
+
+static enum outcome
+kind_of_submit_error(int r)
+{
+	switch (r) {
+	case -EINVAL:
+		return OUTCOME_BAD_REQUEST;
+	case -EAGAIN:
+	case -ESHUTDOWN:
+		return OUTCOME_OVERLOADED;
+	default:
+		return OUTCOME_INTERNAL;
+	}
+}
+
+static void
+handle_request(struct client *c, uint8_t *buf, size_t len)
+{
+	struct proto_msg *m;
+	struct proto_exec exec;
+	const char *why;
+	char reason[160];
+	uint64_t id = 0;
+
+	if (proto_msg_decode(buf, len, &m, &why) < 0) {
+		log_info("client: bad frame: %s client=%u", why, c->id);
+		reply_error(c, false, 0, OUTCOME_BAD_REQUEST, why);
+		return;
+	}
+	bool has_id = proto_msg_peek_id(m, &id);
+	if (proto_msg_type(m) != PROTO_MSG_EXEC) {
+		why = "a client may send only 'exec' messages";
+		goto bad;
+	}
+	if (proto_msg_exec(m, &exec, &why) < 0)
+		goto bad;
+
+	int r = pool_submit(c->hub->pool, &exec, on_done, c, reason,
+			    sizeof(reason));
+	if (r == 0) {
+		c->in_flight++;
+	} else {
+		log_info("client: request refused: %s client=%u", reason,
+			 c->id);
+		reply_error(c, has_id, id, kind_of_submit_error(r), reason);
+	}
+	proto_msg_free(m);
+	return;
+
+bad:
+	log_info("client: bad request: %s client=%u", why, c->id);
+	reply_error(c, has_id, id, OUTCOME_BAD_REQUEST, why);
+	proto_msg_free(m);
+}
+
+static bool
+skip_oversized(struct client *c, struct evbuffer *in)
+{
+	size_t n = evbuffer_get_length(in);
+
+	if (n > c->skip_bytes)
+		n = c->skip_bytes;
+	(void)evbuffer_drain(in, n);
+	c->skip_bytes -= n;
+	return c->skip_bytes == 0;
+}
+
+static bool
+has_room(const struct client *c)
+{
+	return c->in_flight < CLIENT_IN_FLIGHT_MAX &&
+	       evbuffer_get_length(bufferevent_get_output(c->bev)) <
+		       CLIENT_OUTPUT_MAX;
+}
+
+static void
+handle_frame_error(struct client *c, int r, size_t len)
+{
+	char why[128];
+
+	if (r == -EMSGSIZE) {
+		(void)snprintf(why, sizeof(why),
+			       "frame of %zu bytes is over the limit of %zu bytes",
+			       len, c->hub->frame_max_bytes);
+		log_info("client: frame too large client=%u bytes=%zu", c->id,
+			 len);
+		reply_error(c, false, 0, OUTCOME_TOO_LARGE, why);
+		c->skip_bytes = len;
+	} else if (r == -EBADMSG) {
+		reply_error(c, false, 0, OUTCOME_BAD_REQUEST, "empty frame");
+	} else {
+		reply_error(c, false, 0, OUTCOME_INTERNAL, "out of memory");
+	}
+}
+
+/* Handles every whole frame buffered from c while it has room; stops
+ * reading the socket when it has none. */
+static void
+process_input(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if (c->is_processing)
+		return;
+	c->is_processing = true;
+	for (;;) {
+		if (c->skip_bytes > 0 && !skip_oversized(c, in))
+			break;
+		if (!has_room(c)) {
+			(void)bufferevent_disable(c->bev, EV_READ);
+			break;
+		}
+		(void)bufferevent_enable(c->bev, EV_READ);
+
+		uint8_t *buf;
+		size_t len;
+		int r = evframe_pull(in, c->hub->frame_max_bytes, &buf, &len);
+		if (r == 0)
+			break;
+		if (r < 0)
+			handle_frame_error(c, r, len);
+		else
+			handle_request(c, buf, len);
+		if (c->is_broken)
+			break;
+	}
+	c->is_processing = false;
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	(void)bev;
+	process_input(c);
+	if (c->is_broken)
+		close_client(c);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	(void)bev;
+	if (is_finished(c)) {
+		close_client(c);
+		return;
+	}
+	if (!c->is_read_closed && !c->hub->is_closing)
+		process_input(c);
+}
+
+static void
+on_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (events & BEV_EVENT_TIMEOUT) {
+		if (evbuffer_get_length(in) > 0 || c->skip_bytes > 0) {
+			log_info("client: stalled inside a frame, closing client=%u",
+				 c->id);
+			close_client(c);
+			return;
+		}
+		/* An idle connection between frames is fine. */
+		(void)bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (events & BEV_EVENT_ERROR) {
+		log_info("client: connection failed client=%u in_flight=%u",
+			 c->id, c->in_flight);
+		close_client(c);
+		return;
+	}
+	if (events & BEV_EVENT_EOF) {
+		/* The peer will send no more; answer what it asked, then
+		 * close. */
+		c->is_read_closed = true;
+		(void)bufferevent_disable(bev, EV_READ);
+		if (is_finished(c))
+			close_client(c);
+	}
+}
+
+static void
+close_client(struct client *c)
+{
+	struct client_hub *hub = c->hub;
+
+	log_debug("client: closed client=%u", c->id);
+	pool_cancel_owner(hub->pool, c);
+	TAILQ_REMOVE(&hub->clients, c, link);
+	hub->n_clients--;
+	bufferevent_free(c->bev);
+	free(c);
+	maybe_all_closed(hub);
+}
+
+static void
+refuse(evutil_socket_t fd, const char *why)
+{
+	struct proto_result res = {
+		.outcome = OUTCOME_OVERLOADED,
+		.message = why,
+		.message_len = strlen(why),
+	};
+	struct proto_frame f;
+
+	/* Best effort on a fresh socket whose buffer is empty. */
+	if (proto_encode_result(&res, &f) == 0) {
+		(void)write(fd, f.data, f.len);
+		proto_frame_fini(&f);
+	}
+	(void)close(fd);
+}
+
+void
+client_hub_accept(struct client_hub *hub, evutil_socket_t fd)
+{
+	if (hub->is_closing) {
+		refuse(fd, "the supervisor is shutting down");
+		return;
+	}
+	if (hub->n_clients >= hub->max_clients) {
+		log_warn("client: too many connections, refusing one max_clients=%u",
+			 hub->max_clients);
+		refuse(fd, "too many client connections");
+		return;
+	}
+
+	struct client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		(void)close(fd);
+		return;
+	}
+	c->hub = hub;
+	c->id = ++hub->next_id;
+	c->bev = bufferevent_socket_new(hub->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		(void)close(fd);
+		free(c);
+		return;
+	}
+	struct timeval stall = { .tv_sec = CLIENT_STALL_MS / 1000 };
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUTPUT_MAX / 2, 0);
+	(void)bufferevent_set_timeouts(c->bev, &stall, NULL);
+	(void)bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&hub->clients, c, link);
+	hub->n_clients++;
+	log_debug("client: connected client=%u", c->id);
+}
+
+static void
+on_grace(evutil_socket_t fd, short events, void *arg)
+{
+	struct client_hub *hub = arg;
+	struct client *c, *next;
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH_SAFE(c, &hub->clients, link, next)
+	{
+		log_info("client: closing with output unsent client=%u", c->id);
+		close_client(c);
+	}
+}
+
+void
+client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
+		     void *arg)
+{
+	struct client *c, *next;
+	struct timeval tv = { .tv_sec = CLIENT_CLOSE_GRACE_MS / 1000 };
+
+	hub->is_closing = true;
+	hub->closed = done;
+	hub->closed_arg = arg;
+	(void)evtimer_add(hub->grace, &tv);
+	TAILQ_FOREACH_SAFE(c, &hub->clients, link, next)
+	{
+		(void)bufferevent_disable(c->bev, EV_READ);
+		if (is_finished(c))
+			close_client(c);
+	}
+	maybe_all_closed(hub);
+}
+
+struct client_hub *
+client_hub_new(struct event_base *base, struct pool *pool,
+	       size_t frame_max_bytes, unsigned max_clients)
+{
+	struct client_hub *hub = calloc(1, sizeof(*hub));
+	if (!hub)
+		return NULL;
+	hub->base = base;
+	hub->pool = pool;
+	hub->frame_max_bytes = frame_max_bytes;
+	hub->max_clients = max_clients;
+	TAILQ_INIT(&hub->clients);
+	hub->grace = evtimer_new(base, on_grace, hub);
+	if (!hub->grace) {
+		free(hub);
+		return NULL;
+	}
+	return hub;
+}
+
+void
+client_hub_free(struct client_hub *hub)
+{
+	struct client *c, *next;
+
+	if (!hub)
+		return;
+	hub->closed = NULL;
+	TAILQ_FOREACH_SAFE(c, &hub->clients, link, next)
+		close_client(c);
+	event_free(hub->grace);
+	free(hub);
+}

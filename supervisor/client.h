@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client connections on the supervisor's Unix socket: frames in, requests
+ * to the pool, responses out. Supervisor only, on its event loop.
+ */
+#ifndef BEDDEL_SUPERVISOR_CLIENT_H
+#define BEDDEL_SUPERVISOR_CLIENT_H
+
+#include <stddef.h>
+
+#include <event2/util.h>
+
+struct event_base;
+struct pool;
+struct client_hub;
+
+#define CLIENT_MAX_DEFAULT 1024
+/* Requests one connection may have queued or running at once; past it
+ * the supervisor stops reading that connection until answers go out. */
+#define CLIENT_IN_FLIGHT_MAX 256
+/* Unsent response bytes past which a connection is not read. */
+#define CLIENT_OUTPUT_MAX (8u * 1024u * 1024u)
+/* A connection that stops part way through a frame for this long is
+ * closed. */
+#define CLIENT_STALL_MS 10000
+
+/* All client connections of one supervisor. frame_max_bytes bounds what a
+ * client may send; max_clients bounds how many may be connected. Returns
+ * NULL when out of memory. */
+struct client_hub *client_hub_new(struct event_base *base, struct pool *pool,
+				  size_t frame_max_bytes,
+				  unsigned max_clients);
+
+/* Takes ownership of a newly accepted, non-blocking socket. */
+void client_hub_accept(struct client_hub *hub, evutil_socket_t fd);
+
+/* Closes every connection once its pending responses are written (or
+ * after a grace period), then calls done(arg). */
+void client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
+			  void *arg);
+
+/* Closes everything at once. Accepts NULL. */
+void client_hub_free(struct client_hub *hub);
+
+#endif

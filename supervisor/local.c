@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * beddel-run without a supervisor: a pool of exactly one worker on a
+ * private event loop. The worker is spawned, sandboxed, dispatched to,
+ * timed out and reaped by the same code as in the daemon, so that a
+ * script behaves the same either way.
+ */
+#include "supervisor/local.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/proto.h"
+#include "supervisor/pool.h"
+
+struct local {
+	struct event_base *base;
+	struct pool *pool;
+	struct proto_frame *response;
+	int err;
+};
+
+static void
+on_drained(void *arg)
+{
+	struct local *l = arg;
+
+	(void)event_base_loopexit(l->base, NULL);
+}
+
+static void
+on_done(void *owner, const struct proto_result *res)
+{
+	struct local *l = owner;
+
+	l->err = proto_encode_result(res, l->response);
+	pool_drain(l->pool, on_drained, l);
+}
+
+/* A response for a request the pool refused, shaped like the pool's. */
+static int
+refusal(const struct proto_exec *req, enum outcome kind, const char *why,
+	struct proto_frame *ret)
+{
+	struct proto_result res = {
+		.has_id = req->has_id,
+		.id = req->id,
+		.outcome = kind,
+		.message = why,
+		.message_len = strlen(why),
+	};
+
+	return proto_encode_result(&res, ret);
+}
+
+int
+local_run(const struct pool_config *cfg, const struct proto_exec *req,
+	  struct proto_frame *ret)
+{
+	struct pool_config one = *cfg;
+	struct local l = { .response = ret };
+	char why[160];
+	int r;
+
+	one.min_workers = 1;
+	one.max_workers = 1;
+	l.base = event_base_new();
+	if (!l.base)
+		return -ENOMEM;
+	l.pool = pool_new(l.base, &one);
+	if (!l.pool) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	r = pool_submit(l.pool, req, on_done, &l, why, sizeof(why));
+	if (r == -EINVAL) {
+		r = refusal(req, OUTCOME_BAD_REQUEST, why, ret);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	r = event_base_dispatch(l.base) < 0 ? -EIO : l.err;
+out:
+	pool_free(l.pool);
+	event_base_free(l.base);
+	return r;
+}

@@ -1,0 +1,931 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker pool. Every worker is a child process that this file spawned
+ * (spawn.c), talks to over two pipes with frames (proto.c) and reaps on
+ * SIGCHLD. Workers are untrusted: a frame that is malformed, oversized, of
+ * the wrong type or out of turn gets the worker killed, its request failed
+ * with a typed error, and the pool refilled. Nothing a worker sends ends
+ * the supervisor.
+ *
+ * A worker moves STARTING -> IDLE <-> BUSY -> STOPPING -> reaped. A request
+ * waits in the queue (bounded by queue_max) until a worker is idle; its
+ * wall-clock deadline runs from dispatch, and at the deadline the worker
+ * is killed and the client answered at once.
+ */
+#include "supervisor/pool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/sys.h"
+#include "common/util.h"
+#include "supervisor/evframe.h"
+#include "supervisor/reaper.h"
+#include "supervisor/spawn.h"
+
+/* A worker must be warm within this time of its spawn. */
+#define POOL_READY_TIMEOUT_MS 10000
+/* A retired worker must exit within this time of its pipe closing. */
+#define POOL_STOP_GRACE_MS 2000
+/* Respawn back-off after consecutive start-up failures. */
+#define POOL_BACKOFF_MIN_MS 50
+#define POOL_BACKOFF_MAX_MS 5000
+/* Room in a worker's result frame for the error text and the stats. */
+#define POOL_FRAME_SLACK_BYTES (64u * 1024u)
+
+enum worker_state {
+	WORKER_STARTING,
+	WORKER_IDLE,
+	WORKER_BUSY,
+	WORKER_STOPPING,
+	WORKER_STATE_COUNT,
+};
+
+static const char *const state_names[] = {
+	[WORKER_STARTING] = "starting",
+	[WORKER_IDLE] = "idle",
+	[WORKER_BUSY] = "busy",
+	[WORKER_STOPPING] = "stopping",
+};
+
+struct job {
+	TAILQ_ENTRY(job) link;
+	void *owner;
+	pool_done_fn done;
+	bool has_id;
+	uint64_t id;
+	uint64_t seq;
+	uint64_t timeout_ms;
+	struct proto_frame frame;
+	uint64_t submit_us;
+	uint64_t dispatch_us;
+};
+
+struct worker {
+	TAILQ_ENTRY(worker) link;
+	struct pool *pool;
+	unsigned slot;
+	pid_t pid;
+	enum worker_state state;
+	struct bufferevent *req;
+	struct bufferevent *rsp;
+	struct event *timer;
+	struct job *job;
+	enum reaper_cause cause;
+	uint64_t spawn_us;
+	uint64_t execs;
+	bool is_ready;
+};
+
+struct pool {
+	struct event_base *base;
+	struct pool_config cfg;
+	TAILQ_HEAD(, worker) workers;
+	TAILQ_HEAD(, job) queue;
+	unsigned n_state[WORKER_STATE_COUNT];
+	unsigned n_workers;
+	unsigned n_queued;
+	uint64_t next_seq;
+	unsigned next_slot;
+	uint64_t spawned;
+	uint64_t died;
+	struct event *sigchld;
+	struct event *backoff;
+	unsigned setup_failures;
+	bool is_draining;
+	void (*drained)(void *arg);
+	void *drained_arg;
+};
+
+static void dispatch(struct pool *p);
+
+void
+pool_config_defaults(struct pool_config *cfg)
+{
+	*cfg = (struct pool_config){
+		.min_workers = POOL_MIN_WORKERS_DEFAULT,
+		.max_workers = POOL_MAX_WORKERS_DEFAULT,
+		.queue_max = POOL_QUEUE_MAX_DEFAULT,
+		.timeout_ms = POOL_TIMEOUT_MS_DEFAULT,
+		.heap_limit_bytes = POOL_HEAP_LIMIT_BYTES_DEFAULT,
+		.result_max_bytes = IPC_FRAME_MAX_DEFAULT,
+	};
+}
+
+static void
+set_state(struct worker *w, enum worker_state s)
+{
+	w->pool->n_state[w->state]--;
+	w->state = s;
+	w->pool->n_state[s]++;
+}
+
+static struct timeval
+ms_to_tv(uint64_t ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
+			      .tv_usec = (suseconds_t)(ms % 1000 * 1000) };
+	return tv;
+}
+
+static void
+arm_timer(struct worker *w, uint64_t ms)
+{
+	struct timeval tv = ms_to_tv(ms);
+
+	(void)evtimer_add(w->timer, &tv);
+}
+
+/* ---- Jobs ---------------------------------------------------------- */
+
+static void
+job_free(struct job *job)
+{
+	if (!job)
+		return;
+	proto_frame_fini(&job->frame);
+	free(job);
+}
+
+/* Hands res to the job's owner with the job's id and timings, and frees
+ * the job. w is the worker that ran it, if any. */
+static void
+job_complete(struct job *job, struct worker *w, struct proto_result *res)
+{
+	uint64_t now = sys_now_us();
+
+	res->has_id = job->has_id;
+	res->id = job->id;
+	res->stats.queue_us =
+		(job->dispatch_us ? job->dispatch_us : now) - job->submit_us;
+	res->stats.total_us = now - job->submit_us;
+	res->stats.worker_pid = w ? (uint64_t)w->pid : 0;
+	res->stats.worker_execs = w ? w->execs : 0;
+	if (job->done)
+		job->done(job->owner, res);
+	job_free(job);
+}
+
+static void
+job_fail(struct job *job, struct worker *w, enum outcome kind, const char *why)
+{
+	struct proto_result res = {
+		.outcome = kind,
+		.message = why,
+		.message_len = strlen(why),
+	};
+
+	job_complete(job, w, &res);
+}
+
+/* ---- Worker lifecycle ---------------------------------------------- */
+
+static void
+kill_worker(struct worker *w, enum reaper_cause cause)
+{
+	if (w->state == WORKER_STOPPING && w->cause != REAPER_CAUSE_RETIRED)
+		return;
+	w->cause = cause;
+	set_state(w, WORKER_STOPPING);
+	(void)bufferevent_disable(w->rsp, EV_READ);
+	(void)kill(w->pid, SIGKILL);
+}
+
+/* Asks an idle or starting worker to exit by closing its request pipe;
+ * it gets SIGKILL if it is still there after the grace period. */
+static void
+retire_worker(struct worker *w, const char *why)
+{
+	log_info("pool: retiring worker: %s worker=%u pid=%d execs=%llu", why,
+		 w->slot, (int)w->pid, (unsigned long long)w->execs);
+	w->cause = REAPER_CAUSE_RETIRED;
+	set_state(w, WORKER_STOPPING);
+	if (w->req) {
+		bufferevent_free(w->req);
+		w->req = NULL;
+	}
+	arm_timer(w, POOL_STOP_GRACE_MS);
+}
+
+static void
+protocol_violation(struct worker *w, const char *why)
+{
+	log_notice("pool: worker broke the protocol, killing it: %s worker=%u pid=%d",
+		   why, w->slot, (int)w->pid);
+	kill_worker(w, REAPER_CAUSE_PROTOCOL);
+}
+
+static void
+worker_free(struct worker *w)
+{
+	struct pool *p = w->pool;
+
+	TAILQ_REMOVE(&p->workers, w, link);
+	p->n_state[w->state]--;
+	p->n_workers--;
+	if (w->req)
+		bufferevent_free(w->req);
+	bufferevent_free(w->rsp);
+	event_free(w->timer);
+	job_free(w->job);
+	free(w);
+}
+
+/* ---- Frames from a worker ------------------------------------------ */
+
+static int
+on_ready(struct worker *w, const struct proto_msg *m)
+{
+	uint64_t heap_bytes;
+	const char *why;
+
+	if (proto_msg_ready(m, &heap_bytes, &why) < 0)
+		return -EBADMSG;
+	(void)evtimer_del(w->timer);
+	w->pool->setup_failures = 0;
+	w->is_ready = true;
+	set_state(w, WORKER_IDLE);
+	log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
+		 w->slot, (int)w->pid, (unsigned long long)heap_bytes,
+		 (unsigned long long)(sys_now_us() - w->spawn_us));
+	return 0;
+}
+
+static int
+on_setup_failed(struct worker *w, const struct proto_msg *m)
+{
+	struct proto_setup_failed s;
+	char stage[4 * UTIL_LOG_QUOTE_MAX + 8];
+	const char *why;
+
+	if (proto_msg_setup_failed(m, &s, &why) < 0)
+		return -EBADMSG;
+	util_quote_for_log(s.stage, s.stage_len, stage, sizeof(stage));
+	log_error("pool: worker sandbox setup failed worker=%u pid=%d stage=%s err=%s",
+		  w->slot, (int)w->pid, stage,
+		  s.err < 0 && s.err > -4096 ? strerror((int)-s.err) : "?");
+	return 0;
+}
+
+/* Outcomes a worker may report itself; the others are the supervisor's
+ * to decide. */
+static bool
+is_worker_outcome(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_OK:
+	case OUTCOME_SYNTAX_ERROR:
+	case OUTCOME_RUNTIME_ERROR:
+	case OUTCOME_MEMORY_LIMIT:
+	case OUTCOME_BAD_REQUEST:
+	case OUTCOME_TOO_LARGE:
+	case OUTCOME_INTERNAL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int
+on_result(struct worker *w, const struct proto_msg *m)
+{
+	struct proto_result res;
+	const char *why;
+
+	if (proto_msg_result(m, &res, &why) < 0)
+		return -EBADMSG;
+	if (!res.has_id || res.id != w->job->seq ||
+	    !is_worker_outcome(res.outcome))
+		return -EBADMSG;
+
+	(void)evtimer_del(w->timer);
+	struct job *job = w->job;
+	w->job = NULL;
+	w->execs++;
+	log_debug("pool: request done req=%llu worker=%u pid=%d outcome=%s exec_us=%llu",
+		  (unsigned long long)job->seq, w->slot, (int)w->pid,
+		  outcome_name(res.outcome),
+		  (unsigned long long)res.stats.exec_us);
+	job_complete(job, w, &res);
+
+	/* A worker that hit its cap may hold a fragmented heap; one that
+	 * failed internally is not trusted to be sound. Neither serves
+	 * again. */
+	if (res.outcome == OUTCOME_MEMORY_LIMIT ||
+	    res.outcome == OUTCOME_INTERNAL)
+		retire_worker(w, outcome_name(res.outcome));
+	else
+		set_state(w, WORKER_IDLE);
+	return 0;
+}
+
+/* Which frame a worker may send in which state: anything else is a
+ * protocol violation. */
+static const struct {
+	enum proto_type type;
+	enum worker_state state;
+	int (*handle)(struct worker *w, const struct proto_msg *m);
+} worker_frames[] = {
+	{ PROTO_MSG_READY, WORKER_STARTING, on_ready },
+	{ PROTO_MSG_SETUP_FAILED, WORKER_STARTING, on_setup_failed },
+	{ PROTO_MSG_RESULT, WORKER_BUSY, on_result },
+};
+
+static int
+handle_frame(struct worker *w, uint8_t *buf, size_t len)
+{
+	struct proto_msg *m;
+	const char *why;
+	int r = -EBADMSG;
+
+	if (proto_msg_decode(buf, len, &m, &why) < 0)
+		return -EBADMSG;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(worker_frames); i++) {
+		if (worker_frames[i].type == proto_msg_type(m) &&
+		    worker_frames[i].state == w->state) {
+			r = worker_frames[i].handle(w, m);
+			break;
+		}
+	}
+	proto_msg_free(m);
+	return r;
+}
+
+static size_t
+worker_frame_max(const struct pool *p)
+{
+	return p->cfg.result_max_bytes + POOL_FRAME_SLACK_BYTES;
+}
+
+/* Handles every whole frame buffered from w. */
+static void
+read_frames(struct worker *w)
+{
+	struct evbuffer *in = bufferevent_get_input(w->rsp);
+
+	while (w->state != WORKER_STOPPING ||
+	       w->cause == REAPER_CAUSE_RETIRED) {
+		uint8_t *buf;
+		size_t len;
+		int r = evframe_pull(in, worker_frame_max(w->pool), &buf, &len);
+		if (r == 0)
+			return;
+		if (r < 0 || handle_frame(w, buf, len) < 0) {
+			protocol_violation(w, r == -EMSGSIZE ?
+						      "frame over the size limit" :
+						      "unexpected or malformed frame");
+			return;
+		}
+	}
+}
+
+static void
+on_worker_read(struct bufferevent *bev, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)bev;
+	read_frames(w);
+	dispatch(w->pool);
+}
+
+static void
+on_worker_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)bev;
+	(void)events;
+	/* The pipe ended or failed: the worker is dead or dying. Make sure of
+	 * it; the wait status, read on SIGCHLD, says why. */
+	(void)bufferevent_disable(w->rsp, EV_READ);
+	(void)kill(w->pid, SIGKILL);
+}
+
+static void
+on_worker_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker *w = arg;
+	char why[96];
+
+	(void)fd;
+	(void)events;
+	switch (w->state) {
+	case WORKER_BUSY:
+		(void)snprintf(why, sizeof(why),
+			       "the script ran past its wall-clock timeout of %llu ms",
+			       (unsigned long long)w->job->timeout_ms);
+		log_notice("pool: request timed out, killing worker worker=%u pid=%d req=%llu timeout_ms=%llu",
+			   w->slot, (int)w->pid,
+			   (unsigned long long)w->job->seq,
+			   (unsigned long long)w->job->timeout_ms);
+		struct job *job = w->job;
+		w->job = NULL;
+		w->execs++;
+		kill_worker(w, REAPER_CAUSE_DEADLINE);
+		job_fail(job, w, OUTCOME_TIMEOUT, why);
+		break;
+	case WORKER_STARTING:
+		log_warn("pool: worker not ready in time, killing it worker=%u pid=%d timeout_ms=%d",
+			 w->slot, (int)w->pid, POOL_READY_TIMEOUT_MS);
+		kill_worker(w, REAPER_CAUSE_NONE);
+		break;
+	default:
+		(void)kill(w->pid, SIGKILL);
+		break;
+	}
+}
+
+static int
+spawn_one(struct pool *p)
+{
+	struct spawn_child c;
+
+	int r = spawn_worker(p->cfg.worker_path, &c);
+	if (r < 0)
+		return log_error_errno(r, "pool: spawn failed");
+
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		goto err_kill;
+	w->pool = p;
+	w->pid = c.pid;
+	w->slot = p->next_slot++;
+	w->state = WORKER_STARTING;
+	w->spawn_us = sys_now_us();
+	w->req = bufferevent_socket_new(p->base, c.req_fd, BEV_OPT_CLOSE_ON_FREE);
+	w->rsp = bufferevent_socket_new(p->base, c.rsp_fd, BEV_OPT_CLOSE_ON_FREE);
+	w->timer = evtimer_new(p->base, on_worker_timer, w);
+	if (!w->req || !w->rsp || !w->timer)
+		goto err_free;
+	bufferevent_setcb(w->rsp, on_worker_read, NULL, on_worker_event, w);
+	bufferevent_setcb(w->req, NULL, NULL, on_worker_event, w);
+	(void)bufferevent_enable(w->rsp, EV_READ);
+	(void)bufferevent_enable(w->req, EV_WRITE);
+
+	TAILQ_INSERT_TAIL(&p->workers, w, link);
+	p->n_workers++;
+	p->n_state[WORKER_STARTING]++;
+	p->spawned++;
+	arm_timer(w, POOL_READY_TIMEOUT_MS);
+	log_info("pool: worker spawned worker=%u pid=%d", w->slot, (int)w->pid);
+	return 0;
+
+err_free:
+	if (w->req)
+		bufferevent_free(w->req);
+	else
+		(void)close(c.req_fd);
+	if (w->rsp)
+		bufferevent_free(w->rsp);
+	else
+		(void)close(c.rsp_fd);
+	if (w->timer)
+		event_free(w->timer);
+	free(w);
+	goto err_reap;
+err_kill:
+	(void)close(c.req_fd);
+	(void)close(c.rsp_fd);
+err_reap:
+	(void)kill(c.pid, SIGKILL);
+	(void)waitpid(c.pid, NULL, 0);
+	return log_error_errno(-ENOMEM, "pool: spawn failed");
+}
+
+static void
+on_backoff(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	dispatch(arg);
+}
+
+static void
+schedule_backoff(struct pool *p)
+{
+	unsigned shift = p->setup_failures < 10 ? p->setup_failures : 10;
+	uint64_t ms = (uint64_t)POOL_BACKOFF_MIN_MS << shift;
+
+	if (ms > POOL_BACKOFF_MAX_MS)
+		ms = POOL_BACKOFF_MAX_MS;
+	struct timeval tv = ms_to_tv(ms);
+	(void)evtimer_add(p->backoff, &tv);
+}
+
+/* Starts workers until there are enough for the busy and queued requests
+ * (at least the minimum, at most the maximum). After a start-up failure it
+ * makes one attempt per back-off period, doubling the period each time,
+ * so that a broken worker binary never becomes a fork loop. */
+static void
+refill(struct pool *p)
+{
+	if (p->is_draining || evtimer_pending(p->backoff, NULL))
+		return;
+
+	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+	unsigned want = p->n_state[WORKER_BUSY] + p->n_queued;
+	if (want < p->cfg.min_workers)
+		want = p->cfg.min_workers;
+	if (want > p->cfg.max_workers)
+		want = p->cfg.max_workers;
+	if (live >= want)
+		return;
+
+	if (p->setup_failures > 0) {
+		if (spawn_one(p) < 0)
+			p->setup_failures++;
+		schedule_backoff(p);
+		return;
+	}
+	for (; live < want; live++) {
+		if (spawn_one(p) < 0) {
+			p->setup_failures++;
+			schedule_backoff(p);
+			return;
+		}
+	}
+}
+
+static void
+check_drained(struct pool *p)
+{
+	struct worker *w, *next;
+
+	if (!p->is_draining || p->n_queued > 0 || p->n_state[WORKER_BUSY] > 0)
+		return;
+	TAILQ_FOREACH_SAFE(w, &p->workers, link, next)
+	{
+		if (w->state == WORKER_IDLE || w->state == WORKER_STARTING)
+			retire_worker(w, "shutting down");
+	}
+	if (p->n_workers == 0 && p->drained) {
+		void (*drained)(void *) = p->drained;
+		p->drained = NULL;
+		drained(p->drained_arg);
+	}
+}
+
+static struct worker *
+find_idle(struct pool *p)
+{
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
+		if (w->state == WORKER_IDLE)
+			return w;
+	}
+	return NULL;
+}
+
+static void
+start_job(struct worker *w, struct job *job)
+{
+	w->job = job;
+	set_state(w, WORKER_BUSY);
+	job->dispatch_us = sys_now_us();
+	if (bufferevent_write(w->req, job->frame.data, job->frame.len) < 0) {
+		kill_worker(w, REAPER_CAUSE_NONE);
+		return;
+	}
+	proto_frame_fini(&job->frame);
+	arm_timer(w, job->timeout_ms);
+}
+
+static void
+dispatch(struct pool *p)
+{
+	struct worker *w;
+
+	while (!TAILQ_EMPTY(&p->queue) && (w = find_idle(p))) {
+		struct job *job = TAILQ_FIRST(&p->queue);
+		TAILQ_REMOVE(&p->queue, job, link);
+		p->n_queued--;
+		start_job(w, job);
+	}
+	refill(p);
+	check_drained(p);
+}
+
+/* ---- Reaping -------------------------------------------------------- */
+
+/* Reads what a dead worker left in its pipe, so that a result written
+ * just before the end is not lost. */
+static void
+drain_pipe(struct worker *w)
+{
+	struct evbuffer *in = bufferevent_get_input(w->rsp);
+	evutil_socket_t fd = bufferevent_getfd(w->rsp);
+	size_t max = worker_frame_max(w->pool) + IPC_HEADER_BYTES;
+
+	while (evbuffer_get_length(in) <= max &&
+	       evbuffer_read(in, fd, 65536) > 0)
+		;
+	read_frames(w);
+}
+
+/* When workers fail to start and none is serving, queued requests would
+ * wait for a worker that may never come: answer them now. */
+static void
+fail_queue_if_no_worker(struct pool *p, const char *cause)
+{
+	char why[224];
+	struct job *job;
+
+	if (p->n_state[WORKER_IDLE] + p->n_state[WORKER_BUSY] > 0)
+		return;
+	(void)snprintf(why, sizeof(why), "no worker could start: %s", cause);
+	while ((job = TAILQ_FIRST(&p->queue))) {
+		TAILQ_REMOVE(&p->queue, job, link);
+		p->n_queued--;
+		job_fail(job, NULL, OUTCOME_INTERNAL, why);
+	}
+}
+
+static void
+finalize(struct worker *w, int status)
+{
+	struct pool *p = w->pool;
+	char how[32], why[160];
+	enum outcome kind = reaper_classify(status, w->cause, why, sizeof(why));
+
+	reaper_describe(status, how, sizeof(how));
+	p->died++;
+	unsigned long long uptime_ms = (sys_now_us() - w->spawn_us) / 1000;
+	if (w->cause == REAPER_CAUSE_RETIRED && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == IPC_EXIT_DONE)
+		log_info("pool: worker exited worker=%u pid=%d %s uptime_ms=%llu execs=%llu",
+			 w->slot, (int)w->pid, how, uptime_ms,
+			 (unsigned long long)w->execs);
+	else
+		log_notice("pool: worker died: %s worker=%u pid=%d state=%s %s uptime_ms=%llu execs=%llu",
+			   why, w->slot, (int)w->pid, state_names[w->state], how,
+			   uptime_ms, (unsigned long long)w->execs);
+
+	if (w->job) {
+		struct job *job = w->job;
+		w->job = NULL;
+		w->execs++;
+		job_fail(job, w, kind, why);
+	}
+	bool is_setup_failure = !w->is_ready && w->cause != REAPER_CAUSE_RETIRED;
+	worker_free(w);
+	if (is_setup_failure) {
+		p->setup_failures++;
+		fail_queue_if_no_worker(p, why);
+	}
+}
+
+static void
+on_sigchld(evutil_socket_t fd, short events, void *arg)
+{
+	struct pool *p = arg;
+	struct worker *w, *next;
+	int status;
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH_SAFE(w, &p->workers, link, next)
+	{
+		pid_t r = waitpid(w->pid, &status, WNOHANG);
+		if (r != w->pid)
+			continue;
+		if (w->cause == REAPER_CAUSE_NONE ||
+		    w->cause == REAPER_CAUSE_RETIRED)
+			drain_pipe(w);
+		finalize(w, status);
+	}
+	dispatch(p);
+}
+
+/* ---- Public interface ---------------------------------------------- */
+
+struct pool *
+pool_new(struct event_base *base, const struct pool_config *cfg)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->base = base;
+	p->cfg = *cfg;
+	TAILQ_INIT(&p->workers);
+	TAILQ_INIT(&p->queue);
+	p->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, p);
+	p->backoff = evtimer_new(base, on_backoff, p);
+	if (!p->sigchld || !p->backoff || event_add(p->sigchld, NULL) < 0) {
+		pool_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int
+pool_start(struct pool *p)
+{
+	for (unsigned i = 0; i < p->cfg.min_workers; i++) {
+		int r = spawn_one(p);
+		if (r < 0) {
+			p->setup_failures++;
+			schedule_backoff(p);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static bool
+is_valid_tenant(const char *s, size_t len)
+{
+	if (len == 0 || len > POOL_TENANT_MAX_BYTES)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || strchr("._:@-", c);
+		if (!ok || c == '\0')
+			return false;
+	}
+	return true;
+}
+
+/* Applies a request's limit or the default; a request may lower a limit,
+ * never raise it. */
+static int
+choose_limit(uint64_t asked, uint64_t max, const char *name, uint64_t *ret,
+	     char *why, size_t why_size)
+{
+	if (asked > max) {
+		(void)snprintf(why, why_size, "'%s' is above the maximum of %llu",
+			       name, (unsigned long long)max);
+		return -EINVAL;
+	}
+	*ret = asked ? asked : max;
+	return 0;
+}
+
+static int
+check_request(const struct pool *p, const struct proto_exec *req,
+	      struct proto_exec *out, char *why, size_t why_size)
+{
+	*out = *req;
+	if (!util_utf8_is_valid(req->code, req->code_len)) {
+		(void)snprintf(why, why_size, "'code' is not valid UTF-8");
+		return -EINVAL;
+	}
+	if (req->tenant && !is_valid_tenant(req->tenant, req->tenant_len)) {
+		(void)snprintf(why, why_size,
+			       "'tenant' must be 1 to %d letters, digits or ._:@-",
+			       POOL_TENANT_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (choose_limit(req->timeout_ms, p->cfg.timeout_ms, "timeout_ms",
+			 &out->timeout_ms, why, why_size) < 0 ||
+	    choose_limit(req->heap_limit_bytes, p->cfg.heap_limit_bytes,
+			 "heap_limit_bytes", &out->heap_limit_bytes, why,
+			 why_size) < 0 ||
+	    choose_limit(req->result_max_bytes, p->cfg.result_max_bytes,
+			 "result_max_bytes", &out->result_max_bytes, why,
+			 why_size) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int
+pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
+	    void *owner, char *why, size_t why_size)
+{
+	struct proto_exec exec;
+	int r;
+
+	if (p->is_draining) {
+		(void)snprintf(why, why_size, "the supervisor is shutting down");
+		return -ESHUTDOWN;
+	}
+	r = check_request(p, req, &exec, why, why_size);
+	if (r < 0)
+		return r;
+	if (p->n_queued >= p->cfg.queue_max) {
+		(void)snprintf(why, why_size, "the request queue is full (%u waiting)",
+			       p->n_queued);
+		return -EAGAIN;
+	}
+
+	struct job *job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->owner = owner;
+	job->done = done;
+	job->has_id = req->has_id;
+	job->id = req->id;
+	job->seq = ++p->next_seq;
+	job->timeout_ms = exec.timeout_ms;
+	job->submit_us = sys_now_us();
+
+	/* The worker sees the script, its input and its limits; the
+	 * tenant and the client's id stay here. */
+	exec.has_id = true;
+	exec.id = job->seq;
+	exec.tenant = NULL;
+	exec.timeout_ms = 0;
+	r = proto_encode_exec(&exec, &job->frame);
+	if (r < 0) {
+		free(job);
+		(void)snprintf(why, why_size, "the request could not be encoded");
+		return r;
+	}
+
+	TAILQ_INSERT_TAIL(&p->queue, job, link);
+	p->n_queued++;
+	dispatch(p);
+	return 0;
+}
+
+void
+pool_cancel_owner(struct pool *p, void *owner)
+{
+	struct job *job, *next;
+	struct worker *w;
+
+	TAILQ_FOREACH_SAFE(job, &p->queue, link, next)
+	{
+		if (job->owner != owner)
+			continue;
+		TAILQ_REMOVE(&p->queue, job, link);
+		p->n_queued--;
+		job_free(job);
+	}
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
+		if (w->job && w->job->owner == owner) {
+			w->job->owner = NULL;
+			w->job->done = NULL;
+		}
+	}
+	check_drained(p);
+}
+
+void
+pool_drain(struct pool *p, void (*drained)(void *arg), void *arg)
+{
+	p->is_draining = true;
+	p->drained = drained;
+	p->drained_arg = arg;
+	(void)evtimer_del(p->backoff);
+	check_drained(p);
+}
+
+void
+pool_free(struct pool *p)
+{
+	struct worker *w, *wnext;
+	struct job *job, *jnext;
+
+	if (!p)
+		return;
+	TAILQ_FOREACH_SAFE(w, &p->workers, link, wnext)
+	{
+		(void)kill(w->pid, SIGKILL);
+		(void)waitpid(w->pid, NULL, 0);
+		worker_free(w);
+	}
+	TAILQ_FOREACH_SAFE(job, &p->queue, link, jnext)
+	{
+		TAILQ_REMOVE(&p->queue, job, link);
+		job_free(job);
+	}
+	if (p->sigchld)
+		event_free(p->sigchld);
+	if (p->backoff)
+		event_free(p->backoff);
+	free(p);
+}
+
+void
+pool_get_counts(const struct pool *p, struct pool_counts *ret)
+{
+	*ret = (struct pool_counts){
+		.workers = p->n_workers,
+		.starting = p->n_state[WORKER_STARTING],
+		.idle = p->n_state[WORKER_IDLE],
+		.busy = p->n_state[WORKER_BUSY],
+		.stopping = p->n_state[WORKER_STOPPING],
+		.queued = p->n_queued,
+		.spawned = p->spawned,
+		.died = p->died,
+	};
+}

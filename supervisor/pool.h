@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker pool: warm workers, a bounded queue of requests, dispatch,
+ * deadlines, and the handling of worker deaths. It runs on a libevent
+ * base owned by the caller (the supervisor's server, or beddel-run when it
+ * runs a script alone), in the supervisor process only.
+ */
+#ifndef BEDDEL_SUPERVISOR_POOL_H
+#define BEDDEL_SUPERVISOR_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct proto_exec;
+struct proto_result;
+struct pool;
+
+#define POOL_MIN_WORKERS_DEFAULT 5
+#define POOL_MAX_WORKERS_DEFAULT 100
+#define POOL_MAX_WORKERS_CEILING 4096
+#define POOL_QUEUE_MAX_DEFAULT 1024
+#define POOL_TIMEOUT_MS_DEFAULT 5000
+#define POOL_HEAP_LIMIT_BYTES_DEFAULT (2u * 1024u * 1024u)
+#define POOL_TENANT_DEFAULT "default"
+#define POOL_TENANT_MAX_BYTES 64
+
+struct pool_config {
+	const char *worker_path;
+	unsigned min_workers;
+	unsigned max_workers;
+	unsigned queue_max;
+	/* Defaults for a request, and the most a request may ask for. */
+	uint64_t timeout_ms;
+	uint64_t heap_limit_bytes;
+	uint64_t result_max_bytes;
+};
+
+/* Fills cfg with the built-in defaults (worker_path excepted). */
+void pool_config_defaults(struct pool_config *cfg);
+
+/* Called exactly once for each accepted request, from the event loop,
+ * unless its owner was cancelled first. res (and everything it points to)
+ * is valid only during the call; it carries the request's own id. */
+typedef void (*pool_done_fn)(void *owner, const struct proto_result *res);
+
+/* Creates a pool on base. Returns NULL when out of memory. */
+struct pool *pool_new(struct event_base *base, const struct pool_config *cfg);
+
+/* Spawns the minimum number of workers. Returns 0 or -errno from the
+ * first spawn (the pool retries later). */
+int pool_start(struct pool *p);
+
+/* Checks a request, applies defaults and queues it. Returns 0 (done will
+ * be called); -EINVAL with why filled in for a bad request; -EAGAIN when
+ * the queue is full; -ESHUTDOWN while the pool drains; -ENOMEM. */
+int pool_submit(struct pool *p, const struct proto_exec *req,
+		pool_done_fn done, void *owner, char *why, size_t why_size);
+
+/* Forgets every request of owner: queued ones are dropped, running ones
+ * finish but their results are discarded. done is not called for them. */
+void pool_cancel_owner(struct pool *p, void *owner);
+
+/* Stops taking requests, lets queued and running ones finish, then stops
+ * every worker; calls drained(arg) once no worker is left. */
+void pool_drain(struct pool *p, void (*drained)(void *arg), void *arg);
+
+/* Kills and reaps any worker left, drops queued requests without calling
+ * them back, and frees the pool. Accepts NULL. */
+void pool_free(struct pool *p);
+
+/* Live figures, for status and tests. */
+struct pool_counts {
+	unsigned workers;
+	unsigned starting;
+	unsigned idle;
+	unsigned busy;
+	unsigned stopping;
+	unsigned queued;
+	uint64_t spawned;
+	uint64_t died;
+};
+
+void pool_get_counts(const struct pool *p, struct pool_counts *ret);
+
+#endif

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A blocking client of a running supervisor, for beddel-run and tests.
+ */
+#ifndef BEDDEL_SUPERVISOR_REMOTE_H
+#define BEDDEL_SUPERVISOR_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct proto_frame;
+
+/* Connects to the supervisor's socket. Returns a blocking fd, or -errno. */
+int remote_connect(const char *path);
+
+/* Sends one request frame on fd and reads the response. Returns 0 with a
+ * malloc()ed payload, -ETIMEDOUT when none came within timeout_ms, -EPIPE
+ * when the supervisor closed the connection, or -errno. */
+int remote_call(int fd, const struct proto_frame *req, int timeout_ms,
+		uint8_t **ret_buf, size_t *ret_len);
+
+#endif

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JSON in and out of beddel-run. Parsing is jansson's; printing walks our
+ * msgpack values directly, because numbers must print the way JavaScript
+ * prints them (the shortest text that reads back as the same double), which
+ * jansson's fixed precision cannot do.
+ */
+#include "supervisor/run_json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/proto.h"
+
+static int
+write_json(struct proto_writer *w, json_t *j, int depth, char *why,
+	   size_t why_size)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > PROTO_VALUE_DEPTH_MAX) {
+		(void)snprintf(why, why_size, "input nests deeper than %d levels",
+			       PROTO_VALUE_DEPTH_MAX);
+		return -EINVAL;
+	}
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		(void)proto_write_map(w, json_object_size(j));
+		json_object_foreach(j, key, v)
+		{
+			(void)proto_write_str(w, key, strlen(key));
+			if (write_json(w, v, depth + 1, why, why_size) < 0)
+				return -EINVAL;
+		}
+		break;
+	case JSON_ARRAY:
+		(void)proto_write_array(w, json_array_size(j));
+		json_array_foreach(j, i, v)
+		{
+			if (write_json(w, v, depth + 1, why, why_size) < 0)
+				return -EINVAL;
+		}
+		break;
+	case JSON_STRING:
+		(void)proto_write_str(w, json_string_value(j),
+				      json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		(void)proto_write_int(w, json_integer_value(j));
+		break;
+	case JSON_REAL:
+		(void)proto_write_double(w, json_real_value(j));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		(void)proto_write_bool(w, json_is_true(j));
+		break;
+	case JSON_NULL:
+		(void)proto_write_nil(w);
+		break;
+	}
+	if (proto_writer_status(w) < 0) {
+		(void)snprintf(why, why_size, "input is too large");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+run_json_to_msgpack(const char *text, struct proto_writer *w, char *why,
+		    size_t why_size)
+{
+	json_error_t err;
+
+	json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+			       &err);
+	if (!j) {
+		(void)snprintf(why, why_size, "--input is not JSON: %s (line %d, column %d)",
+			       err.text, err.line, err.column);
+		return -EINVAL;
+	}
+	int r = write_json(w, j, 1, why, why_size);
+	json_decref(j);
+	return r;
+}
+
+/* ---- Printing ------------------------------------------------------ */
+
+static void
+print_string(FILE *out, const char *s, size_t len)
+{
+	fputc('"', out);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (c < 0x20)
+				fprintf(out, "\\u%04x", c);
+			else
+				fputc(c, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void
+print_double(FILE *out, double d)
+{
+	char buf[32];
+
+	if (!isfinite(d)) {
+		fputs("null", out);
+		return;
+	}
+	if (d == 0) {
+		fputs("0", out);
+		return;
+	}
+	/* The shortest of 15, 16 or 17 digits that reads back exactly. */
+	for (int prec = 15; prec <= 17; prec++) {
+		(void)snprintf(buf, sizeof(buf), "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	fputs(buf, out);
+}
+
+static void
+print_value(FILE *out, const struct proto_value *v)
+{
+	size_t len, n;
+	const char *s;
+
+	switch (proto_value_kind(v)) {
+	case PROTO_BOOL:
+		fputs(proto_value_bool(v) ? "true" : "false", out);
+		break;
+	case PROTO_INT:
+		fprintf(out, "%lld", (long long)proto_value_int(v));
+		break;
+	case PROTO_UINT:
+		fprintf(out, "%llu", (unsigned long long)proto_value_uint(v));
+		break;
+	case PROTO_FLOAT:
+		print_double(out, proto_value_double(v));
+		break;
+	case PROTO_STR:
+		s = proto_value_str(v, &len);
+		print_string(out, s, len);
+		break;
+	case PROTO_ARRAY:
+		n = proto_value_count(v);
+		fputc('[', out);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				fputc(',', out);
+			print_value(out, proto_value_at(v, i));
+		}
+		fputc(']', out);
+		break;
+	case PROTO_MAP:
+		n = proto_value_count(v);
+		fputc('{', out);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				fputc(',', out);
+			const struct proto_value *k = proto_value_key(v, i);
+			s = proto_value_str(k, &len);
+			print_string(out, s, len);
+			fputc(':', out);
+			print_value(out, proto_value_val(v, i));
+		}
+		fputc('}', out);
+		break;
+	case PROTO_NIL:
+	case PROTO_UNDEFINED:
+	case PROTO_UNSUPPORTED:
+	default:
+		fputs("null", out);
+		break;
+	}
+}
+
+int
+run_json_print(FILE *out, const struct proto_value *v)
+{
+	print_value(out, v);
+	fputc('\n', out);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The supervisor's top level. It owns the event loop, the listening
+ * socket (created with a private mode, a stale one from a dead supervisor
+ * replaced, a live one never stolen), the pool, the client hub and the
+ * stop sequence:
+ *   signal -> stop accepting, remove the socket -> pool drains (queued and
+ *   running requests finish) -> workers stopped -> responses flushed ->
+ *   loop ends.
+ * A second signal skips the wait.
+ */
+#include "supervisor/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "supervisor/client.h"
+
+#define SERVER_BACKLOG 512
+#define SERVER_ACCEPT_PAUSE_MS 100
+
+struct server {
+	const struct server_config *cfg;
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct event *accept_pause;
+	struct pool *pool;
+	struct client_hub *hub;
+	struct event *sig_term;
+	struct event *sig_int;
+	bool is_stopping;
+	bool has_socket;
+};
+
+void
+server_config_defaults(struct server_config *cfg)
+{
+	*cfg = (struct server_config){
+		.socket_path = NULL,
+		.socket_mode = SERVER_SOCKET_MODE_DEFAULT,
+		.max_clients = CLIENT_MAX_DEFAULT,
+		.frame_max_bytes = IPC_FRAME_MAX_DEFAULT,
+	};
+	pool_config_defaults(&cfg->pool);
+}
+
+const char *
+server_default_socket(void)
+{
+	static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (xdg && *xdg)
+		(void)snprintf(path, sizeof(path), "%s/beddel.sock", xdg);
+	else
+		(void)snprintf(path, sizeof(path),
+			       "/tmp/beddel-%u/supervisor.sock",
+			       (unsigned)geteuid());
+	return path;
+}
+
+/* The default path lives in a directory of ours; make it, and make sure
+ * nobody else owns or can write it. */
+static int
+prepare_default_dir(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || strncmp(dir, "/tmp/beddel-", 12) != 0)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "supervisor: cannot create '%s'", dir);
+	if (lstat(dir, &st) < 0)
+		return log_error_errno(-errno, "supervisor: cannot check '%s'", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 0077) != 0)
+		return log_error_errno(-EPERM, "supervisor: '%s' is not a private directory of ours",
+				       dir);
+	return 0;
+}
+
+/* Removes a socket file that no supervisor listens on any more. Refuses
+ * to touch anything else. */
+static int
+clear_stale_socket(const char *path, const struct sockaddr_un *addr)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return log_error_errno(-EEXIST, "supervisor: '%s' exists and is not a socket",
+				       path);
+
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int r = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
+	int err = errno;
+	(void)close(fd);
+	if (r == 0)
+		return log_error_errno(-EADDRINUSE, "supervisor: another supervisor listens on '%s'",
+				       path);
+	if (err != ECONNREFUSED)
+		return log_error_errno(-err, "supervisor: cannot probe '%s'", path);
+	if (unlink(path) < 0)
+		return log_error_errno(-errno, "supervisor: cannot remove stale '%s'", path);
+	log_info("supervisor: removed stale socket path='%s'", path);
+	return 0;
+}
+
+static int
+listen_unix(const char *path, mode_t mode)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int r;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "supervisor: socket path too long");
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	r = prepare_default_dir(path);
+	if (r < 0)
+		return r;
+	r = clear_stale_socket(path, &addr);
+	if (r < 0)
+		return r;
+
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "supervisor: socket failed");
+	/* The socket file is created with no access for anyone else, then
+	 * opened up to the configured mode. */
+	mode_t old = umask(0777);
+	r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	int err = errno;
+	(void)umask(old);
+	if (r < 0) {
+		(void)close(fd);
+		return log_error_errno(-err, "supervisor: cannot bind '%s'", path);
+	}
+	if (chmod(path, mode) < 0 || listen(fd, SERVER_BACKLOG) < 0) {
+		err = errno;
+		(void)unlink(path);
+		(void)close(fd);
+		return log_error_errno(-err, "supervisor: cannot listen on '%s'", path);
+	}
+	return fd;
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+	  int len, void *arg)
+{
+	struct server *s = arg;
+
+	(void)l;
+	(void)sa;
+	(void)len;
+	client_hub_accept(s->hub, fd);
+}
+
+static void
+on_accept_resume(evutil_socket_t fd, short events, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd;
+	(void)events;
+	if (s->listener)
+		(void)evconnlistener_enable(s->listener);
+}
+
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct server *s = arg;
+	struct timeval tv = { .tv_usec = SERVER_ACCEPT_PAUSE_MS * 1000 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* Out of fds, most likely: pause rather than spin. */
+	log_warn("supervisor: accept failed, pausing %d ms: %s",
+		 SERVER_ACCEPT_PAUSE_MS, strerror(err));
+	(void)evconnlistener_disable(l);
+	(void)evtimer_add(s->accept_pause, &tv);
+}
+
+static void
+on_clients_closed(void *arg)
+{
+	struct server *s = arg;
+
+	(void)event_base_loopexit(s->base, NULL);
+}
+
+static void
+on_pool_drained(void *arg)
+{
+	struct server *s = arg;
+
+	log_info("supervisor: workers stopped");
+	client_hub_close_all(s->hub, on_clients_closed, s);
+}
+
+static void
+stop_listening(struct server *s)
+{
+	if (s->listener) {
+		evconnlistener_free(s->listener);
+		s->listener = NULL;
+	}
+	if (s->has_socket) {
+		(void)unlink(s->cfg->socket_path);
+		s->has_socket = false;
+	}
+}
+
+static void
+on_stop_signal(evutil_socket_t sig, short events, void *arg)
+{
+	struct server *s = arg;
+
+	(void)events;
+	if (s->is_stopping) {
+		log_warn("supervisor: second signal, stopping now sig=%d", (int)sig);
+		(void)event_base_loopexit(s->base, NULL);
+		return;
+	}
+	s->is_stopping = true;
+	log_info("supervisor: stopping, finishing requests in flight sig=%d",
+		 (int)sig);
+	stop_listening(s);
+	pool_drain(s->pool, on_pool_drained, s);
+}
+
+static int
+server_setup(struct server *s, int listen_fd)
+{
+	s->base = event_base_new();
+	if (!s->base)
+		return -ENOMEM;
+	s->pool = pool_new(s->base, &s->cfg->pool);
+	s->hub = s->pool ? client_hub_new(s->base, s->pool,
+					  s->cfg->frame_max_bytes,
+					  s->cfg->max_clients) :
+			   NULL;
+	s->accept_pause = evtimer_new(s->base, on_accept_resume, s);
+	s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
+	s->sig_int = evsignal_new(s->base, SIGINT, on_stop_signal, s);
+	if (!s->hub || !s->accept_pause || !s->sig_term || !s->sig_int)
+		return -ENOMEM;
+	if (event_add(s->sig_term, NULL) < 0 || event_add(s->sig_int, NULL) < 0)
+		return -ENOMEM;
+	s->listener = evconnlistener_new(s->base, on_accept, s,
+					 LEV_OPT_CLOSE_ON_FREE |
+						 LEV_OPT_CLOSE_ON_EXEC,
+					 0, listen_fd);
+	if (!s->listener)
+		return -ENOMEM;
+	evconnlistener_set_error_cb(s->listener, on_accept_error);
+	return 0;
+}
+
+static void
+server_teardown(struct server *s)
+{
+	stop_listening(s);
+	client_hub_free(s->hub);
+	pool_free(s->pool);
+	if (s->accept_pause)
+		event_free(s->accept_pause);
+	if (s->sig_term)
+		event_free(s->sig_term);
+	if (s->sig_int)
+		event_free(s->sig_int);
+	if (s->base)
+		event_base_free(s->base);
+}
+
+int
+server_run(const struct server_config *cfg)
+{
+	struct server s = { .cfg = cfg };
+	int r;
+
+	/* A client that hangs up must cost us an EPIPE, not our life. */
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	int fd = listen_unix(cfg->socket_path, cfg->socket_mode);
+	if (fd < 0)
+		return fd;
+	s.has_socket = true;
+
+	r = server_setup(&s, fd);
+	if (r < 0) {
+		if (!s.listener)
+			(void)close(fd);
+		log_error_errno(r, "supervisor: setup failed");
+		goto out;
+	}
+	log_info("supervisor: started socket='%s' workers=%u max_workers=%u queue_max=%u timeout_ms=%llu heap_limit_bytes=%llu frame_max_bytes=%zu worker='%s'",
+		 cfg->socket_path, cfg->pool.min_workers, cfg->pool.max_workers,
+		 cfg->pool.queue_max,
+		 (unsigned long long)cfg->pool.timeout_ms,
+		 (unsigned long long)cfg->pool.heap_limit_bytes,
+		 cfg->frame_max_bytes, cfg->pool.worker_path);
+	if (pool_start(s.pool) < 0)
+		log_warn("supervisor: not every worker could start, retrying");
+
+	r = event_base_dispatch(s.base) < 0 ? -EIO : 0;
+	log_info("supervisor: stopped");
+out:
+	server_teardown(&s);
+	return r;
+}

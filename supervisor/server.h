@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The supervisor daemon: the listening Unix socket, the pool, the client
+ * connections and the signals that stop it. Supervisor only.
+ */
+#ifndef BEDDEL_SUPERVISOR_SERVER_H
+#define BEDDEL_SUPERVISOR_SERVER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "supervisor/pool.h"
+
+#define SERVER_SOCKET_MODE_DEFAULT 0600
+
+struct server_config {
+	const char *socket_path;
+	mode_t socket_mode;
+	unsigned max_clients;
+	size_t frame_max_bytes;
+	struct pool_config pool;
+};
+
+/* Fills cfg with the built-in defaults. */
+void server_config_defaults(struct server_config *cfg);
+
+/* The default socket path: $XDG_RUNTIME_DIR/beddel.sock when that is set,
+ * else /tmp/beddel-UID/supervisor.sock. Returns a static string. */
+const char *server_default_socket(void);
+
+/* Runs the supervisor until SIGTERM or SIGINT, then drains: stops
+ * accepting, finishes what is in flight, stops the workers, removes the
+ * socket. Returns 0 after a clean stop, or -errno when it could not start
+ * (the reason is logged). */
+int server_run(const struct server_config *cfg);
+
+#endif

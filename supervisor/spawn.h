@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Starting a worker process: fork, move the pipes to the worker's fixed
+ * fds, exec the worker binary. Supervisor and beddel-run only.
+ */
+#ifndef BEDDEL_SUPERVISOR_SPAWN_H
+#define BEDDEL_SUPERVISOR_SPAWN_H
+
+#include <sys/types.h>
+
+/* A started worker: its pid, the write end of its request pipe and the
+ * read end of its reply pipe (both non-blocking and close-on-exec). */
+struct spawn_child {
+	pid_t pid;
+	int req_fd;
+	int rsp_fd;
+};
+
+/* Finds the worker binary: $BEDDEL_WORKER if set, else beddel-worker next
+ * to the running executable, in ../worker/ beside it (the build tree),
+ * or in the install's libexec directory. Returns a static string, or NULL
+ * if none is executable. */
+const char *spawn_find_worker(void);
+
+/* Forks and execs path as a worker with an empty environment but TZ=UTC.
+ * Returns 0 and fills ret, or -errno (ret untouched). The child never
+ * returns: it execs or _exits with IPC_EXIT_SETUP. Not async-signal-safe;
+ * call from the event loop only. */
+int spawn_worker(const char *path, struct spawn_child *ret);
+
+#endif

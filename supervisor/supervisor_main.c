@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * beddel-supervisor: parses its options and runs the server.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "config.h"
+#include "supervisor/server.h"
+#include "supervisor/spawn.h"
+
+static void
+usage(FILE *out, const struct server_config *d)
+{
+	fprintf(out,
+		"Usage: beddel-supervisor [OPTION]...\n"
+		"Run JavaScript in sandboxed Duktape workers behind a Unix socket.\n"
+		"Runs in the foreground and logs one line per event to stderr.\n"
+		"\n"
+		"  --socket PATH            listen here (default: %s)\n"
+		"  --socket-mode OCTAL      file mode of the socket (default: %04o)\n"
+		"  --workers N              warm workers kept ready (default: %u)\n"
+		"  --max-workers M          most workers at once (default: %u)\n"
+		"  --queue-max N            requests that may wait for a worker (default: %u)\n"
+		"  --timeout-ms MS          wall-clock timeout per execution, default and\n"
+		"                           maximum a request may ask for (default: %llu)\n"
+		"  --heap-limit-bytes N     heap cap per execution, default and maximum\n"
+		"                           (default: %llu)\n"
+		"  --result-max-bytes N     largest encoded result (default: %llu)\n"
+		"  --frame-max-bytes N      largest frame a client may send (default: %zu)\n"
+		"  --max-clients N          most client connections at once (default: %u)\n"
+		"  --worker PATH            worker binary (default: $BEDDEL_WORKER, else found\n"
+		"                           beside this program or in %s)\n"
+		"  --log-level LEVEL        error, warn, notice, info or debug (default: info)\n"
+		"  --help                   show this help\n"
+		"  --version                show the version\n"
+		"\n"
+		"SIGTERM or SIGINT stops accepting, finishes requests in flight, stops the\n"
+		"workers, removes the socket and exits 0; a second signal stops at once.\n",
+		server_default_socket(), (unsigned)d->socket_mode,
+		d->pool.min_workers, d->pool.max_workers, d->pool.queue_max,
+		(unsigned long long)d->pool.timeout_ms,
+		(unsigned long long)d->pool.heap_limit_bytes,
+		(unsigned long long)d->pool.result_max_bytes,
+		d->frame_max_bytes, d->max_clients, BEDDEL_LIBEXECDIR);
+}
+
+enum {
+	OPT_SOCKET = 1000,
+	OPT_SOCKET_MODE,
+	OPT_WORKERS,
+	OPT_MAX_WORKERS,
+	OPT_QUEUE_MAX,
+	OPT_TIMEOUT_MS,
+	OPT_HEAP_LIMIT,
+	OPT_RESULT_MAX,
+	OPT_FRAME_MAX,
+	OPT_MAX_CLIENTS,
+	OPT_WORKER,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option options[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "max-workers", required_argument, NULL, OPT_MAX_WORKERS },
+	{ "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
+	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
+	{ "heap-limit-bytes", required_argument, NULL, OPT_HEAP_LIMIT },
+	{ "result-max-bytes", required_argument, NULL, OPT_RESULT_MAX },
+	{ "frame-max-bytes", required_argument, NULL, OPT_FRAME_MAX },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+parse_number(const char *name, const char *arg, uint64_t min, uint64_t max,
+	     uint64_t *ret)
+{
+	int r = util_parse_u64(arg, min, max, ret);
+	if (r < 0)
+		fprintf(stderr, "beddel-supervisor: --%s wants a whole number from %llu to %llu, not '%s'\n",
+			name, (unsigned long long)min, (unsigned long long)max,
+			arg);
+	return r;
+}
+
+/* Applies one option to cfg. Returns 0, 1 when the program should exit
+ * successfully (help, version), or -EINVAL. */
+static int
+apply_option(struct server_config *cfg, int opt, const char *arg)
+{
+	uint64_t v;
+	enum log_level level;
+	int r = 0;
+
+	switch (opt) {
+	case OPT_SOCKET:
+		cfg->socket_path = arg;
+		break;
+	case OPT_SOCKET_MODE: {
+		char *end;
+		unsigned long m = strtoul(arg, &end, 8);
+		if (*arg == '\0' || *end != '\0' || m > 0777) {
+			fprintf(stderr, "beddel-supervisor: --socket-mode wants an octal mode, not '%s'\n", arg);
+			return -EINVAL;
+		}
+		cfg->socket_mode = (mode_t)m;
+		break;
+	}
+	case OPT_WORKERS:
+		r = parse_number("workers", arg, 0, POOL_MAX_WORKERS_CEILING, &v);
+		cfg->pool.min_workers = (unsigned)v;
+		break;
+	case OPT_MAX_WORKERS:
+		r = parse_number("max-workers", arg, 1, POOL_MAX_WORKERS_CEILING, &v);
+		cfg->pool.max_workers = (unsigned)v;
+		break;
+	case OPT_QUEUE_MAX:
+		r = parse_number("queue-max", arg, 0, 1000000, &v);
+		cfg->pool.queue_max = (unsigned)v;
+		break;
+	case OPT_TIMEOUT_MS:
+		r = parse_number("timeout-ms", arg, 1, 3600000, &cfg->pool.timeout_ms);
+		break;
+	case OPT_HEAP_LIMIT:
+		r = parse_number("heap-limit-bytes", arg, 65536, 1u << 30,
+				 &cfg->pool.heap_limit_bytes);
+		break;
+	case OPT_RESULT_MAX:
+		r = parse_number("result-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2,
+				 &cfg->pool.result_max_bytes);
+		break;
+	case OPT_FRAME_MAX:
+		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING, &v);
+		cfg->frame_max_bytes = (size_t)v;
+		break;
+	case OPT_MAX_CLIENTS:
+		r = parse_number("max-clients", arg, 1, 1000000, &v);
+		cfg->max_clients = (unsigned)v;
+		break;
+	case OPT_WORKER:
+		cfg->pool.worker_path = arg;
+		break;
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, &level) < 0) {
+			fprintf(stderr, "beddel-supervisor: unknown log level '%s'\n", arg);
+			return -EINVAL;
+		}
+		log_init("beddel-supervisor", level);
+		break;
+	case OPT_HELP:
+		return 1;
+	case OPT_VERSION:
+		printf("beddel-supervisor %s\n", BEDDEL_VERSION);
+		return 2;
+	default:
+		return -EINVAL;
+	}
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct server_config cfg;
+	int opt;
+
+	log_init("beddel-supervisor", LOG_LEVEL_INFO);
+	server_config_defaults(&cfg);
+
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		int r = apply_option(&cfg, opt, optarg);
+		if (r == 1) {
+			usage(stdout, &cfg);
+			return 0;
+		}
+		if (r == 2)
+			return 0;
+		if (r < 0) {
+			fprintf(stderr, "Try 'beddel-supervisor --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "beddel-supervisor: unexpected argument '%s'\nTry 'beddel-supervisor --help'.\n",
+			argv[optind]);
+		return 2;
+	}
+	if (cfg.pool.min_workers > cfg.pool.max_workers) {
+		fprintf(stderr, "beddel-supervisor: --workers (%u) is above --max-workers (%u)\n",
+			cfg.pool.min_workers, cfg.pool.max_workers);
+		return 2;
+	}
+	if (!cfg.socket_path)
+		cfg.socket_path = server_default_socket();
+	if (!cfg.pool.worker_path)
+		cfg.pool.worker_path = spawn_find_worker();
+	if (!cfg.pool.worker_path) {
+		log_error("supervisor: no beddel-worker binary found; set --worker or BEDDEL_WORKER");
+		return 1;
+	}
+	return server_run(&cfg) < 0 ? 1 : 0;
+}
