@@ -335,6 +335,86 @@ root(const struct proto_msg *m)
 	return &m->unpacked.data;
 }
 
+/* Reads a big-endian length of n bytes at p. */
+static size_t
+read_be(const uint8_t *p, size_t n)
+{
+	size_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* SECURITY: msgpack-c's C decoder reserves room for every element an
+ * array or map header announces before it reads them, so a 5-byte frame
+ * claiming 4 billion elements would make it allocate about 100 GB. This
+ * pre-pass walks the headers only and refuses a frame whose announced
+ * elements could not fit in the bytes that are left (each needs at least
+ * one). The decoding itself stays msgpack-c's. */
+static bool
+counts_fit(const uint8_t *p, size_t len)
+{
+	/* Width of the length field, and fixed payload, by leading byte. */
+	size_t pos = 0, pending = 1;
+
+	while (pending > 0) {
+		if (pos >= len)
+			return false;
+		uint8_t c = p[pos++];
+		size_t left = len - pos, n = 0, skip = 0, count = 0;
+		pending--;
+
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+			continue;
+		if (c >= 0x80 && c <= 0x8f) {
+			count = 2 * (size_t)(c & 0x0f);
+		} else if (c >= 0x90 && c <= 0x9f) {
+			count = c & 0x0f;
+		} else if (c >= 0xa0 && c <= 0xbf) {
+			skip = c & 0x1f;
+		} else {
+			switch (c) {
+			case 0xc4: case 0xd9: n = 1; break; /* bin8, str8 */
+			case 0xc5: case 0xda: n = 2; break;
+			case 0xc6: case 0xdb: n = 4; break;
+			case 0xc7: n = 1; skip = 1; break;  /* ext8 + type */
+			case 0xc8: n = 2; skip = 1; break;
+			case 0xc9: n = 4; skip = 1; break;
+			case 0xca: skip = 4; break;
+			case 0xcb: skip = 8; break;
+			case 0xcc: case 0xd0: skip = 1; break;
+			case 0xcd: case 0xd1: skip = 2; break;
+			case 0xce: case 0xd2: skip = 4; break;
+			case 0xcf: case 0xd3: skip = 8; break;
+			case 0xd4: skip = 2; break; /* fixext: type + data */
+			case 0xd5: skip = 3; break;
+			case 0xd6: skip = 5; break;
+			case 0xd7: skip = 9; break;
+			case 0xd8: skip = 17; break;
+			case 0xdc: n = 2; count = 1; break; /* array16 */
+			case 0xdd: n = 4; count = 1; break;
+			case 0xde: n = 2; count = 2; break; /* map16 */
+			case 0xdf: n = 4; count = 2; break;
+			default: return false; /* 0xc1, never used */
+			}
+		}
+		if (n > left)
+			return false;
+		if (n > 0 && count > 0)
+			count *= read_be(p + pos, n);
+		else if (n > 0)
+			skip += read_be(p + pos, n);
+		pos += n;
+		left -= n;
+		if (skip > left || count > left || pending > left - count)
+			return false;
+		pos += skip;
+		pending += count;
+	}
+	return true;
+}
+
 int
 proto_msg_decode(uint8_t *buf, size_t len, struct proto_msg **ret_msg,
 		 const char **ret_why)
@@ -350,6 +430,10 @@ proto_msg_decode(uint8_t *buf, size_t len, struct proto_msg **ret_msg,
 	m->buf = buf;
 	msgpack_unpacked_init(&m->unpacked);
 
+	if (!counts_fit(buf, len)) {
+		*ret_why = "frame is not valid msgpack, or announces more elements than it holds";
+		goto err;
+	}
 	int r = msgpack_unpack_next(&m->unpacked, (const char *)buf, len, &off);
 	if (r != MSGPACK_UNPACK_SUCCESS) {
 		*ret_why = r == MSGPACK_UNPACK_CONTINUE ?

@@ -36,6 +36,7 @@ struct run_options {
 	const char *socket;
 	uint64_t timeout_ms;
 	bool is_json;
+	bool is_stats;
 };
 
 static void
@@ -56,6 +57,7 @@ usage(FILE *out)
 		"                       (default: $BEDDEL_SOCKET; without either, run it alone\n"
 		"                       in one sandboxed worker)\n"
 		"      --json           print the whole response, stats included\n"
+		"      --stats          also print the execution's figures on stderr\n"
 		"      --help           show this help\n"
 		"      --version        show the version\n"
 		"\n"
@@ -78,6 +80,7 @@ parse_args(int argc, char **argv, struct run_options *o)
 		{ "tenant", required_argument, NULL, 'T' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -106,6 +109,9 @@ parse_args(int argc, char **argv, struct run_options *o)
 			break;
 		case 'j':
 			o->is_json = true;
+			break;
+		case 'S':
+			o->is_stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -228,10 +234,23 @@ run_alone(const struct proto_exec *exec, uint8_t **ret_buf, size_t *ret_len)
 	return *ret_buf ? 0 : -ENOMEM;
 }
 
+static void
+print_stats(const struct proto_stats *s)
+{
+	fprintf(stderr, "stats: queue_us=%llu exec_us=%llu cpu_us=%llu total_us=%llu heap_peak_bytes=%llu worker_pid=%llu worker_execs=%llu\n",
+		(unsigned long long)s->queue_us, (unsigned long long)s->exec_us,
+		(unsigned long long)s->cpu_us, (unsigned long long)s->total_us,
+		(unsigned long long)s->heap_peak_bytes,
+		(unsigned long long)s->worker_pid,
+		(unsigned long long)s->worker_execs);
+}
+
 /* Prints a response and returns the exit code for it. */
 static int
-report(uint8_t *buf, size_t len, bool is_json)
+report(uint8_t *buf, size_t len, const struct run_options *o)
 {
+	bool is_json = o->is_json;
+
 	struct proto_msg *m;
 	struct proto_result res;
 	const char *why;
@@ -253,6 +272,8 @@ report(uint8_t *buf, size_t len, bool is_json)
 		if (res.stack && !is_json)
 			fprintf(stderr, "%.*s\n", (int)res.stack_len, res.stack);
 	}
+	if (o->is_stats)
+		print_stats(&res.stats);
 	int code = outcome_exit_code(res.outcome);
 	proto_msg_free(m);
 	return code;
@@ -311,7 +332,8 @@ main(int argc, char **argv)
 					    outcome_exit_code(OUTCOME_INTERNAL);
 		goto out;
 	}
-	code = report(rsp, rsp_len, o.is_json);
+	/* report() takes ownership of the response. */
+	code = report(rsp, rsp_len, &o);
 out:
 	proto_writer_free(input);
 	free(script);

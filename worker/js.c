@@ -423,8 +423,17 @@ js_result_fini(struct js_result *r)
 struct js_engine *
 js_engine_new(void)
 {
-	static const char warmup[] = "JSON.stringify({ a: [1, 'x'] }) + 1";
+	static const char warmup[] =
+		"JSON.stringify({ a: [1, 'x'] }) + new Date(0).toString()";
 	struct js_result res;
+
+	/* Date reads the time zone. With TZ unset, glibc checks
+	 * /etc/localtime on every conversion, a file access the sandbox
+	 * forbids; with TZ set it reads the zone once, here, and never
+	 * again. Scripts see UTC. */
+	if (setenv("TZ", "UTC", 1) < 0)
+		return NULL;
+	tzset();
 
 	struct js_engine *e = calloc(1, sizeof(*e));
 	if (!e)

@@ -45,7 +45,8 @@ struct js_result {
 	uint64_t cpu_us;
 };
 
-/* Creates and warms a heap. Returns NULL when out of memory. When the
+/* Creates and warms a heap, and sets the process's time zone to UTC (see
+ * js.c). Returns NULL when out of memory. When the
  * engine hits a fatal error later, the process exits with IPC_EXIT_OOM
  * or IPC_EXIT_FATAL (this never returns to a caller). */
 struct js_engine *js_engine_new(void);

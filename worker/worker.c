@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
@@ -100,15 +99,8 @@ void
 worker_run(void)
 {
 	struct proto_frame ready;
-	struct tm tm;
-	time_t now = 0;
 
 	sandbox_close_fds_or_die();
-
-	/* Date needs the time zone; reading it opens files, which the
-	 * sandbox forbids, so it is loaded now (the supervisor sets TZ). */
-	tzset();
-	(void)localtime_r(&now, &tm);
 
 	struct js_engine *engine = js_engine_new();
 	if (!engine)

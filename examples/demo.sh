@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Sets Beddel up, starts a supervisor on a private socket with its built-in
+# defaults, runs every example in examples/ through it, prints each result
+# with its latency and whether it matches the expected one, and stops the
+# supervisor.
+set -eu
+cd "$(dirname "$0")/.."
+sh tests/setup.sh
+
+dir=$(mktemp -d)
+sock="$dir/beddel.sock"
+build/supervisor/beddel-supervisor --socket "$sock" 2>"$dir/supervisor.log" &
+pid=$!
+stop() {
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	rm -rf "$dir"
+}
+trap stop EXIT
+
+# The socket appears once the supervisor listens; its workers warm up
+# before it accepts (a few milliseconds).
+tries=0
+until [ -S "$sock" ]; do
+	tries=$((tries + 1))
+	if [ "$tries" -gt 100 ]; then
+		cat "$dir/supervisor.log"
+		exit 1
+	fi
+	sleep 0.1
+done
+
+failed=0
+printf '%-22s %-42s %s\n' example result "latency (supervisor-side)"
+for script in examples/*.js; do
+	name=$(basename "$script" .js)
+	result=$(build/supervisor/beddel-run --socket "$sock" --stats "$script" 2>"$dir/stats") || true
+	total=$(sed -n 's/.*total_us=\([0-9]*\).*/\1/p' "$dir/stats")
+	exec_us=$(sed -n 's/.*exec_us=\([0-9]*\).*/\1/p' "$dir/stats")
+	if [ "$result" = "$(cat "examples/$name.expected")" ]; then
+		mark=""
+	else
+		mark="  (expected $(cat "examples/$name.expected"))"
+		failed=1
+	fi
+	printf '%-22s %-42s %s us total, %s us in the engine%s\n' \
+		"$name" "$result" "${total:-?}" "${exec_us:-?}" "$mark"
+done
+kill -TERM "$pid"
+wait "$pid" || failed=1
+trap - EXIT
+echo
+echo "supervisor log:"
+cat "$dir/supervisor.log"
+rm -rf "$dir"
+exit "$failed"

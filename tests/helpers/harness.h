@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A real beddel-supervisor in a private temporary directory, for the
+ * integration tests and the benchmarks: start it, talk to it over its
+ * socket, watch its log, find its workers, stop it.
+ */
+#ifndef BEDDEL_TESTS_HELPERS_HARNESS_H
+#define BEDDEL_TESTS_HELPERS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/proto.h"
+
+#define HARNESS_LOG_MAX (4u * 1024u * 1024u)
+
+struct harness {
+	pid_t pid;
+	int log_fd;
+	char dir[64];
+	char socket[128];
+	char *log;	/* everything the supervisor logged so far */
+	size_t log_len;
+	size_t log_seen; /* how far harness_wait_log() has looked */
+};
+
+/* The binaries under test: $BEDDEL_SUPERVISOR and $BEDDEL_RUN, set by
+ * tests/meson.build. */
+const char *harness_supervisor_path(void);
+const char *harness_run_path(void);
+
+/* Starts a supervisor with --workers `workers` and the extra arguments
+ * (NULL-terminated, may be NULL), and waits until that many workers are
+ * ready. Returns 0 or -errno; on failure nothing is left behind. */
+int harness_start(struct harness *h, unsigned workers,
+		  const char *const *extra_args);
+
+/* SIGTERM, then waits up to timeout_ms for the exit. Returns the wait
+ * status, or -ETIMEDOUT (the supervisor is then killed). Removes the
+ * temporary directory. */
+int harness_stop(struct harness *h, int timeout_ms);
+
+/* Reads whatever the supervisor has logged since the last call. */
+void harness_drain_log(struct harness *h);
+
+/* Waits until the log holds `count` more lines containing needle than it
+ * held at the last call that returned. Returns 0 or -ETIMEDOUT. */
+int harness_wait_log(struct harness *h, const char *needle, unsigned count,
+		     int timeout_ms);
+
+/* Counts lines of the whole log that contain needle. */
+unsigned harness_count_log(struct harness *h, const char *needle);
+
+/* Connects to the supervisor. Returns a blocking fd or -errno. */
+int harness_connect(const struct harness *h);
+
+/* Builds an exec frame. input_json may be NULL; timeout_ms may be 0. */
+int harness_exec_frame(uint64_t id, const char *code, const char *input_json,
+		       uint64_t timeout_ms, struct proto_frame *ret);
+
+/* Sends an exec and reads the answer: ret_msg owns it, ret_res views it.
+ * Returns 0 or -errno. */
+int harness_exec(int fd, uint64_t id, const char *code, const char *input_json,
+		 uint64_t timeout_ms, struct proto_msg **ret_msg,
+		 struct proto_result *ret_res);
+
+/* Reads one response frame within timeout_ms and decodes it. */
+int harness_read_result(int fd, int timeout_ms, struct proto_msg **ret_msg,
+			struct proto_result *ret_res);
+
+/* Prints a value as JSON into a new string (free() it). */
+char *harness_value_json(const struct proto_value *v);
+
+/* Children of the supervisor, up to max. Returns how many. */
+size_t harness_children(const struct harness *h, pid_t *out, size_t max);
+
+/* A child in state R (running a script), found within timeout_ms; or
+ * -ETIMEDOUT. */
+pid_t harness_busy_worker(const struct harness *h, int timeout_ms);
+
+/* Open fds of this process. */
+unsigned harness_count_fds(void);
+
+#endif

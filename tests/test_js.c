@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of the worker's engine (worker/js.c, worker/js_value.c), run
+ * in-process without the sandbox: completion values, the conversion of
+ * every value type both ways, values that cannot convert, errors with
+ * their kinds, the heap cap, and the fresh global environment of every
+ * execution.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ipc.h"
+#include "common/proto.h"
+#include "tests/helpers/harness.h"
+#include "worker/js.h"
+
+#define TEST_HEAP_LIMIT (2u * 1024u * 1024u)
+
+static struct js_engine *engine;
+
+static void
+setup(void)
+{
+	engine = js_engine_new();
+	ck_assert_ptr_nonnull(engine);
+}
+
+static void
+teardown(void)
+{
+	js_engine_free(engine);
+}
+
+/* One execution's outcome, with its value printed as JSON and its kind. */
+struct outcome_view {
+	enum outcome kind;
+	char *json;	      /* value as JSON, when ok */
+	enum proto_kind type; /* value's msgpack kind, when ok */
+	char *message;
+	char *stack;
+	uint64_t line;
+	uint64_t heap_peak_bytes;
+};
+
+static void
+view_fini(struct outcome_view *v)
+{
+	free(v->json);
+	free(v->message);
+	free(v->stack);
+}
+
+/* Wraps the engine's raw value in a result frame to read it back. */
+static void
+read_value(const struct js_result *res, struct outcome_view *v)
+{
+	struct proto_result r = { .outcome = OUTCOME_OK,
+				  .value_raw = res->value,
+				  .value_raw_len = res->value_len };
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result out;
+	const char *why;
+
+	ck_assert_int_eq(proto_encode_result(&r, &f), 0);
+	size_t len = f.len - IPC_HEADER_BYTES;
+	uint8_t *buf = malloc(len);
+	memcpy(buf, f.data + IPC_HEADER_BYTES, len);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	ck_assert_int_eq(proto_msg_result(m, &out, &why), 0);
+	v->type = proto_value_kind(out.value);
+	v->json = harness_value_json(out.value);
+	proto_msg_free(m);
+}
+
+static struct outcome_view
+run_full(const char *code, const char *input_json, uint64_t heap_limit,
+	 size_t result_max)
+{
+	struct outcome_view v = { 0 };
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_exec e;
+	struct js_result res;
+	const char *why;
+
+	/* The input travels as it would from a client: through an exec. */
+	ck_assert_int_eq(harness_exec_frame(1, code, input_json, 0, &f), 0);
+	size_t len = f.len - IPC_HEADER_BYTES;
+	uint8_t *buf = malloc(len);
+	memcpy(buf, f.data + IPC_HEADER_BYTES, len);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	ck_assert_int_eq(proto_msg_exec(m, &e, &why), 0);
+
+	struct js_request req = {
+		.code = e.code,
+		.code_len = e.code_len,
+		.input = e.input,
+		.heap_limit_bytes = heap_limit,
+		.result_max_bytes = result_max,
+	};
+	ck_assert_int_eq(js_engine_run(engine, &req, &res), 0);
+	v.kind = res.outcome;
+	v.line = res.line;
+	v.heap_peak_bytes = res.heap_peak_bytes;
+	v.message = res.message ? strdup(res.message) : NULL;
+	v.stack = res.stack ? strdup(res.stack) : NULL;
+	if (res.outcome == OUTCOME_OK)
+		read_value(&res, &v);
+	js_result_fini(&res);
+	proto_msg_free(m);
+	return v;
+}
+
+static struct outcome_view
+run(const char *code, const char *input_json)
+{
+	return run_full(code, input_json, TEST_HEAP_LIMIT, IPC_FRAME_MAX_DEFAULT);
+}
+
+/* Asserts that code gives the JSON text `want`. */
+static void
+expect_json(const char *code, const char *input_json, const char *want)
+{
+	struct outcome_view v = run(code, input_json);
+
+	ck_assert_msg(v.kind == OUTCOME_OK, "%s: %s: %s", code,
+		      outcome_name(v.kind), v.message ? v.message : "");
+	ck_assert_msg(strcmp(v.json, want) == 0, "%s gave %s, not %s", code,
+		      v.json, want);
+	view_fini(&v);
+}
+
+static void
+expect_kind(const char *code, enum outcome kind, const char *in_message)
+{
+	struct outcome_view v = run(code, NULL);
+
+	ck_assert_msg(v.kind == kind, "%s gave %s (%s), not %s", code,
+		      outcome_name(v.kind), v.message ? v.message : "",
+		      outcome_name(kind));
+	if (in_message)
+		ck_assert_msg(v.message && strstr(v.message, in_message),
+			      "%s: message '%s' lacks '%s'", code, v.message,
+			      in_message);
+	view_fini(&v);
+}
+
+START_TEST(test_js_result_is_the_completion_value)
+{
+	expect_json("1 + 1", NULL, "2");
+	expect_json("var x = 5; x * 2", NULL, "10");
+	expect_json("if (true) { 'yes' } else { 'no' }", NULL, "\"yes\"");
+	expect_json("for (var i = 0; i < 3; i++) i", NULL, "2");
+}
+END_TEST
+
+START_TEST(test_js_integers_stay_integers)
+{
+	struct outcome_view v = run("2", NULL);
+	ck_assert_int_eq(v.type, PROTO_INT);
+	view_fini(&v);
+	v = run("-9007199254740992", NULL);
+	ck_assert_int_eq(v.type, PROTO_INT);
+	ck_assert_str_eq(v.json, "-9007199254740992");
+	view_fini(&v);
+	v = run("2.5", NULL);
+	ck_assert_int_eq(v.type, PROTO_FLOAT);
+	ck_assert_str_eq(v.json, "2.5");
+	view_fini(&v);
+	v = run("-0", NULL);
+	ck_assert_int_eq(v.type, PROTO_FLOAT);
+	view_fini(&v);
+	v = run("9007199254740994", NULL);
+	ck_assert_int_eq(v.type, PROTO_FLOAT);
+	view_fini(&v);
+	v = run("NaN", NULL);
+	ck_assert_int_eq(v.type, PROTO_FLOAT);
+	view_fini(&v);
+}
+END_TEST
+
+START_TEST(test_js_converts_every_plain_type)
+{
+	expect_json("null", NULL, "null");
+	expect_json("true", NULL, "true");
+	expect_json("'h\\u00e9llo\\n'", NULL, "\"h\xc3\xa9llo\\n\"");
+	expect_json("[1, 'a', [false, null], {}]", NULL, "[1,\"a\",[false,null],{}]");
+	expect_json("({ b: { c: [1.5] }, a: 'x' })", NULL, "{\"b\":{\"c\":[1.5]},\"a\":\"x\"}");
+	expect_json("var o = {}; [o, o]", NULL, "[{},{}]");
+
+	struct outcome_view v = run("undefined", NULL);
+	ck_assert_int_eq(v.kind, OUTCOME_OK);
+	ck_assert_int_eq(v.type, PROTO_UNDEFINED);
+	view_fini(&v);
+	v = run("", NULL);
+	ck_assert_int_eq(v.type, PROTO_UNDEFINED);
+	view_fini(&v);
+}
+END_TEST
+
+START_TEST(test_js_strings_leave_as_utf8)
+{
+	/* A surrogate pair becomes one 4-byte character... */
+	expect_json("'\\ud83d\\ude00'", NULL, "\"\xf0\x9f\x98\x80\"");
+	/* ...and a lone surrogate becomes U+FFFD. */
+	expect_json("'a\\ud800b'", NULL, "\"a\xef\xbf\xbd" "b\"");
+	/* Source text above U+FFFF follows JavaScript's UTF-16 rules. */
+	expect_json("'\xf0\x9f\x98\x80'.length", NULL, "2");
+	expect_json("({ '\\ud83d\\ude00': 1 })", NULL, "{\"\xf0\x9f\x98\x80\":1}");
+}
+END_TEST
+
+START_TEST(test_js_refuses_values_that_cannot_convert)
+{
+	static const struct {
+		const char *code;
+		const char *message;
+	} cases[] = {
+		{ "(function () {})", "function at $" },
+		{ "({ f: function () {} })", "function at $.f" },
+		{ "[1, [2, Math.max]]", "function at $[1][1]" },
+		{ "var a = {}; a.self = a; a", "cycle at $.self" },
+		{ "var a = [[]]; a[0].push(a); a", "cycle at $[0][0]" },
+		{ "new Date(0)", "Date" },
+		{ "/x/", "RegExp" },
+		{ "new Error('e')", "Error" },
+		{ "Symbol('s')", "Symbol" },
+		{ "new Uint8Array(2)", "buffer" },
+		{ "var d = []; for (var i = 0; i < 30; i++) d = [d]; d", "too deep" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		expect_kind(cases[i].code, OUTCOME_RUNTIME_ERROR, cases[i].message);
+}
+END_TEST
+
+START_TEST(test_js_getter_errors_during_conversion_are_runtime_errors)
+{
+	expect_kind("({ get x() { throw new Error('no'); } })",
+		    OUTCOME_RUNTIME_ERROR, "no");
+	expect_json("({ get x() { return 7; } })", NULL, "{\"x\":7}");
+}
+END_TEST
+
+START_TEST(test_js_input_round_trips)
+{
+	expect_json("input", "{\"a\":[1,2.5,\"x\",null,true,false],\"b\":{}}",
+		    "{\"a\":[1,2.5,\"x\",null,true,false],\"b\":{}}");
+	expect_json("input * 2", "21", "42");
+	expect_json("typeof input", NULL, "\"undefined\"");
+	expect_json("input.length", "\"\xf0\x9f\x98\x80\"", "2");
+	expect_json("input.charCodeAt(0)", "\"\xf0\x9f\x98\x80\"", "55357");
+}
+END_TEST
+
+START_TEST(test_js_input_key_proto_is_a_plain_property)
+{
+	expect_json("[Object.keys(input)[0], input.__proto__.polluted, "
+		    "Object.getPrototypeOf(input) === Object.prototype, "
+		    "({}).polluted === undefined]",
+		    "{\"__proto__\":{\"polluted\":1}}",
+		    "[\"__proto__\",1,true,true]");
+}
+END_TEST
+
+START_TEST(test_js_each_execution_gets_a_fresh_global_environment)
+{
+	expect_json("this.leak = 1; var v = 2; function f() {}; "
+		    "Object.prototype.polluted = 3; Array.prototype.map = null; "
+		    "JSON.parse = null; Math.PI",
+		    NULL, "3.141592653589793");
+	expect_json("[typeof leak, typeof v, typeof f, typeof ({}).polluted, "
+		    "typeof [].map, typeof JSON.parse]",
+		    NULL,
+		    "[\"undefined\",\"undefined\",\"undefined\",\"undefined\","
+		    "\"function\",\"function\"]");
+}
+END_TEST
+
+START_TEST(test_js_nothing_survives_an_execution)
+{
+	/* The warm heap returns to its size: nothing a script made is kept
+	 * (the allowance covers the engine's own interned strings). */
+	for (int i = 0; i < 5; i++) {
+		struct outcome_view v = run("var a = []; for (var i = 0; i < 100; i++) a.push({ i: i }); this.x = a; 1", NULL);
+		view_fini(&v);
+	}
+	uint64_t before = js_engine_heap_bytes(engine);
+	for (int i = 0; i < 50; i++) {
+		struct outcome_view v = run("var a = []; for (var i = 0; i < 100; i++) a.push({ i: i }); this.x = a; 1", NULL);
+		ck_assert_int_eq(v.kind, OUTCOME_OK);
+		view_fini(&v);
+	}
+	uint64_t after = js_engine_heap_bytes(engine);
+	ck_assert_msg(after <= before + 4096, "heap grew from %llu to %llu",
+		      (unsigned long long)before, (unsigned long long)after);
+}
+END_TEST
+
+START_TEST(test_js_syntax_errors_name_the_line)
+{
+	struct outcome_view v = run("1;\n2;\nvar = ;", NULL);
+
+	ck_assert_int_eq(v.kind, OUTCOME_SYNTAX_ERROR);
+	ck_assert_ptr_nonnull(strstr(v.message, "SyntaxError"));
+	ck_assert_uint_eq(v.line, 3);
+	ck_assert_ptr_null(v.stack);
+	view_fini(&v);
+}
+END_TEST
+
+START_TEST(test_js_uncaught_exceptions_are_runtime_errors)
+{
+	struct outcome_view v = run("function f() { throw new TypeError('boom'); }\nf()", NULL);
+
+	ck_assert_int_eq(v.kind, OUTCOME_RUNTIME_ERROR);
+	ck_assert_str_eq(v.message, "TypeError: boom");
+	ck_assert_ptr_nonnull(v.stack);
+	ck_assert_ptr_nonnull(strstr(v.stack, "at f (script:1)"));
+	ck_assert_ptr_null(strstr(v.stack, "duk_"));
+	view_fini(&v);
+
+	expect_kind("throw 42", OUTCOME_RUNTIME_ERROR, "42");
+	expect_kind("throw { toString: function () { throw 1; } }",
+		    OUTCOME_RUNTIME_ERROR, NULL);
+	expect_kind("function r() { return 1 + r(); } r()", OUTCOME_RUNTIME_ERROR,
+		    "RangeError");
+	expect_kind("undefinedName + 1", OUTCOME_RUNTIME_ERROR, "ReferenceError");
+}
+END_TEST
+
+START_TEST(test_js_heap_cap_gives_memory_limit)
+{
+	expect_kind("var a = []; while (true) a.push('xxxxxxxxxxxxxxxx' + a.length);",
+		    OUTCOME_MEMORY_LIMIT, "heap cap");
+	/* Catching the allocation failure does not hide it. */
+	expect_kind("var a = []; try { while (true) a.push(new Array(100)); } catch (e) { a = null; } 1",
+		    OUTCOME_MEMORY_LIMIT, "heap cap");
+	expect_kind("new Array(3e6).join('x')", OUTCOME_MEMORY_LIMIT, NULL);
+	/* The engine serves on after the cap was hit. */
+	expect_json("1 + 1", NULL, "2");
+}
+END_TEST
+
+START_TEST(test_js_heap_cap_counts_what_the_script_allocates)
+{
+	struct outcome_view v = run_full("var s = new Array(200).join('x'); s.length", NULL,
+					 64 * 1024, IPC_FRAME_MAX_DEFAULT);
+	ck_assert_int_eq(v.kind, OUTCOME_OK);
+	ck_assert_uint_gt(v.heap_peak_bytes, 0);
+	ck_assert_uint_le(v.heap_peak_bytes, 64 * 1024);
+	view_fini(&v);
+
+	v = run_full("var a = []; for (var i = 0; i < 10000; i++) a.push(i); 1",
+		     NULL, 64 * 1024, IPC_FRAME_MAX_DEFAULT);
+	ck_assert_int_eq(v.kind, OUTCOME_MEMORY_LIMIT);
+	view_fini(&v);
+}
+END_TEST
+
+START_TEST(test_js_result_over_limit_is_too_large)
+{
+	struct outcome_view v = run_full("new Array(1000).join('x')", NULL,
+					 TEST_HEAP_LIMIT, 100);
+	ck_assert_int_eq(v.kind, OUTCOME_TOO_LARGE);
+	view_fini(&v);
+}
+END_TEST
+
+/* Runs "input" with a hand-made msgpack input value. */
+static struct outcome_view
+run_raw_input(const uint8_t *raw, size_t raw_len)
+{
+	struct outcome_view v = { 0 };
+	struct proto_exec in = { .has_id = true, .code = "input",
+				 .code_len = 5, .input_raw = raw,
+				 .input_raw_len = raw_len };
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_exec e;
+	struct js_result res;
+	const char *why;
+
+	ck_assert_int_eq(proto_encode_exec(&in, &f), 0);
+	size_t len = f.len - IPC_HEADER_BYTES;
+	uint8_t *buf = malloc(len);
+	memcpy(buf, f.data + IPC_HEADER_BYTES, len);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	ck_assert_int_eq(proto_msg_exec(m, &e, &why), 0);
+	struct js_request req = { .code = e.code, .code_len = e.code_len,
+				  .input = e.input,
+				  .heap_limit_bytes = TEST_HEAP_LIMIT,
+				  .result_max_bytes = 4096 };
+	ck_assert_int_eq(js_engine_run(engine, &req, &res), 0);
+	v.kind = res.outcome;
+	v.message = res.message ? strdup(res.message) : NULL;
+	js_result_fini(&res);
+	proto_msg_free(m);
+	return v;
+}
+
+START_TEST(test_js_bad_input_is_a_bad_request)
+{
+	static const struct {
+		const char *name;
+		const char *bytes;
+		size_t len;
+	} cases[] = {
+		{ "bin value", "\xc4\x01\x00", 3 },
+		{ "ext value", "\xd4\x05\x00", 3 },
+		{ "invalid UTF-8", "\xa2\xc3\x28", 3 },
+		{ "surrogate in UTF-8", "\xa3\xed\xa0\x80", 4 },
+		{ "non-string map key", "\x81\x01\x02", 3 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct outcome_view v = run_raw_input(
+			(const uint8_t *)cases[i].bytes, cases[i].len);
+		ck_assert_msg(v.kind == OUTCOME_BAD_REQUEST, "%s gave %s",
+			      cases[i].name, outcome_name(v.kind));
+		ck_assert_ptr_nonnull(v.message);
+		view_fini(&v);
+	}
+	/* The engine serves on. */
+	expect_json("1 + 1", NULL, "2");
+}
+END_TEST
+
+Suite *js_suite(void);
+
+Suite *
+js_suite(void)
+{
+	Suite *s = suite_create("js");
+	TCase *tc = tcase_create("values");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_js_result_is_the_completion_value);
+	tcase_add_test(tc, test_js_integers_stay_integers);
+	tcase_add_test(tc, test_js_converts_every_plain_type);
+	tcase_add_test(tc, test_js_strings_leave_as_utf8);
+	tcase_add_test(tc, test_js_refuses_values_that_cannot_convert);
+	tcase_add_test(tc, test_js_getter_errors_during_conversion_are_runtime_errors);
+	tcase_add_test(tc, test_js_input_round_trips);
+	tcase_add_test(tc, test_js_input_key_proto_is_a_plain_property);
+	tcase_add_test(tc, test_js_bad_input_is_a_bad_request);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("isolation");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_js_each_execution_gets_a_fresh_global_environment);
+	tcase_add_test(tc, test_js_nothing_survives_an_execution);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_js_syntax_errors_name_the_line);
+	tcase_add_test(tc, test_js_uncaught_exceptions_are_runtime_errors);
+	tcase_add_test(tc, test_js_heap_cap_gives_memory_limit);
+	tcase_add_test(tc, test_js_heap_cap_counts_what_the_script_allocates);
+	tcase_add_test(tc, test_js_result_over_limit_is_too_large);
+	suite_add_tcase(s, tc);
+	return s;
+}

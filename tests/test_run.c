@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * beddel-run as a user runs it: alone (one sandboxed worker, no
+ * supervisor) and through a supervisor, with every way of giving a
+ * script, JSON output, and one exit code per error kind.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/outcome.h"
+#include "common/sys.h"
+#include "tests/helpers/harness.h"
+
+struct cmd_out {
+	char out[65536];
+	char err[65536];
+	int code;
+};
+
+static void
+collect(int out_fd, int err_fd, struct cmd_out *r)
+{
+	size_t n_out = 0, n_err = 0;
+	struct pollfd p[2] = { { .fd = out_fd, .events = POLLIN },
+			       { .fd = err_fd, .events = POLLIN } };
+	uint64_t deadline = sys_now_ns() + 30000000000ull;
+
+	while ((p[0].fd >= 0 || p[1].fd >= 0) && sys_now_ns() < deadline) {
+		if (poll(p, 2, 1000) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			char *buf = i ? r->err : r->out;
+			size_t *n = i ? &n_err : &n_out;
+			ssize_t got = read(p[i].fd, buf + *n, sizeof(r->out) - 1 - *n);
+			if (got <= 0) {
+				(void)close(p[i].fd);
+				p[i].fd = -1;
+			} else {
+				*n += (size_t)got;
+			}
+		}
+	}
+	r->out[n_out] = '\0';
+	r->err[n_err] = '\0';
+}
+
+/* Runs beddel-run with args, stdin_text on its stdin, and BEDDEL_SOCKET
+ * set to socket (or unset). */
+static void
+run_cmd(const char *const *args, const char *stdin_text, const char *socket,
+	struct cmd_out *r)
+{
+	int in[2], out[2], err[2];
+	const char *argv[16];
+	size_t n = 0;
+
+	argv[n++] = harness_run_path();
+	for (size_t i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		(void)dup2(in[0], 0);
+		(void)dup2(out[1], 1);
+		(void)dup2(err[1], 2);
+		if (socket)
+			(void)setenv("BEDDEL_SOCKET", socket, 1);
+		else
+			(void)unsetenv("BEDDEL_SOCKET");
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	(void)close(in[0]);
+	(void)close(out[1]);
+	(void)close(err[1]);
+	if (stdin_text)
+		(void)sys_write_all(in[1], stdin_text, strlen(stdin_text));
+	(void)close(in[1]);
+	collect(out[0], err[0], r);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	r->code = WEXITSTATUS(status);
+}
+
+static struct harness h;
+static const char *sock;
+
+static void
+setup_alone(void)
+{
+	sock = NULL;
+}
+
+static void
+setup_supervisor(void)
+{
+	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
+	sock = h.socket;
+}
+
+static void
+teardown_supervisor(void)
+{
+	int status = harness_stop(&h, 10000);
+	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+expect(const char *const *args, const char *stdin_text, int code,
+       const char *out, const char *err_prefix)
+{
+	static struct cmd_out r;
+
+	run_cmd(args, stdin_text, sock, &r);
+	ck_assert_msg(r.code == code, "%s: exit %d, not %d; stderr: %s",
+		      args[0], r.code, code, r.err);
+	if (out)
+		ck_assert_str_eq(r.out, out);
+	if (err_prefix)
+		ck_assert_msg(strncmp(r.err, err_prefix, strlen(err_prefix)) == 0,
+			      "stderr '%s' does not start with '%s'", r.err,
+			      err_prefix);
+}
+
+START_TEST(test_run_prints_result_as_json)
+{
+	expect((const char *[]){ "-e", "1 + 1", NULL }, NULL, 0, "2\n", NULL);
+	expect((const char *[]){ "-e", "({ a: [1, 'x', null], b: 0.5 })", NULL },
+	       NULL, 0, "{\"a\":[1,\"x\",null],\"b\":0.5}\n", NULL);
+	expect((const char *[]){ "-e", "0.1 + 0.2", NULL }, NULL, 0,
+	       "0.30000000000000004\n", NULL);
+}
+END_TEST
+
+START_TEST(test_run_reads_stdin_and_files)
+{
+	char path[] = "/tmp/beddel-run-test-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sys_write_all(fd, "var s = 0;\nfor (var i = 1; i <= 4; i++) s += i;\ns\n", 49), 0);
+	(void)close(fd);
+	expect((const char *[]){ path, NULL }, NULL, 0, "10\n", NULL);
+	(void)unlink(path);
+	expect((const char *[]){ "-", NULL }, "'from ' + 'stdin'", 0,
+	       "\"from stdin\"\n", NULL);
+}
+END_TEST
+
+START_TEST(test_run_passes_input)
+{
+	expect((const char *[]){ "--input", "{\"n\":[1,2,3]}", "-e",
+				 "input.n.length", NULL },
+	       NULL, 0, "3\n", NULL);
+	expect((const char *[]){ "--input", "{not json", "-e", "1", NULL }, NULL,
+	       OUTCOME_EXIT_USAGE, "", "beddel-run: --input is not JSON");
+}
+END_TEST
+
+START_TEST(test_run_gives_each_kind_its_exit_code)
+{
+	expect((const char *[]){ "-e", "var = ;", NULL }, NULL,
+	       outcome_exit_code(OUTCOME_SYNTAX_ERROR), "", "syntax_error: ");
+	expect((const char *[]){ "-e", "throw new Error('no')", NULL }, NULL,
+	       outcome_exit_code(OUTCOME_RUNTIME_ERROR), "",
+	       "runtime_error: Error: no");
+	expect((const char *[]){ "--timeout", "200", "-e", "while (true) {}", NULL },
+	       NULL, outcome_exit_code(OUTCOME_TIMEOUT), "", "timeout: ");
+	expect((const char *[]){ "-e", "var a = []; while (true) a.push([a]);", NULL },
+	       NULL, outcome_exit_code(OUTCOME_MEMORY_LIMIT), "", "memory_limit: ");
+	expect((const char *[]){ "--timeout", "999999", "-e", "1", NULL }, NULL,
+	       outcome_exit_code(OUTCOME_BAD_REQUEST), "", "bad_request: ");
+	expect((const char *[]){ "-e", "(function () {})", NULL }, NULL,
+	       outcome_exit_code(OUTCOME_RUNTIME_ERROR), "",
+	       "runtime_error: result holds a function");
+}
+END_TEST
+
+START_TEST(test_run_json_shows_the_whole_response)
+{
+	static struct cmd_out r;
+
+	run_cmd((const char *[]){ "--json", "-e", "'x'", NULL }, NULL, sock, &r);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"ok\":true"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"value\":\"x\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"stats\":{\"queue_us\":"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"worker_pid\":"));
+}
+END_TEST
+
+START_TEST(test_run_usage_errors)
+{
+	static struct cmd_out r;
+
+	expect((const char *[]){ NULL }, NULL, OUTCOME_EXIT_USAGE, "", NULL);
+	expect((const char *[]){ "-e", "1", "file.js", NULL }, NULL,
+	       OUTCOME_EXIT_USAGE, "", NULL);
+	expect((const char *[]){ "/nonexistent/script.js", NULL }, NULL,
+	       OUTCOME_EXIT_USAGE, "", "beddel-run: cannot read");
+	run_cmd((const char *[]){ "--help", NULL }, NULL, sock, &r);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "memory_limit"));
+}
+END_TEST
+
+START_TEST(test_run_reports_unreachable_supervisor)
+{
+	expect((const char *[]){ "--socket", "/nonexistent/beddel.sock", "-e", "1",
+				 NULL },
+	       NULL, OUTCOME_EXIT_UNREACHABLE, "", "beddel-run: cannot reach");
+}
+END_TEST
+
+Suite *run_suite(void);
+
+Suite *
+run_suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("alone");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_alone, NULL);
+	tcase_add_test(tc, test_run_prints_result_as_json);
+	tcase_add_test(tc, test_run_reads_stdin_and_files);
+	tcase_add_test(tc, test_run_passes_input);
+	tcase_add_test(tc, test_run_gives_each_kind_its_exit_code);
+	tcase_add_test(tc, test_run_json_shows_the_whole_response);
+	tcase_add_test(tc, test_run_usage_errors);
+	tcase_add_test(tc, test_run_reports_unreachable_supervisor);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("through_supervisor");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_supervisor, teardown_supervisor);
+	tcase_add_test(tc, test_run_prints_result_as_json);
+	tcase_add_test(tc, test_run_reads_stdin_and_files);
+	tcase_add_test(tc, test_run_passes_input);
+	tcase_add_test(tc, test_run_gives_each_kind_its_exit_code);
+	tcase_add_test(tc, test_run_json_shows_the_whole_response);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration tests: a real beddel-supervisor on a temporary socket,
+ * driven over its socket. They prove the main job end to end: the
+ * examples, every error kind, workers killed mid-request, sandboxed
+ * workers seen through /proc, many clients pipelining at once, hostile
+ * frames, and a clean stop that leaves nothing behind.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/proto.h"
+#include "common/sys.h"
+#include "tests/helpers/harness.h"
+
+#define MAX_WORKERS_SEEN 64
+
+static struct harness h;
+static unsigned fds_before;
+
+static void
+start_with(unsigned workers, const char *const *extra)
+{
+	fds_before = harness_count_fds();
+	ck_assert_int_eq(harness_start(&h, workers, extra), 0);
+}
+
+static void
+setup(void)
+{
+	start_with(2, NULL);
+}
+
+/* Stops the supervisor and proves it left nothing: exit 0, no socket, no
+ * worker alive, no fd of ours open. */
+static void
+stop_and_check(void)
+{
+	pid_t workers[MAX_WORKERS_SEEN];
+	size_t n = harness_children(&h, workers, MAX_WORKERS_SEEN);
+	char socket[sizeof(h.socket)];
+
+	memcpy(socket, h.socket, sizeof(socket));
+	int status = harness_stop(&h, 15000);
+	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "supervisor ended with status %d", status);
+	ck_assert_int_ne(access(socket, F_OK), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(kill(workers[i], 0) < 0 && errno == ESRCH,
+			      "worker %d outlived the supervisor", (int)workers[i]);
+	ck_assert_uint_eq(harness_count_fds(), fds_before);
+}
+
+static void
+teardown(void)
+{
+	stop_and_check();
+}
+
+/* Runs code on a new connection and returns the response. */
+static struct proto_msg *
+exec_once(const char *code, const char *input, uint64_t timeout_ms,
+	  struct proto_result *res)
+{
+	struct proto_msg *m;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec(fd, 1, code, input, timeout_ms, &m, res), 0);
+	(void)close(fd);
+	return m;
+}
+
+static void
+expect_ok_json(const char *code, const char *input, const char *want)
+{
+	struct proto_result res;
+	struct proto_msg *m = exec_once(code, input, 0, &res);
+
+	ck_assert_msg(res.outcome == OUTCOME_OK, "%s: %s %.*s", code,
+		      outcome_name(res.outcome), (int)res.message_len,
+		      res.message);
+	char *json = harness_value_json(res.value);
+	ck_assert_str_eq(json, want);
+	free(json);
+	proto_msg_free(m);
+}
+
+static void
+expect_kind(const char *code, uint64_t timeout_ms, enum outcome kind)
+{
+	struct proto_result res;
+	struct proto_msg *m = exec_once(code, NULL, timeout_ms, &res);
+
+	ck_assert_msg(res.outcome == kind, "%s gave %s (%.*s), not %s", code,
+		      outcome_name(res.outcome), (int)res.message_len,
+		      res.message, outcome_name(kind));
+	ck_assert_uint_gt(res.message_len, 0);
+	proto_msg_free(m);
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t cap = 0;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ssize_t n = getdelim(&text, &cap, '\0', f);
+	(void)fclose(f);
+	ck_assert_int_ge(n, 0);
+	return text;
+}
+
+START_TEST(test_supervisor_runs_the_examples)
+{
+	const char *dir = getenv("BEDDEL_EXAMPLES");
+	struct dirent **names;
+	char path[512];
+	unsigned ran = 0;
+
+	ck_assert_ptr_nonnull(dir);
+	int n = scandir(dir, &names, NULL, alphasort);
+	ck_assert_int_gt(n, 0);
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(names[i]->d_name);
+		if (len > 3 && strcmp(names[i]->d_name + len - 3, ".js") == 0) {
+			(void)snprintf(path, sizeof(path), "%s/%s", dir,
+				       names[i]->d_name);
+			char *code = read_file(path);
+			(void)snprintf(path + strlen(path) - 3, 16, ".expected");
+			char *want = read_file(path);
+			want[strcspn(want, "\n")] = '\0';
+			expect_ok_json(code, NULL, want);
+			free(code);
+			free(want);
+			ran++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	ck_assert_uint_eq(ran, 6);
+}
+END_TEST
+
+START_TEST(test_supervisor_reports_syntax_errors)
+{
+	struct proto_result res;
+	struct proto_msg *m = exec_once("var ok = 1;\nvar = ;", NULL, 0, &res);
+
+	ck_assert_int_eq(res.outcome, OUTCOME_SYNTAX_ERROR);
+	ck_assert_uint_eq(res.line, 2);
+	proto_msg_free(m);
+	expect_ok_json("1 + 1", NULL, "2");
+}
+END_TEST
+
+START_TEST(test_supervisor_reports_uncaught_exceptions)
+{
+	struct proto_result res;
+	struct proto_msg *m = exec_once("throw new RangeError('out of range')", NULL,
+					0, &res);
+
+	ck_assert_int_eq(res.outcome, OUTCOME_RUNTIME_ERROR);
+	ck_assert_int_eq(res.message_len, strlen("RangeError: out of range"));
+	ck_assert_mem_eq(res.message, "RangeError: out of range", res.message_len);
+	ck_assert_ptr_nonnull(res.stack);
+	proto_msg_free(m);
+}
+END_TEST
+
+START_TEST(test_supervisor_stops_endless_loops)
+{
+	expect_kind("while (true) {}", 300, OUTCOME_TIMEOUT);
+	ck_assert_uint_eq(harness_count_log(&h, "request timed out"), 1);
+	expect_ok_json("'still serving'", NULL, "\"still serving\"");
+}
+END_TEST
+
+START_TEST(test_supervisor_stops_memory_bombs)
+{
+	expect_kind("var a = []; while (true) a.push(new Array(64));", 0,
+		    OUTCOME_MEMORY_LIMIT);
+	expect_kind("var s = 'x'; while (true) s = s + s;", 0,
+		    OUTCOME_MEMORY_LIMIT);
+	expect_ok_json("1 + 1", NULL, "2");
+}
+END_TEST
+
+/* Sends an endless loop, kills its worker with sig while it runs, and
+ * returns the kind the client got. */
+static enum outcome
+kill_busy_worker(int sig)
+{
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_frame(7, "while (true) {}", NULL, 5000, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+
+	pid_t busy = harness_busy_worker(&h, 5000);
+	ck_assert_int_gt(busy, 0);
+	ck_assert_int_eq(kill(busy, sig), 0);
+	ck_assert_int_eq(harness_read_result(fd, 4000, &m, &res), 0);
+	ck_assert_uint_eq(res.id, 7);
+	ck_assert_uint_eq(res.stats.worker_pid, (uint64_t)busy);
+	enum outcome kind = res.outcome;
+	proto_msg_free(m);
+	(void)close(fd);
+	return kind;
+}
+
+START_TEST(test_supervisor_survives_worker_killed_mid_request)
+{
+	ck_assert_int_eq(kill_busy_worker(SIGKILL), OUTCOME_WORKER_CRASHED);
+	expect_ok_json("1 + 1", NULL, "2");
+	/* The pool is refilled to its minimum. */
+	ck_assert_int_eq(harness_wait_log(&h, "pool: worker ready", 1, 5000), 0);
+	ck_assert_uint_ge(harness_count_log(&h, "pool: worker ready"), 3);
+}
+END_TEST
+
+START_TEST(test_supervisor_reports_sandbox_kill_as_security_violation)
+{
+	ck_assert_int_eq(kill_busy_worker(SIGSYS), OUTCOME_SECURITY_VIOLATION);
+	expect_ok_json("1 + 1", NULL, "2");
+}
+END_TEST
+
+START_TEST(test_supervisor_reports_other_deaths_as_crashes)
+{
+	ck_assert_int_eq(kill_busy_worker(SIGSEGV), OUTCOME_WORKER_CRASHED);
+	ck_assert_int_eq(harness_wait_log(&h, "pool: worker ready", 1, 5000), 0);
+	ck_assert_int_eq(kill_busy_worker(SIGBUS), OUTCOME_WORKER_CRASHED);
+	expect_ok_json("1 + 1", NULL, "2");
+}
+END_TEST
+
+static void
+read_status_line(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64], line[256];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(name);
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			(void)snprintf(buf, size, "%s", line + n + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+		}
+	}
+	(void)fclose(f);
+}
+
+START_TEST(test_supervisor_workers_are_sandboxed)
+{
+	pid_t workers[MAX_WORKERS_SEEN];
+	char buf[128], path[64], link[64];
+	size_t n = harness_children(&h, workers, MAX_WORKERS_SEEN);
+
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		read_status_line(workers[i], "Seccomp", buf, sizeof(buf));
+		ck_assert_str_eq(buf, "2");
+		read_status_line(workers[i], "NoNewPrivs", buf, sizeof(buf));
+		ck_assert_str_eq(buf, "1");
+		read_status_line(workers[i], "CapEff", buf, sizeof(buf));
+		ck_assert_str_eq(buf, "0000000000000000");
+		for (int fd = 0; fd < 64; fd++) {
+			(void)snprintf(path, sizeof(path), "/proc/%d/fd/%d",
+				       (int)workers[i], fd);
+			ssize_t r = readlink(path, link, sizeof(link));
+			ck_assert_msg((r > 0) == (fd == IPC_FD_REQ || fd == IPC_FD_RSP),
+				      "worker %d: fd %d", (int)workers[i], fd);
+		}
+	}
+}
+END_TEST
+
+#define CLIENTS 50
+#define PIPELINED 8
+
+START_TEST(test_supervisor_serves_concurrent_pipelined_clients)
+{
+	int fds[CLIENTS];
+	bool seen[CLIENTS * PIPELINED] = { false };
+	char input[32];
+
+	/* Every client sends all its requests before reading anything. */
+	for (int c = 0; c < CLIENTS; c++) {
+		fds[c] = harness_connect(&h);
+		ck_assert_int_ge(fds[c], 0);
+		for (int k = 0; k < PIPELINED; k++) {
+			struct proto_frame f;
+			int id = c * PIPELINED + k;
+			(void)snprintf(input, sizeof(input), "{\"n\":%d}", id);
+			ck_assert_int_eq(harness_exec_frame((uint64_t)id,
+							    "input.n * 2 + 1",
+							    input, 0, &f),
+					 0);
+			ck_assert_int_eq(sys_write_all(fds[c], f.data, f.len), 0);
+			proto_frame_fini(&f);
+		}
+	}
+	for (int c = 0; c < CLIENTS; c++) {
+		for (int k = 0; k < PIPELINED; k++) {
+			struct proto_msg *m;
+			struct proto_result res;
+			ck_assert_int_eq(harness_read_result(fds[c], 20000, &m, &res), 0);
+			ck_assert_int_eq(res.outcome, OUTCOME_OK);
+			ck_assert(res.has_id);
+			/* The answer belongs to this client and this id. */
+			ck_assert_uint_ge(res.id, (uint64_t)c * PIPELINED);
+			ck_assert_uint_lt(res.id, (uint64_t)(c + 1) * PIPELINED);
+			ck_assert(!seen[res.id]);
+			seen[res.id] = true;
+			ck_assert_int_eq(proto_value_int(res.value),
+					 (int64_t)res.id * 2 + 1);
+			proto_msg_free(m);
+		}
+		(void)close(fds[c]);
+	}
+}
+END_TEST
+
+static void
+send_raw_frame(int fd, const void *payload, size_t len)
+{
+	uint8_t header[IPC_HEADER_BYTES];
+
+	ipc_header_encode(len, header);
+	ck_assert_int_eq(sys_write_all(fd, header, sizeof(header)), 0);
+	if (len)
+		ck_assert_int_eq(sys_write_all(fd, payload, len), 0);
+}
+
+static void
+expect_reply(int fd, enum outcome kind, bool has_id, uint64_t id)
+{
+	struct proto_msg *m;
+	struct proto_result res;
+
+	ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
+	ck_assert_msg(res.outcome == kind, "got %s (%.*s), not %s",
+		      outcome_name(res.outcome), (int)res.message_len,
+		      res.message, outcome_name(kind));
+	ck_assert_int_eq(res.has_id, has_id);
+	if (has_id)
+		ck_assert_uint_eq(res.id, id);
+	proto_msg_free(m);
+}
+
+/* A valid request on fd still gets its answer. */
+static void
+expect_still_served(int fd)
+{
+	struct proto_msg *m;
+	struct proto_result res;
+
+	ck_assert_int_eq(harness_exec(fd, 99, "6 * 7", NULL, 0, &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	ck_assert_uint_eq(res.id, 99);
+	ck_assert_int_eq(proto_value_int(res.value), 42);
+	proto_msg_free(m);
+}
+
+START_TEST(test_supervisor_answers_malformed_frames)
+{
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	send_raw_frame(fd, "\xc1\xc1\xc1", 3);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, false, 0);
+	send_raw_frame(fd, "\x91\x01", 2);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, false, 0);
+	send_raw_frame(fd, NULL, 0);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, false, 0);
+	/* {"type":"result","id":5} is not a client message. */
+	send_raw_frame(fd, "\x82\xa4type\xa6result\xa2id\x05", 17);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, true, 5);
+	/* {"type":"exec","id":6,"code":1}: the id still comes back. */
+	send_raw_frame(fd, "\x83\xa4type\xa4" "exec\xa2id\x06\xa4" "code\x01", 21);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, true, 6);
+	expect_still_served(fd);
+	(void)close(fd);
+}
+END_TEST
+
+START_TEST(test_supervisor_answers_bad_requests)
+{
+	struct proto_frame f;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	/* Above the supervisor's maximum timeout. */
+	ck_assert_int_eq(harness_exec_frame(1, "1", NULL, 999999, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, true, 1);
+
+	/* Code that is not UTF-8. */
+	struct proto_exec e = { .has_id = true, .id = 2, .code = "'\xff'",
+				.code_len = 3 };
+	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, true, 2);
+
+	/* A tenant with a newline in it. */
+	e = (struct proto_exec){ .has_id = true, .id = 3, .code = "1",
+				 .code_len = 1, .tenant = "a\nb",
+				 .tenant_len = 3 };
+	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	expect_reply(fd, OUTCOME_BAD_REQUEST, true, 3);
+	expect_still_served(fd);
+	(void)close(fd);
+}
+END_TEST
+
+START_TEST(test_supervisor_answers_oversized_frames)
+{
+	size_t len = 2 * IPC_FRAME_MAX_DEFAULT;
+	char *junk = malloc(len);
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	memset(junk, 0xc1, len);
+	send_raw_frame(fd, junk, len);
+	free(junk);
+	expect_reply(fd, OUTCOME_TOO_LARGE, false, 0);
+	/* The rest of that frame was skipped; framing holds. */
+	expect_still_served(fd);
+	(void)close(fd);
+}
+END_TEST
+
+START_TEST(test_supervisor_survives_clients_that_vanish)
+{
+	struct proto_frame f;
+
+	for (int i = 0; i < 5; i++) {
+		int fd = harness_connect(&h);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(harness_exec_frame(1, "while (true) {}", NULL, 300, &f), 0);
+		ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+		proto_frame_fini(&f);
+		if (i % 2)
+			(void)sys_write_all(fd, "\x00\x00\x01\x00\x81", 5);
+		(void)close(fd);
+	}
+	expect_ok_json("'alive'", NULL, "\"alive\"");
+	ck_assert_int_eq(harness_wait_log(&h, "request timed out", 2, 5000), 0);
+	expect_ok_json("'alive'", NULL, "\"alive\"");
+}
+END_TEST
+
+START_TEST(test_supervisor_keeps_executions_apart)
+{
+	expect_ok_json("this.secret = 's3cr3t'; Object.prototype.mark = 1; 0",
+		       NULL, "0");
+	for (int i = 0; i < 4; i++)
+		expect_ok_json("[typeof secret, typeof ({}).mark]", NULL,
+			       "[\"undefined\",\"undefined\"]");
+}
+END_TEST
+
+static void
+setup_one_worker(void)
+{
+	static const char *const args[] = { "--max-workers", "1",
+					    "--queue-max", "1", NULL };
+	start_with(1, args);
+}
+
+START_TEST(test_supervisor_queues_then_refuses_when_full)
+{
+	static const char busy[] =
+		"var t = Date.now(); while (Date.now() - t < 300) {} 'slow'";
+	struct proto_frame f;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	/* 1 runs, 2 waits in the queue of one, 3 finds it full. */
+	for (uint64_t id = 1; id <= 3; id++) {
+		ck_assert_int_eq(harness_exec_frame(id, busy, NULL, 0, &f), 0);
+		ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+		proto_frame_fini(&f);
+	}
+	expect_reply(fd, OUTCOME_OVERLOADED, true, 3);
+	struct proto_msg *m;
+	struct proto_result res;
+	ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
+	ck_assert_uint_eq(res.id, 1);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
+	ck_assert_uint_eq(res.id, 2);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	ck_assert_uint_ge(res.stats.queue_us, 100000);
+	proto_msg_free(m);
+	(void)close(fd);
+}
+END_TEST
+
+START_TEST(test_supervisor_finishes_in_flight_work_on_sigterm)
+{
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_frame(
+				 1, "var t = Date.now(); while (Date.now() - t < 300) {} 'done'",
+				 NULL, 0, &f),
+			 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)close(fd);
+	/* teardown checks exit 0, the socket gone and no worker left. */
+}
+END_TEST
+
+Suite *supervisor_suite(void);
+
+Suite *
+supervisor_suite(void)
+{
+	Suite *s = suite_create("supervisor");
+	TCase *tc = tcase_create("main_job");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_supervisor_runs_the_examples);
+	tcase_add_test(tc, test_supervisor_reports_syntax_errors);
+	tcase_add_test(tc, test_supervisor_reports_uncaught_exceptions);
+	tcase_add_test(tc, test_supervisor_stops_endless_loops);
+	tcase_add_test(tc, test_supervisor_stops_memory_bombs);
+	tcase_add_test(tc, test_supervisor_keeps_executions_apart);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("faults");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_supervisor_survives_worker_killed_mid_request);
+	tcase_add_test(tc, test_supervisor_reports_sandbox_kill_as_security_violation);
+	tcase_add_test(tc, test_supervisor_reports_other_deaths_as_crashes);
+	tcase_add_test(tc, test_supervisor_workers_are_sandboxed);
+	tcase_add_test(tc, test_supervisor_survives_clients_that_vanish);
+	tcase_add_test(tc, test_supervisor_finishes_in_flight_work_on_sigterm);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("clients");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_supervisor_serves_concurrent_pipelined_clients);
+	tcase_add_test(tc, test_supervisor_answers_malformed_frames);
+	tcase_add_test(tc, test_supervisor_answers_bad_requests);
+	tcase_add_test(tc, test_supervisor_answers_oversized_frames);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("queue");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_one_worker, teardown);
+	tcase_add_test(tc, test_supervisor_queues_then_refuses_when_full);
+	suite_add_tcase(s, tc);
+	return s;
+}
