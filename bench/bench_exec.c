@@ -434,8 +434,8 @@ print_header(const struct bench *b, int argc, char **argv)
 	print_command(argc, argv);
 	printf("cores: %ld online, %ld configured\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_CONF));
-	printf("supervisor: %s, 1 worker, one connection, one request at a time\n",
-	       harness_supervisor_path());
+	printf("supervisor: %s, %d workers (the default), one connection, one request at a time\n",
+	       harness_supervisor_path(), POOL_MIN_WORKERS_DEFAULT);
 	printf("worker: %s\n", worker ? worker : "(found by the supervisor)");
 	printf("examples: %s\n", b->examples_dir);
 	printf("runs: %llu timed per example and path, after %u warm-up runs\n",
@@ -600,8 +600,8 @@ bench_setup(struct bench *b)
 	if (!b->samples_ns || !b->plain || !b->engine)
 		return -ENOMEM;
 
-	/* One worker is enough: requests come one at a time. */
-	r = harness_start(&b->h, 1, NULL);
+	/* The supervisor's default pool, as a user would run it. */
+	r = harness_start(&b->h, POOL_MIN_WORKERS_DEFAULT, NULL);
 	if (r < 0) {
 		fprintf(stderr, "bench_exec: cannot start '%s': %s\n",
 			harness_supervisor_path(), strerror(-r));

@@ -45,8 +45,7 @@ struct client {
 struct client_hub {
 	struct event_base *base;
 	struct pool *pool;
-	size_t frame_max_bytes;
-	unsigned max_clients;
+	struct client_limits limits;
 	unsigned n_clients;
 	unsigned next_id;
 	TAILQ_HEAD(, client) clients;
@@ -214,7 +213,7 @@ handle_frame_error(struct client *c, int r, size_t len)
 	if (r == -EMSGSIZE) {
 		(void)snprintf(why, sizeof(why),
 			       "frame of %zu bytes is over the limit of %zu bytes",
-			       len, c->hub->frame_max_bytes);
+			       len, c->hub->limits.frame_max_bytes);
 		log_info("client: frame too large client=%u bytes=%zu", c->id,
 			 len);
 		reply_error(c, false, 0, OUTCOME_TOO_LARGE, why);
@@ -247,7 +246,7 @@ process_input(struct client *c)
 
 		uint8_t *buf;
 		size_t len;
-		int r = evframe_pull(in, c->hub->frame_max_bytes, &buf, &len);
+		int r = evframe_pull(in, c->hub->limits.frame_max_bytes, &buf, &len);
 		if (r == 0)
 			break;
 		if (r < 0)
@@ -357,9 +356,9 @@ client_hub_accept(struct client_hub *hub, evutil_socket_t fd)
 		refuse(fd, "the supervisor is shutting down");
 		return;
 	}
-	if (hub->n_clients >= hub->max_clients) {
+	if (hub->n_clients >= hub->limits.max_clients) {
 		log_warn("client: too many connections, refusing one max_clients=%u",
-			 hub->max_clients);
+			 hub->limits.max_clients);
 		refuse(fd, "too many client connections");
 		return;
 	}
@@ -377,7 +376,10 @@ client_hub_accept(struct client_hub *hub, evutil_socket_t fd)
 		free(c);
 		return;
 	}
-	struct timeval stall = { .tv_sec = CLIENT_STALL_MS / 1000 };
+	struct timeval stall = {
+		.tv_sec = hub->limits.stall_ms / 1000,
+		.tv_usec = (suseconds_t)(hub->limits.stall_ms % 1000) * 1000,
+	};
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUTPUT_MAX / 2, 0);
 	(void)bufferevent_set_timeouts(c->bev, &stall, NULL);
@@ -424,15 +426,14 @@ client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
 
 struct client_hub *
 client_hub_new(struct event_base *base, struct pool *pool,
-	       size_t frame_max_bytes, unsigned max_clients)
+	       const struct client_limits *limits)
 {
 	struct client_hub *hub = calloc(1, sizeof(*hub));
 	if (!hub)
 		return NULL;
 	hub->base = base;
 	hub->pool = pool;
-	hub->frame_max_bytes = frame_max_bytes;
-	hub->max_clients = max_clients;
+	hub->limits = *limits;
 	TAILQ_INIT(&hub->clients);
 	hub->grace = evtimer_new(base, on_grace, hub);
 	if (!hub->grace) {

@@ -20,16 +20,20 @@ struct client_hub;
 #define CLIENT_IN_FLIGHT_MAX 256
 /* Unsent response bytes past which a connection is not read. */
 #define CLIENT_OUTPUT_MAX (8u * 1024u * 1024u)
-/* A connection that stops part way through a frame for this long is
- * closed. */
-#define CLIENT_STALL_MS 10000
+/* Default time after which a connection that stopped part way through a
+ * frame is closed. */
+#define CLIENT_STALL_MS_DEFAULT 10000
 
-/* All client connections of one supervisor. frame_max_bytes bounds what a
- * client may send; max_clients bounds how many may be connected. Returns
- * NULL when out of memory. */
+struct client_limits {
+	size_t frame_max_bytes; /* the largest frame a client may send */
+	unsigned max_clients;	/* connections at once */
+	unsigned stall_ms;	/* silence allowed inside a frame */
+};
+
+/* All client connections of one supervisor. Returns NULL when out of
+ * memory. */
 struct client_hub *client_hub_new(struct event_base *base, struct pool *pool,
-				  size_t frame_max_bytes,
-				  unsigned max_clients);
+				  const struct client_limits *limits);
 
 /* Takes ownership of a newly accepted, non-blocking socket. */
 void client_hub_accept(struct client_hub *hub, evutil_socket_t fd);

@@ -7,7 +7,8 @@
  * with a typed error, and the pool refilled. Nothing a worker sends ends
  * the supervisor.
  *
- * A worker moves STARTING -> IDLE <-> BUSY -> STOPPING -> reaped. A request
+ * A worker moves STARTING -> IDLE -> BUSY -> CLEARING -> IDLE ... and at
+ * last STOPPING -> reaped; it says "ready" when it enters IDLE. A request
  * waits in the queue (bounded by queue_max) until a worker is idle; its
  * wall-clock deadline runs from dispatch, and at the deadline the worker
  * is killed and the client answered at once.
@@ -48,10 +49,11 @@
 #define POOL_FRAME_SLACK_BYTES (64u * 1024u)
 
 enum worker_state {
-	WORKER_STARTING,
-	WORKER_IDLE,
-	WORKER_BUSY,
-	WORKER_STOPPING,
+	WORKER_STARTING, /* spawned, warming up */
+	WORKER_IDLE,	 /* ready for a request */
+	WORKER_BUSY,	 /* running one */
+	WORKER_CLEARING, /* answered; building its next fresh environment */
+	WORKER_STOPPING, /* retired or killed, not yet reaped */
 	WORKER_STATE_COUNT,
 };
 
@@ -59,6 +61,7 @@ static const char *const state_names[] = {
 	[WORKER_STARTING] = "starting",
 	[WORKER_IDLE] = "idle",
 	[WORKER_BUSY] = "busy",
+	[WORKER_CLEARING] = "clearing",
 	[WORKER_STOPPING] = "stopping",
 };
 
@@ -256,12 +259,18 @@ on_ready(struct worker *w, const struct proto_msg *m)
 	if (proto_msg_ready(m, &heap_bytes, &why) < 0)
 		return -EBADMSG;
 	(void)evtimer_del(w->timer);
-	w->pool->setup_failures = 0;
-	w->is_ready = true;
+	if (w->state == WORKER_STARTING) {
+		w->pool->setup_failures = 0;
+		w->is_ready = true;
+		log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
+			 w->slot, (int)w->pid, (unsigned long long)heap_bytes,
+			 (unsigned long long)(sys_now_us() - w->spawn_us));
+	}
+	/* To the front of the line: the worker that was ready last has its
+	 * code and heap warmest in the caches. */
 	set_state(w, WORKER_IDLE);
-	log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
-		 w->slot, (int)w->pid, (unsigned long long)heap_bytes,
-		 (unsigned long long)(sys_now_us() - w->spawn_us));
+	TAILQ_REMOVE(&w->pool->workers, w, link);
+	TAILQ_INSERT_HEAD(&w->pool->workers, w, link);
 	return 0;
 }
 
@@ -326,10 +335,15 @@ on_result(struct worker *w, const struct proto_msg *m)
 	 * failed internally is not trusted to be sound. Neither serves
 	 * again. */
 	if (res.outcome == OUTCOME_MEMORY_LIMIT ||
-	    res.outcome == OUTCOME_INTERNAL)
+	    res.outcome == OUTCOME_INTERNAL) {
 		retire_worker(w, outcome_name(res.outcome));
-	else
-		set_state(w, WORKER_IDLE);
+		return 0;
+	}
+	/* The worker now drops the environment it ran in and builds the
+	 * next one (js_engine_idle), then says ready again; it gets no
+	 * request before that. */
+	set_state(w, WORKER_CLEARING);
+	arm_timer(w, POOL_READY_TIMEOUT_MS);
 	return 0;
 }
 
@@ -341,6 +355,7 @@ static const struct {
 	int (*handle)(struct worker *w, const struct proto_msg *m);
 } worker_frames[] = {
 	{ PROTO_MSG_READY, WORKER_STARTING, on_ready },
+	{ PROTO_MSG_READY, WORKER_CLEARING, on_ready },
 	{ PROTO_MSG_SETUP_FAILED, WORKER_STARTING, on_setup_failed },
 	{ PROTO_MSG_RESULT, WORKER_BUSY, on_result },
 };
@@ -440,8 +455,10 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 		job_fail(job, w, OUTCOME_TIMEOUT, why);
 		break;
 	case WORKER_STARTING:
-		log_warn("pool: worker not ready in time, killing it worker=%u pid=%d timeout_ms=%d",
-			 w->slot, (int)w->pid, POOL_READY_TIMEOUT_MS);
+	case WORKER_CLEARING:
+		log_warn("pool: worker not ready in time, killing it worker=%u pid=%d state=%s timeout_ms=%d",
+			 w->slot, (int)w->pid, state_names[w->state],
+			 POOL_READY_TIMEOUT_MS);
 		kill_worker(w, REAPER_CAUSE_NONE);
 		break;
 	default:

@@ -51,8 +51,11 @@ server_config_defaults(struct server_config *cfg)
 	*cfg = (struct server_config){
 		.socket_path = NULL,
 		.socket_mode = SERVER_SOCKET_MODE_DEFAULT,
-		.max_clients = CLIENT_MAX_DEFAULT,
-		.frame_max_bytes = IPC_FRAME_MAX_DEFAULT,
+		.clients = {
+			.frame_max_bytes = IPC_FRAME_MAX_DEFAULT,
+			.max_clients = CLIENT_MAX_DEFAULT,
+			.stall_ms = CLIENT_STALL_MS_DEFAULT,
+		},
 	};
 	pool_config_defaults(&cfg->pool);
 }
@@ -256,9 +259,7 @@ server_setup(struct server *s, int listen_fd)
 	if (!s->base)
 		return -ENOMEM;
 	s->pool = pool_new(s->base, &s->cfg->pool);
-	s->hub = s->pool ? client_hub_new(s->base, s->pool,
-					  s->cfg->frame_max_bytes,
-					  s->cfg->max_clients) :
+	s->hub = s->pool ? client_hub_new(s->base, s->pool, &s->cfg->clients) :
 			   NULL;
 	s->accept_pause = evtimer_new(s->base, on_accept_resume, s);
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
@@ -319,7 +320,7 @@ server_run(const struct server_config *cfg)
 		 cfg->pool.queue_max,
 		 (unsigned long long)cfg->pool.timeout_ms,
 		 (unsigned long long)cfg->pool.heap_limit_bytes,
-		 cfg->frame_max_bytes, cfg->pool.worker_path);
+		 cfg->clients.frame_max_bytes, cfg->pool.worker_path);
 	if (pool_start(s.pool) < 0)
 		log_warn("supervisor: not every worker could start, retrying");
 

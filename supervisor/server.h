@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "supervisor/client.h"
 #include "supervisor/pool.h"
 
 #define SERVER_SOCKET_MODE_DEFAULT 0600
@@ -16,8 +17,7 @@
 struct server_config {
 	const char *socket_path;
 	mode_t socket_mode;
-	unsigned max_clients;
-	size_t frame_max_bytes;
+	struct client_limits clients;
 	struct pool_config pool;
 };
 

@@ -35,6 +35,8 @@ usage(FILE *out, const struct server_config *d)
 		"  --result-max-bytes N     largest encoded result (default: %llu)\n"
 		"  --frame-max-bytes N      largest frame a client may send (default: %zu)\n"
 		"  --max-clients N          most client connections at once (default: %u)\n"
+		"  --stall-timeout-ms MS    close a client silent this long inside a frame\n"
+		"                           (default: %u)\n"
 		"  --worker PATH            worker binary (default: $BEDDEL_WORKER, else found\n"
 		"                           beside this program or in %s)\n"
 		"  --log-level LEVEL        error, warn, notice, info or debug (default: info)\n"
@@ -48,7 +50,8 @@ usage(FILE *out, const struct server_config *d)
 		(unsigned long long)d->pool.timeout_ms,
 		(unsigned long long)d->pool.heap_limit_bytes,
 		(unsigned long long)d->pool.result_max_bytes,
-		d->frame_max_bytes, d->max_clients, BEDDEL_LIBEXECDIR);
+		d->clients.frame_max_bytes, d->clients.max_clients,
+		d->clients.stall_ms, BEDDEL_LIBEXECDIR);
 }
 
 enum {
@@ -62,6 +65,7 @@ enum {
 	OPT_RESULT_MAX,
 	OPT_FRAME_MAX,
 	OPT_MAX_CLIENTS,
+	OPT_STALL_MS,
 	OPT_WORKER,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
@@ -79,6 +83,7 @@ static const struct option options[] = {
 	{ "result-max-bytes", required_argument, NULL, OPT_RESULT_MAX },
 	{ "frame-max-bytes", required_argument, NULL, OPT_FRAME_MAX },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "stall-timeout-ms", required_argument, NULL, OPT_STALL_MS },
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -146,11 +151,15 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 		break;
 	case OPT_FRAME_MAX:
 		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING, &v);
-		cfg->frame_max_bytes = (size_t)v;
+		cfg->clients.frame_max_bytes = (size_t)v;
 		break;
 	case OPT_MAX_CLIENTS:
 		r = parse_number("max-clients", arg, 1, 1000000, &v);
-		cfg->max_clients = (unsigned)v;
+		cfg->clients.max_clients = (unsigned)v;
+		break;
+	case OPT_STALL_MS:
+		r = parse_number("stall-timeout-ms", arg, 10, 3600000, &v);
+		cfg->clients.stall_ms = (unsigned)v;
 		break;
 	case OPT_WORKER:
 		cfg->pool.worker_path = arg;

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,6 +546,71 @@ START_TEST(test_supervisor_finishes_in_flight_work_on_sigterm)
 }
 END_TEST
 
+static void
+setup_tight_limits(void)
+{
+	static const char *const args[] = { "--max-clients", "3",
+					    "--stall-timeout-ms", "200", NULL };
+	start_with(2, args);
+}
+
+/* Waits for the supervisor to close fd, draining anything it sends. */
+static void
+expect_closed(int fd, int timeout_ms)
+{
+	char buf[256];
+	uint64_t deadline = sys_now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ck_assert_msg(sys_now_ns() < deadline, "connection not closed");
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return;
+	}
+}
+
+START_TEST(test_supervisor_closes_clients_stalled_inside_a_frame)
+{
+	int idle = harness_connect(&h);
+	int stalled = harness_connect(&h);
+
+	ck_assert_int_ge(idle, 0);
+	ck_assert_int_ge(stalled, 0);
+	/* Six bytes of a nine-byte frame, then nothing. */
+	ck_assert_int_eq(sys_write_all(stalled, "\x00\x00\x00\x05\x81\xa4", 6), 0);
+	expect_closed(stalled, 5000);
+	(void)close(stalled);
+	ck_assert_uint_eq(harness_count_log(&h, "stalled inside a frame"), 1);
+	/* Quiet between frames is not a stall. */
+	expect_still_served(idle);
+	(void)close(idle);
+}
+END_TEST
+
+START_TEST(test_supervisor_refuses_clients_past_the_maximum)
+{
+	int fds[3];
+
+	for (int i = 0; i < 3; i++) {
+		fds[i] = harness_connect(&h);
+		ck_assert_int_ge(fds[i], 0);
+		expect_still_served(fds[i]);
+	}
+	int extra = harness_connect(&h);
+	ck_assert_int_ge(extra, 0);
+	expect_reply(extra, OUTCOME_OVERLOADED, false, 0);
+	expect_closed(extra, 5000);
+	(void)close(extra);
+	for (int i = 0; i < 3; i++) {
+		expect_still_served(fds[i]);
+		(void)close(fds[i]);
+	}
+}
+END_TEST
+
 Suite *supervisor_suite(void);
 
 Suite *
@@ -581,6 +647,13 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_answers_malformed_frames);
 	tcase_add_test(tc, test_supervisor_answers_bad_requests);
 	tcase_add_test(tc, test_supervisor_answers_oversized_frames);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_tight_limits, teardown);
+	tcase_add_test(tc, test_supervisor_closes_clients_stalled_inside_a_frame);
+	tcase_add_test(tc, test_supervisor_refuses_clients_past_the_maximum);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("queue");

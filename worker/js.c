@@ -41,6 +41,8 @@ union block_header {
 
 struct js_engine {
 	duk_context *ctx;
+	bool has_env;	  /* a fresh environment waits on the stack */
+	bool is_env_used; /* ...and a script has run in it */
 	size_t live_bytes;
 	size_t peak_bytes;
 	size_t limit_bytes; /* 0: no cap, between executions */
@@ -368,23 +370,55 @@ execute(struct run *run, duk_context *t)
 	return finish_ok(run, t);
 }
 
+/* Drops a used environment: everything the script made becomes garbage.
+ * The built-ins form cycles, so reference counting alone does not free
+ * them; a full collection does. */
+static void
+discard_env(struct js_engine *e)
+{
+	/* [ thread date regexp ... ] -> [ ] */
+	duk_set_top(e->ctx, 0);
+	duk_gc(e->ctx, 0);
+	e->has_env = false;
+	e->is_env_used = false;
+}
+
+/* [ ] -> [ thread ], where the thread's own stack holds [ Date RegExp ],
+ * the original constructors js_value_write() checks results against. */
+static void
+prepare_env(struct js_engine *e)
+{
+	(void)duk_push_thread_new_globalenv(e->ctx);
+	duk_context *t = duk_get_context(e->ctx, -1);
+	(void)duk_get_global_string(t, "Date");
+	(void)duk_get_global_string(t, "RegExp");
+	e->has_env = true;
+}
+
+void
+js_engine_idle(struct js_engine *e)
+{
+	if (e->is_env_used)
+		discard_env(e);
+	if (!e->has_env)
+		prepare_env(e);
+}
+
 int
 js_engine_run(struct js_engine *e, const struct js_request *req,
 	      struct js_result *ret)
 {
-	duk_context *ctx = e->ctx;
 	struct run run = { .e = e, .req = req, .ret = ret };
-	uint64_t start_us = sys_now_us(), start_cpu_us = sys_cpu_us();
 
 	memset(ret, 0, sizeof(*ret));
+	js_engine_idle(e);
 
-	/* [ ] -> [ thread ]. The fresh environment is built before the cap
-	 * applies: its built-ins are the engine's cost, not the script's. */
-	(void)duk_push_thread_new_globalenv(ctx);
-	duk_context *t = duk_get_context(ctx, -1);
-	(void)duk_get_global_string(t, "Date");
-	(void)duk_get_global_string(t, "RegExp");
+	uint64_t start_us = sys_now_us(), start_cpu_us = sys_cpu_us();
+	duk_context *t = duk_get_context(e->ctx, 0);
+	e->is_env_used = true;
 
+	/* The cap applies from here: the environment's built-ins are the
+	 * engine's cost, not the script's. */
 	size_t base_bytes = e->live_bytes;
 	e->peak_bytes = base_bytes;
 	e->is_limit_hit = false;
@@ -395,13 +429,6 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	e->limit_bytes = 0;
 	ret->heap_peak_bytes = e->peak_bytes - base_bytes;
 	proto_writer_free(run.w);
-
-	/* [ thread ] -> [ ]. Everything the script made becomes garbage;
-	 * the environment's built-ins form cycles, so reference counting
-	 * alone does not free them. */
-	duk_set_top(ctx, 0);
-	duk_gc(ctx, 0);
-
 	ret->exec_us = sys_now_us() - start_us;
 	ret->cpu_us = sys_cpu_us() - start_cpu_us;
 	if (r < 0)
@@ -458,6 +485,7 @@ js_engine_new(void)
 		return NULL;
 	}
 	js_result_fini(&res);
+	js_engine_idle(e);
 	return e;
 }
 

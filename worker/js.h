@@ -56,11 +56,17 @@ void js_engine_free(struct js_engine *e);
 uint64_t js_engine_heap_bytes(const struct js_engine *e);
 
 /* Runs one script in a fresh global environment and fills ret (always,
- * when 0 is returned). Nothing the script creates survives the call.
- * Returns 0, or -ENOMEM when the result itself could not be built. */
+ * when 0 is returned). Returns 0, or -ENOMEM when the result itself could
+ * not be built. The environment is discarded by the next
+ * js_engine_idle() or js_engine_run(), whichever comes first. */
 int js_engine_run(struct js_engine *e, const struct js_request *req,
 		  struct js_result *ret);
 
 void js_result_fini(struct js_result *r);
+
+/* Work done between requests, off the request's critical path: discards
+ * the last execution's environment (nothing it made survives this call),
+ * collects the garbage, and builds the next fresh environment. */
+void js_engine_idle(struct js_engine *e);
 
 #endif

@@ -67,6 +67,18 @@ send_result(uint64_t id, const struct js_result *res)
 	send_frame_or_exit(&f);
 }
 
+/* Tells the supervisor this worker can take a request: after start-up,
+ * and again after each request once its next environment is built. */
+static void
+send_ready(struct js_engine *engine)
+{
+	struct proto_frame ready;
+
+	if (proto_encode_ready(js_engine_heap_bytes(engine), &ready) < 0)
+		_exit(IPC_EXIT_OOM);
+	send_frame_or_exit(&ready);
+}
+
 static void
 serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 {
@@ -93,13 +105,16 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 	send_result(exec.id, &res);
 	js_result_fini(&res);
 	proto_msg_free(msg);
+
+	/* SECURITY: the request's environment and garbage are gone before
+	 * the next request is read. */
+	js_engine_idle(engine);
+	send_ready(engine);
 }
 
 void
 worker_run(void)
 {
-	struct proto_frame ready;
-
 	sandbox_close_fds_or_die();
 
 	struct js_engine *engine = js_engine_new();
@@ -108,9 +123,7 @@ worker_run(void)
 
 	sandbox_enter_or_die();
 
-	if (proto_encode_ready(js_engine_heap_bytes(engine), &ready) < 0)
-		_exit(IPC_EXIT_OOM);
-	send_frame_or_exit(&ready);
+	send_ready(engine);
 
 	for (;;) {
 		uint8_t *buf;
