@@ -59,16 +59,12 @@ read_value(const struct js_result *res, struct outcome_view *v)
 				  .value_raw = res->value,
 				  .value_raw_len = res->value_len };
 	struct proto_frame f;
-	struct proto_msg *m;
 	struct proto_result out;
 	const char *why;
 
 	ck_assert_int_eq(proto_encode_result(&r, &f), 0);
-	size_t len = f.len - IPC_HEADER_BYTES;
-	uint8_t *buf = malloc(len);
-	memcpy(buf, f.data + IPC_HEADER_BYTES, len);
-	proto_frame_fini(&f);
-	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	struct proto_msg *m = harness_decode_frame(&f);
+	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(proto_msg_result(m, &out, &why), 0);
 	v->type = proto_value_kind(out.value);
 	v->json = harness_value_json(out.value);
@@ -81,18 +77,14 @@ run_full(const char *code, const char *input_json, uint64_t heap_limit,
 {
 	struct outcome_view v = { 0 };
 	struct proto_frame f;
-	struct proto_msg *m;
 	struct proto_exec e;
 	struct js_result res;
 	const char *why;
 
 	/* The input travels as it would from a client: through an exec. */
 	ck_assert_int_eq(harness_exec_frame(1, code, input_json, 0, &f), 0);
-	size_t len = f.len - IPC_HEADER_BYTES;
-	uint8_t *buf = malloc(len);
-	memcpy(buf, f.data + IPC_HEADER_BYTES, len);
-	proto_frame_fini(&f);
-	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	struct proto_msg *m = harness_decode_frame(&f);
+	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(proto_msg_exec(m, &e, &why), 0);
 
 	struct js_request req = {
@@ -380,17 +372,13 @@ run_raw_input(const uint8_t *raw, size_t raw_len)
 				 .code_len = 5, .input_raw = raw,
 				 .input_raw_len = raw_len };
 	struct proto_frame f;
-	struct proto_msg *m;
 	struct proto_exec e;
 	struct js_result res;
 	const char *why;
 
 	ck_assert_int_eq(proto_encode_exec(&in, &f), 0);
-	size_t len = f.len - IPC_HEADER_BYTES;
-	uint8_t *buf = malloc(len);
-	memcpy(buf, f.data + IPC_HEADER_BYTES, len);
-	proto_frame_fini(&f);
-	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	struct proto_msg *m = harness_decode_frame(&f);
+	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(proto_msg_exec(m, &e, &why), 0);
 	struct js_request req = { .code = e.code, .code_len = e.code_len,
 				  .input = e.input,

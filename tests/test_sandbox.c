@@ -24,6 +24,7 @@
 #include "common/ipc.h"
 #include "common/sys.h"
 #include "policies/worker_limits.h"
+#include "tests/helpers/harness.h"
 #include "worker/js.h"
 #include "worker/sandbox.h"
 
@@ -287,29 +288,11 @@ block_forever(void)
 	_exit(0);
 }
 
-/* Returns the value of a "Name:\tvalue" line of /proc/PID/status. */
+/* The value of a /proc/PID/status line, for assertions. */
 static char *
 status_field(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], line[256];
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	buf[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(name);
-		if (strncmp(line, name, n) == 0 && line[n] == ':') {
-			(void)snprintf(buf, size, "%s", line + n + 1);
-			/* Trim the tab before and the blanks after. */
-			char *start = buf + strspn(buf, " \t");
-			memmove(buf, start, strlen(start) + 1);
-			size_t end = strlen(buf);
-			while (end > 0 && strchr(" \t\n", buf[end - 1]))
-				buf[--end] = '\0';
-		}
-	}
-	(void)fclose(f);
+	ck_assert_int_eq(harness_proc_status(pid, name, buf, size), 0);
 	return buf;
 }
 

@@ -254,20 +254,7 @@ END_TEST
 static void
 read_status_line(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], line[256];
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	buf[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(name);
-		if (strncmp(line, name, n) == 0 && line[n] == ':') {
-			(void)snprintf(buf, size, "%s", line + n + 2);
-			buf[strcspn(buf, "\n")] = '\0';
-		}
-	}
-	(void)fclose(f);
+	ck_assert_int_eq(harness_proc_status(pid, name, buf, size), 0);
 }
 
 START_TEST(test_supervisor_workers_are_sandboxed)

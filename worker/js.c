@@ -280,30 +280,19 @@ fill_error(struct run *run, duk_context *t, enum outcome kind)
 	return ret->message ? 0 : -ENOMEM;
 }
 
-static int
-compile(struct run *run, duk_context *t)
+/* [ ... ] -> [ ... fn ]. Runs protected: pushing a large source may hit
+ * the heap cap, and a syntax error throws. */
+static duk_ret_t
+compile_script(duk_context *ctx, void *udata)
 {
-	const struct js_request *req = run->req;
-	char *cesu = NULL;
-	const char *code = req->code;
-	size_t len = req->code_len;
+	struct run *run = udata;
 
-	/* Characters above U+FFFF become surrogate pairs, as in input. */
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)code[i] < 0xf0)
-			continue;
-		cesu = malloc(UTIL_CESU8_CAPACITY(len));
-		if (!cesu)
-			return -ENOMEM;
-		len = util_utf8_to_cesu8(code, len, cesu);
-		code = cesu;
-		break;
-	}
-	(void)duk_push_lstring(t, code, len);
-	free(cesu);
-	duk_push_string(t, "script");
-	/* [ ... source filename ] -> [ ... fn ] or [ ... err ] */
-	return duk_pcompile(t, DUK_COMPILE_EVAL) == 0 ? 0 : -EINVAL;
+	if (js_value_push_utf8(ctx, run->req->code, run->req->code_len) < 0)
+		return DUK_RET_RANGE_ERROR;
+	duk_push_string(ctx, "script");
+	/* [ ... source filename ] -> [ ... fn ] */
+	duk_compile(ctx, DUK_COMPILE_EVAL);
+	return 1;
 }
 
 static enum outcome
@@ -360,7 +349,8 @@ execute(struct run *run, duk_context *t)
 	if (run->conv_err < 0)
 		return set_error(run->ret, OUTCOME_BAD_REQUEST, run->why);
 
-	if (compile(run, t) < 0)
+	/* [ date regexp ] -> [ date regexp fn ] or [ date regexp err ] */
+	if (duk_safe_call(t, compile_script, run, 0, 1) != DUK_EXEC_SUCCESS)
 		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_SYNTAX_ERROR));
 
 	/* [ ... fn ] -> [ ... fn global ] -> [ ... result ] */

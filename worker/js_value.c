@@ -242,19 +242,10 @@ js_value_write(duk_context *ctx, duk_idx_t idx, struct proto_writer *w,
 static int push_any(duk_context *ctx, const struct proto_value *v, int depth,
 		    char *why);
 
-static int
-push_string(duk_context *ctx, const struct proto_value *v, char *why)
+int
+js_value_push_utf8(duk_context *ctx, const char *s, size_t len)
 {
-	size_t len;
-	const char *s = proto_value_str(v, &len);
-
-	if (!util_utf8_is_valid(s, len)) {
-		(void)snprintf(why, JS_VALUE_WHY_MAX,
-			       "input holds a string that is not valid UTF-8");
-		return -EINVAL;
-	}
-	/* The engine keeps characters above U+FFFF as surrogate pairs, as
-	 * JavaScript requires; only strings with 4-byte sequences change. */
+	/* Only text with 4-byte sequences needs rewriting. */
 	bool has_astral = false;
 	for (size_t i = 0; i < len && !has_astral; i++)
 		has_astral = (unsigned char)s[i] >= 0xf0;
@@ -269,6 +260,20 @@ push_string(duk_context *ctx, const struct proto_value *v, char *why)
 	(void)duk_push_lstring(ctx, buf, n);
 	free(buf);
 	return 0;
+}
+
+static int
+push_string(duk_context *ctx, const struct proto_value *v, char *why)
+{
+	size_t len;
+	const char *s = proto_value_str(v, &len);
+
+	if (!util_utf8_is_valid(s, len)) {
+		(void)snprintf(why, JS_VALUE_WHY_MAX,
+			       "input holds a string that is not valid UTF-8");
+		return -EINVAL;
+	}
+	return js_value_push_utf8(ctx, s, len);
 }
 
 static int

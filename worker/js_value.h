@@ -22,6 +22,11 @@ struct proto_writer;
 #define JS_VALUE_IDX_DATE 0
 #define JS_VALUE_IDX_REGEXP 1
 
+/* [ ... ] -> [ ... string ]. Pushes len bytes of well-formed UTF-8 as a
+ * JavaScript string: characters above U+FFFF become surrogate pairs, as
+ * the language requires. Returns 0 or -ENOMEM (stack unchanged). */
+int js_value_push_utf8(duk_context *ctx, const char *s, size_t len);
+
 /* [ ... ] -> [ ... value ]. Pushes the JavaScript form of v. Returns 0, or
  * -EINVAL with why filled in (a bad string, an unsupported type, nesting
  * too deep); the stack is then unchanged. May throw on allocation failure:

@@ -410,3 +410,49 @@ harness_count_fds(void)
 	/* The directory stream itself held one. */
 	return n - 1;
 }
+
+int
+harness_proc_status(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64], line[256];
+	size_t n = strlen(name);
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, n) != 0 || line[n] != ':')
+			continue;
+		char *start = line + n + 1;
+		start += strspn(start, " \t");
+		size_t end = strlen(start);
+		while (end > 0 && strchr(" \t\n", start[end - 1]))
+			end--;
+		(void)snprintf(buf, size, "%.*s", (int)end, start);
+	}
+	(void)fclose(f);
+	return 0;
+}
+
+struct proto_msg *
+harness_decode_frame(struct proto_frame *f)
+{
+	struct proto_msg *m = NULL;
+	const char *why;
+	size_t len;
+
+	if (ipc_header_decode(f->data, IPC_FRAME_MAX_CEILING, &len) < 0 ||
+	    len != f->len - IPC_HEADER_BYTES) {
+		proto_frame_fini(f);
+		return NULL;
+	}
+	uint8_t *buf = malloc(len);
+	if (buf)
+		memcpy(buf, f->data + IPC_HEADER_BYTES, len);
+	proto_frame_fini(f);
+	if (!buf || proto_msg_decode(buf, len, &m, &why) < 0)
+		return NULL;
+	return m;
+}

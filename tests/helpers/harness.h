@@ -80,6 +80,14 @@ size_t harness_children(const struct harness *h, pid_t *out, size_t max);
  * -ETIMEDOUT. */
 pid_t harness_busy_worker(const struct harness *h, int timeout_ms);
 
+/* The value of the "Name:" line of /proc/PID/status, blanks trimmed, in
+ * buf (empty when there is no such line). Returns 0 or -errno. */
+int harness_proc_status(pid_t pid, const char *name, char *buf, size_t size);
+
+/* Decodes a whole encoded frame (header and payload), as a peer would
+ * read it, and releases the frame. Returns the message or NULL. */
+struct proto_msg *harness_decode_frame(struct proto_frame *f);
+
 /* Open fds of this process. */
 unsigned harness_count_fds(void);
 
