@@ -150,28 +150,29 @@ START_TEST(test_js_result_is_the_completion_value)
 }
 END_TEST
 
+/* Asserts that code gives a value of msgpack kind `type`. */
+static void
+expect_type(const char *code, enum proto_kind type)
+{
+	struct outcome_view v = run(code, NULL);
+
+	ck_assert_msg(v.kind == OUTCOME_OK, "%s: %s", code, outcome_name(v.kind));
+	ck_assert_msg(v.type == type, "%s gave msgpack kind %d, not %d", code,
+		      v.type, type);
+	view_fini(&v);
+}
+
 START_TEST(test_js_integers_stay_integers)
 {
-	struct outcome_view v = run("2", NULL);
-	ck_assert_int_eq(v.type, PROTO_INT);
-	view_fini(&v);
-	v = run("-9007199254740992", NULL);
-	ck_assert_int_eq(v.type, PROTO_INT);
-	ck_assert_str_eq(v.json, "-9007199254740992");
-	view_fini(&v);
-	v = run("2.5", NULL);
-	ck_assert_int_eq(v.type, PROTO_FLOAT);
-	ck_assert_str_eq(v.json, "2.5");
-	view_fini(&v);
-	v = run("-0", NULL);
-	ck_assert_int_eq(v.type, PROTO_FLOAT);
-	view_fini(&v);
-	v = run("9007199254740994", NULL);
-	ck_assert_int_eq(v.type, PROTO_FLOAT);
-	view_fini(&v);
-	v = run("NaN", NULL);
-	ck_assert_int_eq(v.type, PROTO_FLOAT);
-	view_fini(&v);
+	expect_type("2", PROTO_INT);
+	expect_type("-9007199254740992", PROTO_INT);
+	expect_json("-9007199254740992", NULL, "-9007199254740992");
+	expect_type("2.5", PROTO_FLOAT);
+	expect_json("2.5", NULL, "2.5");
+	expect_type("-0", PROTO_FLOAT);
+	expect_type("9007199254740994", PROTO_FLOAT);
+	expect_type("NaN", PROTO_FLOAT);
+	expect_type("1 / 0", PROTO_FLOAT);
 }
 END_TEST
 
@@ -184,13 +185,9 @@ START_TEST(test_js_converts_every_plain_type)
 	expect_json("({ b: { c: [1.5] }, a: 'x' })", NULL, "{\"b\":{\"c\":[1.5]},\"a\":\"x\"}");
 	expect_json("var o = {}; [o, o]", NULL, "[{},{}]");
 
-	struct outcome_view v = run("undefined", NULL);
-	ck_assert_int_eq(v.kind, OUTCOME_OK);
-	ck_assert_int_eq(v.type, PROTO_UNDEFINED);
-	view_fini(&v);
-	v = run("", NULL);
-	ck_assert_int_eq(v.type, PROTO_UNDEFINED);
-	view_fini(&v);
+	expect_type("undefined", PROTO_UNDEFINED);
+	expect_type("", PROTO_UNDEFINED);
+	expect_type("null", PROTO_NIL);
 }
 END_TEST
 
