@@ -649,7 +649,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: bench_exec [--iterations N]\n"
-		"Times each example of $BEDDEL_EXAMPLES through a supervisor\n"
+		"Times each example of examples/ (or $BEDDEL_EXAMPLES) through a supervisor\n"
 		"($BEDDEL_SUPERVISOR), a plain Duktape heap and the engine.\n"
 		"\n"
 		"  --iterations N   timed runs per example and path\n"
@@ -709,11 +709,7 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &b.iterations) < 0)
 		return BENCH_EXEC_EXIT_USAGE;
-	b.examples_dir = getenv("BEDDEL_EXAMPLES");
-	if (!b.examples_dir || !*b.examples_dir) {
-		fprintf(stderr, "bench_exec: set BEDDEL_EXAMPLES to the directory of the example scripts\n");
-		return BENCH_EXEC_EXIT_USAGE;
-	}
+	b.examples_dir = harness_examples_dir();
 	r = load_examples(b.examples_dir, &examples, &count);
 	if (r < 0) {
 		fprintf(stderr,

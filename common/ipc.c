@@ -8,6 +8,7 @@
 #include "common/ipc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/sys.h"
@@ -40,6 +41,14 @@ ipc_header_decode(const uint8_t in[IPC_HEADER_BYTES], size_t max_len,
 		return -EMSGSIZE;
 	*ret_len = len;
 	return 0;
+}
+
+void
+ipc_describe_oversize(size_t len, size_t max_len, char *buf, size_t size)
+{
+	(void)snprintf(buf, size,
+		       "frame of %zu bytes is over the limit of %zu bytes", len,
+		       max_len);
 }
 
 int

@@ -40,6 +40,11 @@ size_t ipc_header_length(const uint8_t in[IPC_HEADER_BYTES]);
 int ipc_header_decode(const uint8_t in[IPC_HEADER_BYTES], size_t max_len,
 		      size_t *ret_len);
 
+/* Writes the sentence a peer gets for a frame of len bytes over max_len
+ * (the same words from the supervisor and from beddel-run alone). */
+void ipc_describe_oversize(size_t len, size_t max_len, char *buf,
+			   size_t size);
+
 /* Reads one whole frame from a blocking fd into a new buffer (free()
  * it). Returns 1 with the payload, 0 on a clean end of stream before a
  * header, or -EMSGSIZE, -EBADMSG, -EPIPE (stream cut inside a frame),

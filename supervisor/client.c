@@ -211,9 +211,8 @@ handle_frame_error(struct client *c, int r, size_t len)
 	char why[128];
 
 	if (r == -EMSGSIZE) {
-		(void)snprintf(why, sizeof(why),
-			       "frame of %zu bytes is over the limit of %zu bytes",
-			       len, c->hub->limits.frame_max_bytes);
+		ipc_describe_oversize(len, c->hub->limits.frame_max_bytes, why,
+				      sizeof(why));
 		log_info("client: frame too large client=%u bytes=%zu", c->id,
 			 len);
 		reply_error(c, false, 0, OUTCOME_TOO_LARGE, why);

@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "common/ipc.h"
 #include "common/proto.h"
 #include "supervisor/pool.h"
 
@@ -68,6 +69,20 @@ local_run(const struct pool_config *cfg, const struct proto_exec *req,
 
 	one.min_workers = 1;
 	one.max_workers = 1;
+
+	/* The limit a supervisor puts on a client's frame, with its default,
+	 * so that a script behaves the same alone. */
+	struct proto_frame f;
+	r = proto_encode_exec(req, &f);
+	if (r < 0)
+		return r;
+	size_t len = f.len - IPC_HEADER_BYTES;
+	proto_frame_fini(&f);
+	if (len > IPC_FRAME_MAX_DEFAULT) {
+		ipc_describe_oversize(len, IPC_FRAME_MAX_DEFAULT, why,
+				      sizeof(why));
+		return refusal(req, OUTCOME_TOO_LARGE, why, ret);
+	}
 	l.base = event_base_new();
 	if (!l.base)
 		return -ENOMEM;

@@ -347,8 +347,21 @@ on_result(struct worker *w, const struct proto_msg *m)
 	return 0;
 }
 
+/* A worker retired right after a result still says ready once its next
+ * environment is built; that frame means nothing now. */
+static int
+on_late_ready(struct worker *w, const struct proto_msg *m)
+{
+	uint64_t heap_bytes;
+	const char *why;
+
+	(void)w;
+	return proto_msg_ready(m, &heap_bytes, &why) < 0 ? -EBADMSG : 0;
+}
+
 /* Which frame a worker may send in which state: anything else is a
- * protocol violation. */
+ * protocol violation. Frames are read in STOPPING only from workers that
+ * were retired, not killed. */
 static const struct {
 	enum proto_type type;
 	enum worker_state state;
@@ -356,6 +369,7 @@ static const struct {
 } worker_frames[] = {
 	{ PROTO_MSG_READY, WORKER_STARTING, on_ready },
 	{ PROTO_MSG_READY, WORKER_CLEARING, on_ready },
+	{ PROTO_MSG_READY, WORKER_STOPPING, on_late_ready },
 	{ PROTO_MSG_SETUP_FAILED, WORKER_STARTING, on_setup_failed },
 	{ PROTO_MSG_RESULT, WORKER_BUSY, on_result },
 };

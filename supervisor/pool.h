@@ -22,6 +22,10 @@ struct pool;
 #define POOL_QUEUE_MAX_DEFAULT 1024
 #define POOL_TIMEOUT_MS_DEFAULT 5000
 #define POOL_HEAP_LIMIT_BYTES_DEFAULT (2u * 1024u * 1024u)
+/* The most a heap cap may be set to: a quarter of a worker's address
+ * space (WORKER_LIMITS_AS_BYTES in policies/worker_limits.h), leaving the
+ * rest for the engine, its garbage and the result's encoding. */
+#define POOL_HEAP_LIMIT_BYTES_CEILING (64u * 1024u * 1024u)
 #define POOL_TENANT_DEFAULT "default"
 #define POOL_TENANT_MAX_BYTES 64
 

@@ -39,12 +39,16 @@ int
 remote_call(int fd, const struct proto_frame *req, int timeout_ms,
 	    uint8_t **ret_buf, size_t *ret_len)
 {
-	int r = sys_write_all(fd, req->data, req->len);
-	if (r < 0)
-		return r;
-	r = ipc_read_frame(fd, IPC_FRAME_MAX_CEILING, timeout_ms, ret_buf,
-			   ret_len);
-	if (r == 0)
-		return -EPIPE;
-	return r < 0 ? r : 0;
+	int w = sys_write_all(fd, req->data, req->len);
+
+	/* A supervisor that refuses the connection (too many clients, or
+	 * stopping) answers and closes before reading: the write then fails,
+	 * but its answer is waiting to be read. */
+	int r = ipc_read_frame(fd, IPC_FRAME_MAX_CEILING, timeout_ms, ret_buf,
+			       ret_len);
+	if (r > 0)
+		return 0;
+	if (w < 0)
+		return w;
+	return r == 0 ? -ECONNRESET : r;
 }

@@ -14,8 +14,9 @@ struct proto_frame;
 int remote_connect(const char *path);
 
 /* Sends one request frame on fd and reads the response. Returns 0 with a
- * malloc()ed payload, -ETIMEDOUT when none came within timeout_ms, -EPIPE
- * when the supervisor closed the connection, or -errno. */
+ * malloc()ed payload, -ETIMEDOUT when none came within timeout_ms,
+ * -ECONNRESET when the supervisor closed the connection without an answer,
+ * or -errno. The caller must ignore SIGPIPE. */
 int remote_call(int fd, const struct proto_frame *req, int timeout_ms,
 		uint8_t **ret_buf, size_t *ret_len);
 

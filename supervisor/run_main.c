@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,10 @@ parse_args(int argc, char **argv, struct run_options *o)
 	while ((opt = getopt_long(argc, argv, "e:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
+			if (o->code_arg) {
+				fprintf(stderr, "beddel-run: give -e only once\n");
+				return -EINVAL;
+			}
 			o->code_arg = optarg;
 			break;
 		case 'i':
@@ -106,6 +111,10 @@ parse_args(int argc, char **argv, struct run_options *o)
 			o->tenant = optarg;
 			break;
 		case 's':
+			if (!*optarg) {
+				fprintf(stderr, "beddel-run: --socket needs a path\n");
+				return -EINVAL;
+			}
 			o->socket = optarg;
 			break;
 		case 'j':
@@ -202,7 +211,8 @@ call_supervisor(const char *socket, const struct proto_exec *exec,
 	(void)close(fd);
 	if (r < 0) {
 		fprintf(stderr, "beddel-run: no answer from the supervisor at '%s': %s\n",
-			socket, strerror(-r));
+			socket,
+			r == -ECONNRESET ? "it closed the connection" : strerror(-r));
 		return -EHOSTUNREACH;
 	}
 	return 0;
@@ -293,6 +303,11 @@ main(int argc, char **argv)
 	int r, code = OUTCOME_EXIT_USAGE;
 
 	log_init("beddel-run", LOG_LEVEL_WARN);
+	/* A supervisor that refuses us closes the socket; its answer is
+	 * read after a failed write, so that write must not kill us. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	/* getopt names the program after argv[0] in its messages. */
+	argv[0] = (char *)"beddel-run";
 	if (parse_args(argc, argv, &o) < 0) {
 		fprintf(stderr, "Try 'beddel-run --help'.\n");
 		return OUTCOME_EXIT_USAGE;

@@ -43,6 +43,7 @@ struct server {
 	struct event *sig_int;
 	bool is_stopping;
 	bool has_socket;
+	bool has_made_dir; /* the default socket's private directory */
 };
 
 void
@@ -76,9 +77,10 @@ server_default_socket(void)
 }
 
 /* The default path lives in a directory of ours; make it, and make sure
- * nobody else owns or can write it. */
+ * nobody else owns or can write it. Sets *ret_made when it was created
+ * here, so that it is removed again at the stop. */
 static int
-prepare_default_dir(const char *path)
+prepare_default_dir(const char *path, bool *ret_made)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct stat st;
@@ -88,7 +90,9 @@ prepare_default_dir(const char *path)
 	if (!slash || strncmp(dir, "/tmp/beddel-", 12) != 0)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) == 0)
+		*ret_made = true;
+	else if (errno != EEXIST)
 		return log_error_errno(-errno, "supervisor: cannot create '%s'", dir);
 	if (lstat(dir, &st) < 0)
 		return log_error_errno(-errno, "supervisor: cannot check '%s'", dir);
@@ -130,7 +134,7 @@ clear_stale_socket(const char *path, const struct sockaddr_un *addr)
 }
 
 static int
-listen_unix(const char *path, mode_t mode)
+listen_unix(const char *path, mode_t mode, bool *ret_made_dir)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int r;
@@ -138,7 +142,7 @@ listen_unix(const char *path, mode_t mode)
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return log_error_errno(-ENAMETOOLONG, "supervisor: socket path too long");
 	memcpy(addr.sun_path, path, strlen(path) + 1);
-	r = prepare_default_dir(path);
+	r = prepare_default_dir(path, ret_made_dir);
 	if (r < 0)
 		return r;
 	r = clear_stale_socket(path, &addr);
@@ -232,6 +236,16 @@ stop_listening(struct server *s)
 		(void)unlink(s->cfg->socket_path);
 		s->has_socket = false;
 	}
+	if (s->has_made_dir) {
+		char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+		(void)snprintf(dir, sizeof(dir), "%s", s->cfg->socket_path);
+		char *slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			(void)rmdir(dir);
+		}
+		s->has_made_dir = false;
+	}
 }
 
 static void
@@ -303,7 +317,7 @@ server_run(const struct server_config *cfg)
 	/* A client that hangs up must cost us an EPIPE, not our life. */
 	(void)signal(SIGPIPE, SIG_IGN);
 
-	int fd = listen_unix(cfg->socket_path, cfg->socket_mode);
+	int fd = listen_unix(cfg->socket_path, cfg->socket_mode, &s.has_made_dir);
 	if (fd < 0)
 		return fd;
 	s.has_socket = true;

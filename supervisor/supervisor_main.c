@@ -142,7 +142,8 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 		r = parse_number("timeout-ms", arg, 1, 3600000, &cfg->pool.timeout_ms);
 		break;
 	case OPT_HEAP_LIMIT:
-		r = parse_number("heap-limit-bytes", arg, 65536, 1u << 30,
+		r = parse_number("heap-limit-bytes", arg, 65536,
+				 POOL_HEAP_LIMIT_BYTES_CEILING,
 				 &cfg->pool.heap_limit_bytes);
 		break;
 	case OPT_RESULT_MAX:

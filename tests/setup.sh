@@ -23,6 +23,15 @@ if [ -n "$missing" ]; then
 		--no-install-recommends $missing >/dev/null
 fi
 
-[ -f build/build.ninja ] || meson setup build >/dev/null
-meson compile -C build >/dev/null
+# Quiet when all is well; the whole output when something fails.
+if [ ! -f build/build.ninja ]; then
+	if ! out=$(meson setup build 2>&1); then
+		echo "$out"
+		exit 1
+	fi
+fi
+if ! out=$(meson compile -C build 2>&1); then
+	echo "$out"
+	exit 1
+fi
 echo "setup: built in build/"

@@ -125,12 +125,11 @@ read_file(const char *path)
 
 START_TEST(test_supervisor_runs_the_examples)
 {
-	const char *dir = getenv("BEDDEL_EXAMPLES");
+	const char *dir = harness_examples_dir();
 	struct dirent **names;
 	char path[512];
 	unsigned ran = 0;
 
-	ck_assert_ptr_nonnull(dir);
 	int n = scandir(dir, &names, NULL, alphasort);
 	ck_assert_int_gt(n, 0);
 	for (int i = 0; i < n; i++) {
@@ -195,6 +194,9 @@ START_TEST(test_supervisor_stops_memory_bombs)
 	expect_kind("var s = 'x'; while (true) s = s + s;", 0,
 		    OUTCOME_MEMORY_LIMIT);
 	expect_ok_json("1 + 1", NULL, "2");
+	/* Each worker that hit its cap is retired quietly, not killed. */
+	ck_assert_int_eq(harness_wait_log(&h, "pool: worker exited", 2, 5000), 0);
+	ck_assert_uint_eq(harness_count_log(&h, "broke the protocol"), 0);
 }
 END_TEST
 
@@ -598,6 +600,62 @@ START_TEST(test_supervisor_refuses_clients_past_the_maximum)
 }
 END_TEST
 
+/* Starts a supervisor whose worker binary is a broken fixture, with no
+ * warm workers, so that the first request makes it spawn one. */
+static void
+start_broken(const char *fixture)
+{
+	static char worker[512];
+	const char *dir = getenv("BEDDEL_FIXTURES");
+
+	ck_assert_ptr_nonnull(dir);
+	(void)snprintf(worker, sizeof(worker), "%s/%s", dir, fixture);
+	const char *const args[] = { "--worker", worker, "--max-workers", "2",
+				     NULL };
+	start_with(0, args);
+}
+
+/* A request to a pool whose workers never start is answered, quickly and
+ * with `internal`, and the supervisor spaces out its retries. */
+static void
+expect_no_worker(void)
+{
+	uint64_t start = sys_now_ns();
+
+	expect_kind("1 + 1", 0, OUTCOME_INTERNAL);
+	ck_assert_uint_lt(sys_now_ns() - start, 5000000000ull);
+	expect_kind("2 + 2", 0, OUTCOME_INTERNAL);
+	/* Back-off: a fork loop would log hundreds of spawns by now. */
+	ck_assert_uint_lt(harness_count_log(&h, "pool: worker spawned"), 20);
+}
+
+START_TEST(test_supervisor_survives_worker_sending_garbage)
+{
+	start_broken("worker_garbage.sh");
+	expect_no_worker();
+	ck_assert_uint_ge(harness_count_log(&h, "broke the protocol"), 1);
+	stop_and_check();
+}
+END_TEST
+
+START_TEST(test_supervisor_survives_worker_flooding_its_pipe)
+{
+	start_broken("worker_flood.sh");
+	expect_no_worker();
+	ck_assert_uint_ge(harness_count_log(&h, "frame over the size limit"), 1);
+	stop_and_check();
+}
+END_TEST
+
+START_TEST(test_supervisor_survives_workers_that_cannot_start)
+{
+	start_broken("worker_exit.sh");
+	expect_no_worker();
+	ck_assert_uint_ge(harness_count_log(&h, "exited with code 70"), 1);
+	stop_and_check();
+}
+END_TEST
+
 Suite *supervisor_suite(void);
 
 Suite *
@@ -641,6 +699,13 @@ supervisor_suite(void)
 	tcase_add_checked_fixture(tc, setup_tight_limits, teardown);
 	tcase_add_test(tc, test_supervisor_closes_clients_stalled_inside_a_frame);
 	tcase_add_test(tc, test_supervisor_refuses_clients_past_the_maximum);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("broken_workers");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_supervisor_survives_worker_sending_garbage);
+	tcase_add_test(tc, test_supervisor_survives_worker_flooding_its_pipe);
+	tcase_add_test(tc, test_supervisor_survives_workers_that_cannot_start);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("queue");

@@ -201,8 +201,33 @@ encode_result(duk_context *ctx, void *udata)
 	return 0;
 }
 
+/* The flags Duktape appends to a stack line ("at f (script:3) strict
+ * preventsyield"): engine detail, not the script's. */
+static const char *const frame_flags[] = {
+	" preventsyield", " strict", " native", " internal", " construct",
+	" tailcall",
+};
+
+/* Length of a stack line once its trailing engine flags are cut. */
+static size_t
+trim_frame_flags(const char *line, size_t n)
+{
+	for (bool cut = true; cut;) {
+		cut = false;
+		for (size_t i = 0; i < UTIL_ARRAY_SIZE(frame_flags); i++) {
+			size_t f = strlen(frame_flags[i]);
+			if (n >= f && memcmp(line + n - f, frame_flags[i], f) == 0) {
+				n -= f;
+				cut = true;
+			}
+		}
+	}
+	return n;
+}
+
 /* Drops the engine's own frames ("at [anon] (duk_js_compiler.c:6826)
- * internal") from a stack trace: they say nothing about the script. */
+ * internal") from a stack trace, and the flags of the others: they say
+ * nothing about the script. */
 static size_t
 strip_engine_frames(char *stack)
 {
@@ -210,13 +235,15 @@ strip_engine_frames(char *stack)
 
 	for (char *line = stack; *line;) {
 		char *end = strchr(line, '\n');
-		size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+		size_t n = end ? (size_t)(end - line) : strlen(line);
 		bool is_engine = memmem(line, n, "(duk_", 5) != NULL;
 		if (!is_engine) {
-			memmove(out, line, n);
-			out += n;
+			size_t keep = trim_frame_flags(line, n);
+			memmove(out, line, keep);
+			out += keep;
+			*out++ = '\n';
 		}
-		line += n;
+		line += end ? n + 1 : n;
 	}
 	if (out > stack && out[-1] == '\n')
 		out--;

@@ -24,18 +24,29 @@
 #include "supervisor/remote.h"
 #include "supervisor/run_json.h"
 
+static const char *
+env_or(const char *name, const char *fallback)
+{
+	const char *p = getenv(name);
+	return p && *p ? p : fallback;
+}
+
 const char *
 harness_supervisor_path(void)
 {
-	const char *p = getenv("BEDDEL_SUPERVISOR");
-	return p ? p : "supervisor/beddel-supervisor";
+	return env_or("BEDDEL_SUPERVISOR", HARNESS_SUPERVISOR);
 }
 
 const char *
 harness_run_path(void)
 {
-	const char *p = getenv("BEDDEL_RUN");
-	return p ? p : "supervisor/beddel-run";
+	return env_or("BEDDEL_RUN", HARNESS_RUN);
+}
+
+const char *
+harness_examples_dir(void)
+{
+	return env_or("BEDDEL_EXAMPLES", HARNESS_EXAMPLES);
 }
 
 void
@@ -151,6 +162,8 @@ harness_start(struct harness *h, unsigned workers,
 	int pipefd[2];
 
 	memset(h, 0, sizeof(*h));
+	if (access(harness_supervisor_path(), X_OK) < 0)
+		return -errno;
 	(void)snprintf(h->dir, sizeof(h->dir), "/tmp/beddel-test-XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -errno;

@@ -26,10 +26,12 @@ struct harness {
 	size_t log_seen; /* how far harness_wait_log() has looked */
 };
 
-/* The binaries under test: $BEDDEL_SUPERVISOR and $BEDDEL_RUN, set by
- * tests/meson.build. */
+/* The binaries under test and the example scripts: $BEDDEL_SUPERVISOR,
+ * $BEDDEL_RUN and $BEDDEL_EXAMPLES when set (tests/meson.build sets
+ * them), else the ones of the build tree this harness was built in. */
 const char *harness_supervisor_path(void);
 const char *harness_run_path(void);
+const char *harness_examples_dir(void);
 
 /* Starts a supervisor with --workers `workers` and the extra arguments
  * (NULL-terminated, may be NULL), and waits until that many workers are
