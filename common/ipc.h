@@ -28,6 +28,9 @@
 #define IPC_EXIT_OOM 71      /* the engine ran out of memory fatally */
 #define IPC_EXIT_PROTOCOL 72 /* the supervisor sent a frame it cannot read */
 #define IPC_EXIT_FATAL 73    /* the engine hit a fatal error */
+#define IPC_EXIT_EXEC 74     /* between fork and exec: the exec failed */
+#define IPC_EXIT_ORPHANED 75 /* the reply pipe broke: the supervisor is gone */
+#define IPC_EXIT_DIRTY 76    /* the heap did not return to its warm size */
 
 /* Writes the header for a payload of len bytes into out. */
 void ipc_header_encode(size_t len, uint8_t out[IPC_HEADER_BYTES]);

@@ -6,8 +6,9 @@
  * here checks types and ranges and returns a sentence that can be sent
  * back to the peer; none of them logs.
  *
- * A struct proto_value is a msgpack_object in disguise: callers outside
- * this file must not know the msgpack layout (STYLE.md, section 9).
+ * A struct proto_value is a msgpack_object in disguise: no caller outside
+ * this file may depend on the msgpack layout, so that it can change here
+ * alone.
  */
 #include "common/proto.h"
 

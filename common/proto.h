@@ -17,9 +17,10 @@
 
 #include "common/outcome.h"
 
-/* Deepest nesting of arrays and maps a script value may have. The msgpack-c
- * decoder stops at 32 levels in all; a value sits two levels down in its
- * message, and the rest is margin. */
+/* Most arrays and maps a script value may nest, counting the outermost:
+ * 24 arrays around a number are fine, 25 are not. The msgpack-c decoder
+ * stops at 32 levels in all; a value sits two levels down in its message,
+ * and the rest is margin. */
 #define PROTO_VALUE_DEPTH_MAX 24
 
 /* A whole frame ready to write: 4-byte header then payload. Release with

@@ -19,8 +19,8 @@ stop() {
 }
 trap stop EXIT
 
-# The socket appears once the supervisor listens; its workers warm up
-# before it accepts (a few milliseconds).
+# The socket appears once the supervisor listens; requests that come
+# before its workers are warm (a few milliseconds) wait in its queue.
 tries=0
 until [ -S "$sock" ]; do
 	tries=$((tries + 1))

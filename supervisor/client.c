@@ -29,6 +29,8 @@
 #include "supervisor/pool.h"
 
 #define CLIENT_CLOSE_GRACE_MS 5000
+/* A response's error text and stats, beyond its value. */
+#define CLIENT_RESPONSE_SLACK_BYTES (64u * 1024u)
 
 struct client {
 	TAILQ_ENTRY(client) link;
@@ -97,7 +99,11 @@ send_frame(struct client *c, const struct proto_result *res)
 			return;
 		}
 	}
-	(void)bufferevent_write(c->bev, f.data, f.len);
+	if (bufferevent_write(c->bev, f.data, f.len) < 0) {
+		log_error("client: out of memory queueing a response, closing client=%u",
+			  c->id);
+		c->is_broken = true;
+	}
 	proto_frame_fini(&f);
 }
 
@@ -197,12 +203,19 @@ skip_oversized(struct client *c, struct evbuffer *in)
 	return c->skip_bytes == 0;
 }
 
+/* Whether one more request fits the connection's output budget, counting
+ * each request in flight at its largest possible result. */
 static bool
 has_room(const struct client *c)
 {
+	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t each = c->hub->limits.result_max_bytes + IPC_HEADER_BYTES +
+		      CLIENT_RESPONSE_SLACK_BYTES;
+
+	if (c->in_flight == 0)
+		return out < CLIENT_OUTPUT_BUDGET;
 	return c->in_flight < CLIENT_IN_FLIGHT_MAX &&
-	       evbuffer_get_length(bufferevent_get_output(c->bev)) <
-		       CLIENT_OUTPUT_MAX;
+	       out + (c->in_flight + 1) * each <= CLIENT_OUTPUT_BUDGET;
 }
 
 static void
@@ -220,7 +233,11 @@ handle_frame_error(struct client *c, int r, size_t len)
 	} else if (r == -EBADMSG) {
 		reply_error(c, false, 0, OUTCOME_BAD_REQUEST, "empty frame");
 	} else {
-		reply_error(c, false, 0, OUTCOME_INTERNAL, "out of memory");
+		/* The frame is still buffered; without memory to take it off,
+		 * the connection cannot go on. */
+		log_error("client: out of memory reading a frame, closing client=%u",
+			  c->id);
+		c->is_broken = true;
 	}
 }
 
@@ -289,6 +306,12 @@ on_event(struct bufferevent *bev, short events, void *arg)
 	struct client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
+	if ((events & BEV_EVENT_TIMEOUT) && (events & BEV_EVENT_WRITING)) {
+		log_info("client: reads none of its answers, closing client=%u unsent_bytes=%zu",
+			 c->id, evbuffer_get_length(bufferevent_get_output(bev)));
+		close_client(c);
+		return;
+	}
 	if (events & BEV_EVENT_TIMEOUT) {
 		if (evbuffer_get_length(in) > 0 || c->skip_bytes > 0) {
 			log_info("client: stalled inside a frame, closing client=%u",
@@ -322,10 +345,13 @@ close_client(struct client *c)
 	struct client_hub *hub = c->hub;
 
 	log_debug("client: closed client=%u", c->id);
-	pool_cancel_owner(hub->pool, c);
+	/* Out of the list before the pool hears of it: cancelling may end a
+	 * drain, whose callback closes every client still listed. */
 	TAILQ_REMOVE(&hub->clients, c, link);
 	hub->n_clients--;
 	bufferevent_free(c->bev);
+	if (hub->pool)
+		pool_cancel_owner(hub->pool, c);
 	free(c);
 	maybe_all_closed(hub);
 }
@@ -380,8 +406,10 @@ client_hub_accept(struct client_hub *hub, evutil_socket_t fd)
 		.tv_usec = (suseconds_t)(hub->limits.stall_ms % 1000) * 1000,
 	};
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUTPUT_MAX / 2, 0);
-	(void)bufferevent_set_timeouts(c->bev, &stall, NULL);
+	/* The write callback runs each time output drains; the write
+	 * timeout fires when output waits and the client reads nothing. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	(void)bufferevent_set_timeouts(c->bev, &stall, &stall);
 	(void)bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&hub->clients, c, link);
 	hub->n_clients++;
@@ -449,7 +477,10 @@ client_hub_free(struct client_hub *hub)
 
 	if (!hub)
 		return;
+	/* The pool is freed first (server_teardown), so nothing may call
+	 * back into it, nor it into us. */
 	hub->closed = NULL;
+	hub->pool = NULL;
 	TAILQ_FOREACH_SAFE(c, &hub->clients, link, next)
 		close_client(c);
 	event_free(hub->grace);

@@ -18,16 +18,22 @@ struct client_hub;
 /* Requests one connection may have queued or running at once; past it
  * the supervisor stops reading that connection until answers go out. */
 #define CLIENT_IN_FLIGHT_MAX 256
-/* Unsent response bytes past which a connection is not read. */
-#define CLIENT_OUTPUT_MAX (8u * 1024u * 1024u)
+/* Bytes of responses one connection may have unsent or on the way: its
+ * output buffer plus, for each request in flight, the largest result it
+ * could bring. Past it the supervisor reads no more requests from that
+ * connection, so a client that does not read its answers holds at most
+ * this much of the supervisor's memory. */
+#define CLIENT_OUTPUT_BUDGET (32u * 1024u * 1024u)
 /* Default time after which a connection that stopped part way through a
  * frame is closed. */
 #define CLIENT_STALL_MS_DEFAULT 10000
 
 struct client_limits {
-	size_t frame_max_bytes; /* the largest frame a client may send */
-	unsigned max_clients;	/* connections at once */
-	unsigned stall_ms;	/* silence allowed inside a frame */
+	size_t frame_max_bytes;	  /* the largest frame a client may send */
+	size_t result_max_bytes;  /* the largest result a request may bring */
+	unsigned max_clients;	  /* connections at once */
+	unsigned stall_ms;	  /* silence allowed inside a frame, or with
+				   * answers unread */
 };
 
 /* All client connections of one supervisor. Returns NULL when out of
@@ -43,7 +49,8 @@ void client_hub_accept(struct client_hub *hub, evutil_socket_t fd);
 void client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
 			  void *arg);
 
-/* Closes everything at once. Accepts NULL. */
+/* Closes everything at once, without telling the pool: call it after
+ * pool_free(). Accepts NULL. */
 void client_hub_free(struct client_hub *hub);
 
 #endif

@@ -104,11 +104,10 @@ struct pool {
 	unsigned n_queued;
 	uint64_t next_seq;
 	unsigned next_slot;
-	uint64_t spawned;
-	uint64_t died;
 	struct event *sigchld;
 	struct event *backoff;
 	unsigned setup_failures;
+	bool is_retry_due; /* the back-off after a failure has passed */
 	bool is_draining;
 	void (*drained)(void *arg);
 	void *drained_arg;
@@ -449,15 +448,14 @@ static void
 on_worker_timer(evutil_socket_t fd, short events, void *arg)
 {
 	struct worker *w = arg;
-	char why[96];
+	enum outcome kind;
+	char why[160];
 
 	(void)fd;
 	(void)events;
 	switch (w->state) {
 	case WORKER_BUSY:
-		(void)snprintf(why, sizeof(why),
-			       "the script ran past its wall-clock timeout of %llu ms",
-			       (unsigned long long)w->job->timeout_ms);
+		kind = reaper_classify(0, REAPER_CAUSE_DEADLINE, why, sizeof(why));
 		log_notice("pool: request timed out, killing worker worker=%u pid=%d req=%llu timeout_ms=%llu",
 			   w->slot, (int)w->pid,
 			   (unsigned long long)w->job->seq,
@@ -466,7 +464,7 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 		w->job = NULL;
 		w->execs++;
 		kill_worker(w, REAPER_CAUSE_DEADLINE);
-		job_fail(job, w, OUTCOME_TIMEOUT, why);
+		job_fail(job, w, kind, why);
 		break;
 	case WORKER_STARTING:
 	case WORKER_CLEARING:
@@ -488,7 +486,7 @@ spawn_one(struct pool *p)
 
 	int r = spawn_worker(p->cfg.worker_path, &c);
 	if (r < 0)
-		return log_error_errno(r, "pool: spawn failed");
+		return log_warn_errno(r, "pool: spawn failed, retrying after a pause");
 
 	struct worker *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -511,7 +509,6 @@ spawn_one(struct pool *p)
 	TAILQ_INSERT_TAIL(&p->workers, w, link);
 	p->n_workers++;
 	p->n_state[WORKER_STARTING]++;
-	p->spawned++;
 	arm_timer(w, POOL_READY_TIMEOUT_MS);
 	log_info("pool: worker spawned worker=%u pid=%d", w->slot, (int)w->pid);
 	return 0;
@@ -535,22 +532,27 @@ err_kill:
 err_reap:
 	(void)kill(c.pid, SIGKILL);
 	(void)waitpid(c.pid, NULL, 0);
-	return log_error_errno(-ENOMEM, "pool: spawn failed");
+	return log_warn_errno(-ENOMEM, "pool: spawn failed, retrying after a pause");
 }
 
 static void
 on_backoff(evutil_socket_t fd, short events, void *arg)
 {
+	struct pool *p = arg;
+
 	(void)fd;
 	(void)events;
-	dispatch(arg);
+	p->is_retry_due = true;
+	dispatch(p);
 }
 
+/* Waits 50 ms after the first start-up failure, then twice as long after
+ * each further one, up to 5 s. */
 static void
 schedule_backoff(struct pool *p)
 {
-	unsigned shift = p->setup_failures < 10 ? p->setup_failures : 10;
-	uint64_t ms = (uint64_t)POOL_BACKOFF_MIN_MS << shift;
+	unsigned shift = p->setup_failures > 0 ? p->setup_failures - 1 : 0;
+	uint64_t ms = (uint64_t)POOL_BACKOFF_MIN_MS << (shift < 10 ? shift : 10);
 
 	if (ms > POOL_BACKOFF_MAX_MS)
 		ms = POOL_BACKOFF_MAX_MS;
@@ -558,19 +560,32 @@ schedule_backoff(struct pool *p)
 	(void)evtimer_add(p->backoff, &tv);
 }
 
+static void fail_queue_if_no_worker(struct pool *p, const char *cause);
+
+/* A fork or pipe failure: wait, and answer the queue if no worker is
+ * left to take it. */
+static void
+spawn_failed(struct pool *p)
+{
+	p->setup_failures++;
+	schedule_backoff(p);
+	fail_queue_if_no_worker(p, "the supervisor could not start a process");
+}
+
 /* Starts workers until there are enough for the busy and queued requests
- * (at least the minimum, at most the maximum). After a start-up failure it
- * makes one attempt per back-off period, doubling the period each time,
- * so that a broken worker binary never becomes a fork loop. */
+ * (at least the minimum, at most the maximum; while draining, only what
+ * the queue still needs). After a start-up failure it makes one attempt
+ * per back-off period, so that a broken worker binary never becomes a
+ * fork loop. */
 static void
 refill(struct pool *p)
 {
-	if (p->is_draining || evtimer_pending(p->backoff, NULL))
+	if (evtimer_pending(p->backoff, NULL))
 		return;
 
 	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
 	unsigned want = p->n_state[WORKER_BUSY] + p->n_queued;
-	if (want < p->cfg.min_workers)
+	if (want < p->cfg.min_workers && !p->is_draining)
 		want = p->cfg.min_workers;
 	if (want > p->cfg.max_workers)
 		want = p->cfg.max_workers;
@@ -578,15 +593,18 @@ refill(struct pool *p)
 		return;
 
 	if (p->setup_failures > 0) {
+		if (!p->is_retry_due) {
+			schedule_backoff(p);
+			return;
+		}
+		p->is_retry_due = false;
 		if (spawn_one(p) < 0)
-			p->setup_failures++;
-		schedule_backoff(p);
+			spawn_failed(p);
 		return;
 	}
 	for (; live < want; live++) {
 		if (spawn_one(p) < 0) {
-			p->setup_failures++;
-			schedule_backoff(p);
+			spawn_failed(p);
 			return;
 		}
 	}
@@ -631,7 +649,11 @@ start_job(struct worker *w, struct job *job)
 	set_state(w, WORKER_BUSY);
 	job->dispatch_us = sys_now_us();
 	if (bufferevent_write(w->req, job->frame.data, job->frame.len) < 0) {
-		kill_worker(w, REAPER_CAUSE_NONE);
+		/* Out of memory here, not the worker's fault; it is stopped
+		 * all the same, since its pipe may hold half a frame. */
+		w->job = NULL;
+		retire_worker(w, "request could not be queued");
+		job_fail(job, w, OUTCOME_INTERNAL, "the supervisor could not pass the request on");
 		return;
 	}
 	proto_frame_fini(&job->frame);
@@ -678,7 +700,8 @@ fail_queue_if_no_worker(struct pool *p, const char *cause)
 	char why[224];
 	struct job *job;
 
-	if (p->n_state[WORKER_IDLE] + p->n_state[WORKER_BUSY] > 0)
+	/* A worker that serves, or will in a moment, will take them. */
+	if (p->n_workers - p->n_state[WORKER_STOPPING] > 0)
 		return;
 	(void)snprintf(why, sizeof(why), "no worker could start: %s", cause);
 	while ((job = TAILQ_FIRST(&p->queue))) {
@@ -696,7 +719,6 @@ finalize(struct worker *w, int status)
 	enum outcome kind = reaper_classify(status, w->cause, why, sizeof(why));
 
 	reaper_describe(status, how, sizeof(how));
-	p->died++;
 	unsigned long long uptime_ms = (sys_now_us() - w->spawn_us) / 1000;
 	if (w->cause == REAPER_CAUSE_RETIRED && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == IPC_EXIT_DONE)
@@ -772,7 +794,7 @@ pool_start(struct pool *p)
 		int r = spawn_one(p);
 		if (r < 0) {
 			p->setup_failures++;
-			schedule_backoff(p);
+			refill(p);
 			return r;
 		}
 	}
@@ -850,7 +872,9 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	r = check_request(p, req, &exec, why, why_size);
 	if (r < 0)
 		return r;
-	if (p->n_queued >= p->cfg.queue_max) {
+	/* The queue holds requests that wait; one that an idle worker takes
+	 * at once does not wait. */
+	if (p->n_queued >= p->cfg.queue_max && p->n_state[WORKER_IDLE] == 0) {
 		(void)snprintf(why, why_size, "the request queue is full (%u waiting)",
 			       p->n_queued);
 		return -EAGAIN;
@@ -916,7 +940,6 @@ pool_drain(struct pool *p, void (*drained)(void *arg), void *arg)
 	p->is_draining = true;
 	p->drained = drained;
 	p->drained_arg = arg;
-	(void)evtimer_del(p->backoff);
 	check_drained(p);
 }
 
@@ -944,19 +967,4 @@ pool_free(struct pool *p)
 	if (p->backoff)
 		event_free(p->backoff);
 	free(p);
-}
-
-void
-pool_get_counts(const struct pool *p, struct pool_counts *ret)
-{
-	*ret = (struct pool_counts){
-		.workers = p->n_workers,
-		.starting = p->n_state[WORKER_STARTING],
-		.idle = p->n_state[WORKER_IDLE],
-		.busy = p->n_state[WORKER_BUSY],
-		.stopping = p->n_state[WORKER_STOPPING],
-		.queued = p->n_queued,
-		.spawned = p->spawned,
-		.died = p->died,
-	};
 }

@@ -73,18 +73,4 @@ void pool_drain(struct pool *p, void (*drained)(void *arg), void *arg);
  * them back, and frees the pool. Accepts NULL. */
 void pool_free(struct pool *p);
 
-/* Live figures, for status and tests. */
-struct pool_counts {
-	unsigned workers;
-	unsigned starting;
-	unsigned idle;
-	unsigned busy;
-	unsigned stopping;
-	unsigned queued;
-	uint64_t spawned;
-	uint64_t died;
-};
-
-void pool_get_counts(const struct pool *p, struct pool_counts *ret);
-
 #endif

@@ -2,7 +2,8 @@
 /*
  * Mapping of worker deaths to error kinds:
  *   SIGSYS                      security_violation (seccomp killed it)
- *   deadline kill, SIGXCPU      timeout
+ *   deadline kill, SIGXCPU      timeout (SIGXCPU: for a CPU limit; none
+ *                               is set on workers yet)
  *   exit IPC_EXIT_OOM           memory_limit
  *   a frame it should not send  worker_crashed
  *   anything else               worker_crashed

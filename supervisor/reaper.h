@@ -16,7 +16,7 @@ enum reaper_cause {
 	REAPER_CAUSE_NONE,     /* the worker died on its own */
 	REAPER_CAUSE_DEADLINE, /* killed at its request's deadline */
 	REAPER_CAUSE_PROTOCOL, /* killed for a frame it should not send */
-	REAPER_CAUSE_RETIRED,  /* asked to stop: pool shrink or shutdown */
+	REAPER_CAUSE_RETIRED,  /* asked to stop: after its cap, or shutdown */
 };
 
 /* The kind and a sentence for a request whose worker ended with wait

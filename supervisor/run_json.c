@@ -25,8 +25,11 @@ write_json(struct proto_writer *w, json_t *j, int depth, char *why,
 	json_t *v;
 	size_t i;
 
-	if (depth > PROTO_VALUE_DEPTH_MAX) {
-		(void)snprintf(why, why_size, "input nests deeper than %d levels",
+	/* depth counts the arrays and objects around j, as in the engine. */
+	if ((json_is_object(j) || json_is_array(j)) &&
+	    depth >= PROTO_VALUE_DEPTH_MAX) {
+		(void)snprintf(why, why_size,
+			       "input nests deeper than %d arrays and objects",
 			       PROTO_VALUE_DEPTH_MAX);
 		return -EINVAL;
 	}
@@ -86,7 +89,7 @@ run_json_to_msgpack(const char *text, struct proto_writer *w, char *why,
 			       err.text, err.line, err.column);
 		return -EINVAL;
 	}
-	int r = write_json(w, j, 1, why, why_size);
+	int r = write_json(w, j, 0, why, why_size);
 	json_decref(j);
 	return r;
 }

@@ -262,15 +262,14 @@ report(uint8_t *buf, size_t len, const struct run_options *o)
 {
 	bool is_json = o->is_json;
 
-	struct proto_msg *m;
+	struct proto_msg *m = NULL;
 	struct proto_result res;
 	const char *why;
 
 	if (proto_msg_decode(buf, len, &m, &why) < 0 ||
 	    proto_msg_result(m, &res, &why) < 0) {
 		fprintf(stderr, "internal: unreadable response: %s\n", why);
-		if (m)
-			proto_msg_free(m);
+		proto_msg_free(m);
 		return outcome_exit_code(OUTCOME_INTERNAL);
 	}
 	if (is_json)

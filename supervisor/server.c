@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,6 +28,7 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/sys.h"
 #include "supervisor/client.h"
 
 #define SERVER_BACKLOG 512
@@ -44,6 +46,8 @@ struct server {
 	bool is_stopping;
 	bool has_socket;
 	bool has_made_dir; /* the default socket's private directory */
+	uint64_t accept_warned_us;
+	unsigned accept_failures;
 };
 
 void
@@ -54,6 +58,7 @@ server_config_defaults(struct server_config *cfg)
 		.socket_mode = SERVER_SOCKET_MODE_DEFAULT,
 		.clients = {
 			.frame_max_bytes = IPC_FRAME_MAX_DEFAULT,
+			.result_max_bytes = IPC_FRAME_MAX_DEFAULT,
 			.max_clients = CLIENT_MAX_DEFAULT,
 			.stall_ms = CLIENT_STALL_MS_DEFAULT,
 		},
@@ -201,9 +206,17 @@ on_accept_error(struct evconnlistener *l, void *arg)
 	struct timeval tv = { .tv_usec = SERVER_ACCEPT_PAUSE_MS * 1000 };
 	int err = EVUTIL_SOCKET_ERROR();
 
-	/* Out of fds, most likely: pause rather than spin. */
-	log_warn("supervisor: accept failed, pausing %d ms: %s",
-		 SERVER_ACCEPT_PAUSE_MS, strerror(err));
+	/* Out of fds, most likely: pause rather than spin, and say so once
+	 * a second at most. */
+	uint64_t now = sys_now_us();
+	s->accept_failures++;
+	if (now - s->accept_warned_us >= 1000000) {
+		log_warn("supervisor: accept failed, pausing %d ms each time: %s failures=%u",
+			 SERVER_ACCEPT_PAUSE_MS, strerror(err),
+			 s->accept_failures);
+		s->accept_warned_us = now;
+		s->accept_failures = 0;
+	}
 	(void)evconnlistener_disable(l);
 	(void)evtimer_add(s->accept_pause, &tv);
 }
@@ -296,8 +309,10 @@ static void
 server_teardown(struct server *s)
 {
 	stop_listening(s);
-	client_hub_free(s->hub);
+	/* Pool first: it calls no owner back when freed, and after it the
+	 * hub closes its clients without reaching into it. */
 	pool_free(s->pool);
+	client_hub_free(s->hub);
 	if (s->accept_pause)
 		event_free(s->accept_pause);
 	if (s->sig_term)
@@ -308,11 +323,44 @@ server_teardown(struct server *s)
 		event_base_free(s->base);
 }
 
-int
-server_run(const struct server_config *cfg)
+/* fds the supervisor needs besides its clients: the listening socket,
+ * libevent's own, stdio, and spare room for accept and spawn. */
+#define SERVER_FD_RESERVE 32
+
+/* Raises the soft fd limit to the hard one, and lowers max_clients so that
+ * clients can never take the fds that worker pipes need: a supervisor out
+ * of fds could not replace a dead worker. */
+static void
+fit_fd_budget(struct server_config *cfg)
 {
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	rlim_t needed = 2 * (rlim_t)cfg->pool.max_workers + SERVER_FD_RESERVE;
+	rlim_t room = rl.rlim_cur > needed ? rl.rlim_cur - needed : 1;
+	if (cfg->clients.max_clients > room) {
+		log_warn("supervisor: the fd limit leaves room for %llu clients, not %u; lowering max_clients fd_limit=%llu max_workers=%u",
+			 (unsigned long long)room, cfg->clients.max_clients,
+			 (unsigned long long)rl.rlim_cur, cfg->pool.max_workers);
+		cfg->clients.max_clients = (unsigned)room;
+	}
+}
+
+int
+server_run(const struct server_config *config)
+{
+	struct server_config fitted = *config;
+	const struct server_config *cfg = &fitted;
 	struct server s = { .cfg = cfg };
 	int r;
+
+	fit_fd_budget(&fitted);
 
 	/* A client that hangs up must cost us an EPIPE, not our life. */
 	(void)signal(SIGPIPE, SIG_IGN);

@@ -7,7 +7,8 @@
  * docs/DESIGN.md.
  *
  * Between fork and exec the child runs only async-signal-safe calls:
- * dup2, close_range, execve, _exit.
+ * fcntl, dup2, close_range, prctl, getppid, sigprocmask, signal, execve,
+ * _exit.
  */
 #include "supervisor/spawn.h"
 
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,7 +69,7 @@ spawn_find_worker(void)
 
 /* In the child: pipes onto fds 3 and 4, everything else closed, exec. */
 static void
-exec_child(const char *path, int req_read, int rsp_write)
+exec_child(const char *path, int req_read, int rsp_write, pid_t parent)
 {
 	static char *const envp[] = { "TZ=UTC", NULL };
 	char *const argv[] = { (char *)"beddel-worker", NULL };
@@ -77,13 +79,21 @@ exec_child(const char *path, int req_read, int rsp_write)
 	int req = fcntl(req_read, F_DUPFD, IPC_FD_RSP + 1);
 	int rsp = fcntl(rsp_write, F_DUPFD, IPC_FD_RSP + 1);
 	if (req < 0 || rsp < 0)
-		_exit(IPC_EXIT_SETUP);
+		_exit(IPC_EXIT_EXEC);
 	if (dup2(req, IPC_FD_REQ) < 0 || dup2(rsp, IPC_FD_RSP) < 0)
-		_exit(IPC_EXIT_SETUP);
+		_exit(IPC_EXIT_EXEC);
 
 	/* SECURITY: no supervisor fd (client sockets, other workers' pipes,
-	 * the listening socket) survives into the worker. */
-	(void)syscall(SYS_close_range, IPC_FD_RSP + 1, ~0u, 0);
+	 * the listening socket) survives into the worker. close_range(2)
+	 * needs Linux 5.9; without it, no worker starts. */
+	if (syscall(SYS_close_range, IPC_FD_RSP + 1, ~0u, 0) < 0)
+		_exit(IPC_EXIT_EXEC);
+
+	/* A worker busy in an endless loop never reads its pipe again; if
+	 * the supervisor dies, the kernel kills the worker instead. The
+	 * check after it covers a supervisor that died before the call. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(IPC_EXIT_EXEC);
 
 	/* The supervisor ignores SIGPIPE; a worker must not, and its signal
 	 * mask must start empty. */
@@ -93,7 +103,7 @@ exec_child(const char *path, int req_read, int rsp_write)
 	(void)signal(SIGPIPE, SIG_DFL);
 
 	(void)execve(path, argv, envp);
-	_exit(IPC_EXIT_SETUP);
+	_exit(IPC_EXIT_EXEC);
 }
 
 int
@@ -109,13 +119,14 @@ spawn_worker(const char *path, struct spawn_child *ret)
 		goto err_close_req;
 	}
 
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = -errno;
 		goto err_close_rsp;
 	}
 	if (pid == 0)
-		exec_child(path, req[0], rsp[1]);
+		exec_child(path, req[0], rsp[1], parent);
 
 	(void)close(req[0]);
 	(void)close(rsp[1]);

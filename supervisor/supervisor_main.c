@@ -32,7 +32,8 @@ usage(FILE *out, const struct server_config *d)
 		"                           maximum a request may ask for (default: %llu)\n"
 		"  --heap-limit-bytes N     heap cap per execution, default and maximum\n"
 		"                           (default: %llu)\n"
-		"  --result-max-bytes N     largest encoded result (default: %llu)\n"
+		"  --result-max-bytes N     largest encoded result, default and maximum\n"
+		"                           (default: %llu)\n"
 		"  --frame-max-bytes N      largest frame a client may send (default: %zu)\n"
 		"  --max-clients N          most client connections at once (default: %u)\n"
 		"  --stall-timeout-ms MS    close a client silent this long inside a frame\n"
@@ -151,7 +152,9 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 				 &cfg->pool.result_max_bytes);
 		break;
 	case OPT_FRAME_MAX:
-		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING, &v);
+		/* Half the ceiling: the request the pool builds from a frame
+		 * adds fields to it. */
+		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2, &v);
 		cfg->clients.frame_max_bytes = (size_t)v;
 		break;
 	case OPT_MAX_CLIENTS:
@@ -215,6 +218,7 @@ main(int argc, char **argv)
 			cfg.pool.min_workers, cfg.pool.max_workers);
 		return 2;
 	}
+	cfg.clients.result_max_bytes = cfg.pool.result_max_bytes;
 	if (!cfg.socket_path)
 		cfg.socket_path = server_default_socket();
 	if (!cfg.pool.worker_path)

@@ -10,9 +10,10 @@
  *
  * The heap cap is enforced by the allocator below: every block carries its
  * size, and an allocation that would take the execution past its cap
- * fails. Duktape answers a failed allocation with a RangeError (after a
- * garbage collection and a retry); the cap being hit is remembered, so the
- * execution reports memory_limit even if the script caught that error.
+ * fails. Duktape answers a failed allocation with an error ("alloc
+ * failed", after a garbage collection and a retry); the cap being hit is
+ * remembered, so the execution reports memory_limit even if the script
+ * caught that error.
  */
 #include "worker/js.h"
 
@@ -241,7 +242,10 @@ strip_engine_frames(char *stack)
 			size_t keep = trim_frame_flags(line, n);
 			memmove(out, line, keep);
 			out += keep;
-			*out++ = '\n';
+			/* Only where the line had one: the last line may end
+			 * at the terminating NUL, which must stay in place. */
+			if (end)
+				*out++ = '\n';
 		}
 		line += end ? n + 1 : n;
 	}
@@ -407,6 +411,16 @@ prepare_env(struct js_engine *e)
 {
 	(void)duk_push_thread_new_globalenv(e->ctx);
 	duk_context *t = duk_get_context(e->ctx, -1);
+
+	/* SECURITY: the Duktape object reaches engine internals: fin() runs
+	 * script code during the garbage collection after the execution,
+	 * outside its deadline and cap; info() shows heap addresses; act()
+	 * walks the call stack; dec() and Thread() make values the result
+	 * conversion does not expect. No script needs it. */
+	duk_push_global_object(t);
+	(void)duk_del_prop_string(t, -1, "Duktape");
+	duk_pop(t);
+
 	(void)duk_get_global_string(t, "Date");
 	(void)duk_get_global_string(t, "RegExp");
 	e->has_env = true;

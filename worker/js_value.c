@@ -5,7 +5,7 @@
  * the output side reads whatever a hostile script left as its completion
  * value, including getters, proxies, cycles and huge strings. Both sides
  * stop at PROTO_VALUE_DEPTH_MAX levels and report the path of the value
- * that failed, e.g. "$.a[3]".
+ * that failed on the way out, e.g. "$.a[3]".
  */
 #include "worker/js_value.h"
 
@@ -331,12 +331,16 @@ push_map(duk_context *ctx, const struct proto_value *v, int depth, char *why)
 static int
 push_any(duk_context *ctx, const struct proto_value *v, int depth, char *why)
 {
-	if (depth > PROTO_VALUE_DEPTH_MAX) {
-		(void)snprintf(why, JS_VALUE_WHY_MAX, "input nests deeper than %d levels",
+	/* depth counts the arrays and maps around v, as on the way out. */
+	enum proto_kind kind = proto_value_kind(v);
+	if ((kind == PROTO_ARRAY || kind == PROTO_MAP) &&
+	    depth >= PROTO_VALUE_DEPTH_MAX) {
+		(void)snprintf(why, JS_VALUE_WHY_MAX,
+			       "input nests deeper than %d arrays and maps",
 			       PROTO_VALUE_DEPTH_MAX);
 		return -EINVAL;
 	}
-	switch (proto_value_kind(v)) {
+	switch (kind) {
 	case PROTO_NIL:
 		duk_push_null(ctx);
 		return 0;
@@ -369,5 +373,5 @@ int
 js_value_push(duk_context *ctx, const struct proto_value *v, char *why)
 {
 	why[0] = '\0';
-	return push_any(ctx, v, 1, why);
+	return push_any(ctx, v, 0, why);
 }

@@ -73,14 +73,29 @@ set_limits_or_die(void)
 	}
 }
 
+/* Whether this process holds cap in its effective set. */
+static bool
+has_effective_cap(cap_value_t cap)
+{
+	cap_flag_value_t value = CAP_CLEAR;
+
+	cap_t caps = cap_get_proc();
+	if (!caps)
+		return false;
+	int r = cap_get_flag(caps, cap, CAP_EFFECTIVE, &value);
+	(void)cap_free(caps);
+	return r == 0 && value == CAP_SET;
+}
+
 static void
 drop_bounding_set_or_die(void)
 {
-	/* Dropping needs CAP_SETPCAP; without it (a non-root start) the set
-	 * cannot be changed, and also cannot be used: execve is forbidden
-	 * and no_new_privs is set below. cap_get_bound() fails past the
-	 * last capability the running kernel knows. */
-	if (cap_get_bound(CAP_SETPCAP) != 1)
+	/* Dropping needs CAP_SETPCAP in the effective set; without it (a
+	 * non-root start) the set cannot be changed, and also cannot be
+	 * used: execve is forbidden and no_new_privs is set below.
+	 * cap_get_bound() fails past the last capability the running kernel
+	 * knows. */
+	if (!has_effective_cap(CAP_SETPCAP))
 		return;
 	for (cap_value_t c = 0; cap_get_bound(c) >= 0; c++) {
 		if (cap_drop_bound(c) < 0)

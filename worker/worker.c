@@ -25,7 +25,7 @@ send_frame_or_exit(struct proto_frame *f)
 	proto_frame_fini(f);
 	/* The supervisor is gone or closed our pipe: nobody to serve. */
 	if (r < 0)
-		_exit(IPC_EXIT_DONE);
+		_exit(IPC_EXIT_ORPHANED);
 }
 
 /* Turns the engine's answer into a result frame. When the frame cannot be
