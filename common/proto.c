@@ -299,6 +299,12 @@ proto_writer_status(const struct proto_writer *w)
 	return w->err;
 }
 
+size_t
+proto_writer_room(const struct proto_writer *w)
+{
+	return w->max_bytes - w->sbuf.size;
+}
+
 const uint8_t *
 proto_writer_data(const struct proto_writer *w, size_t *ret_len)
 {

@@ -86,6 +86,8 @@ int proto_write_str(struct proto_writer *w, const char *s, size_t len);
 int proto_write_array(struct proto_writer *w, size_t count);
 int proto_write_map(struct proto_writer *w, size_t count);
 int proto_writer_status(const struct proto_writer *w);
+/* Bytes the writer may still take before its limit. */
+size_t proto_writer_room(const struct proto_writer *w);
 /* The bytes written so far; owned by w. */
 const uint8_t *proto_writer_data(const struct proto_writer *w,
 				 size_t *ret_len);

@@ -166,6 +166,18 @@ util_engine_to_utf8(const char *in, size_t len, char *out)
 	return o;
 }
 
+size_t
+util_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	/* Back off over continuation bytes to the start of a character. */
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
 void
 util_quote_for_log(const char *s, size_t len, char *out, size_t out_size)
 {

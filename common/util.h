@@ -47,6 +47,10 @@ size_t util_utf8_to_cesu8(const char *in, size_t len, char *out);
  * out must hold UTIL_UTF8_CAPACITY(len) bytes. Returns the bytes written. */
 size_t util_engine_to_utf8(const char *in, size_t len, char *out);
 
+/* The longest prefix of UTF-8 text s[0..len) of at most max bytes that
+ * does not end inside a character. */
+size_t util_utf8_cut(const char *s, size_t len, size_t max);
+
 /* Writes s as a single-quoted log field: at most UTIL_LOG_QUOTE_MAX input
  * bytes, control bytes, quotes and backslashes escaped as \xNN, "..."
  * after a cut. out_size of 4 * UTIL_LOG_QUOTE_MAX + 8 always suffices;

@@ -44,6 +44,10 @@ reaper_classify(int status, enum reaper_cause cause, char *why,
 		(void)snprintf(why, why_size, "the engine ran out of memory");
 		return OUTCOME_MEMORY_LIMIT;
 	}
+	if (code == IPC_EXIT_DIRTY) {
+		(void)snprintf(why, why_size, "the worker's heap did not shrink back after a request, so it stopped");
+		return OUTCOME_WORKER_CRASHED;
+	}
 	if (sig)
 		(void)snprintf(why, why_size, "the worker died of signal %d (%s)",
 			       sig, strsignal(sig));

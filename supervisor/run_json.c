@@ -2,8 +2,7 @@
 /*
  * JSON in and out of beddel-run. Parsing is jansson's; printing walks our
  * msgpack values directly, because numbers must print the way JavaScript
- * prints them (the shortest text that reads back as the same double), which
- * jansson's fixed precision cannot do.
+ * prints them (print_double), which jansson's fixed precision cannot do.
  */
 #include "supervisor/run_json.h"
 
@@ -128,10 +127,14 @@ print_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
+/* Prints d as JavaScript's Number.prototype.toString() does (ECMA-262,
+ * 7.1.12.1): the shortest digits that read back as d, in plain notation
+ * for exponents from -7 to 20 and in exponent notation otherwise. */
 static void
 print_double(FILE *out, double d)
 {
-	char buf[32];
+	char buf[40], digits[20];
+	int exp10 = 0, n = 0;
 
 	if (!isfinite(d)) {
 		fputs("null", out);
@@ -141,13 +144,44 @@ print_double(FILE *out, double d)
 		fputs("0", out);
 		return;
 	}
-	/* The shortest of 15, 16 or 17 digits that reads back exactly. */
-	for (int prec = 15; prec <= 17; prec++) {
-		(void)snprintf(buf, sizeof(buf), "%.*g", prec, d);
+	if (d < 0) {
+		fputc('-', out);
+		d = -d;
+	}
+	/* The shortest of 1 to 17 significant digits that round-trips. */
+	for (int prec = 1; prec <= 17; prec++) {
+		(void)snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
 		if (strtod(buf, NULL) == d)
 			break;
 	}
-	fputs(buf, out);
+	/* buf is "D.DDDDe±X": collect the digits and the exponent. */
+	for (const char *p = buf; *p && *p != 'e'; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits[n++] = *p;
+	}
+	exp10 = atoi(strchr(buf, 'e') + 1);
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	digits[n] = '\0';
+
+	int point = exp10 + 1; /* digits before the decimal point */
+	if (point >= n && point <= 21) {
+		fputs(digits, out);
+		for (int i = n; i < point; i++)
+			fputc('0', out);
+	} else if (point > 0 && point <= 21) {
+		fprintf(out, "%.*s.%s", point, digits, digits + point);
+	} else if (point > -6 && point <= 0) {
+		fputs("0.", out);
+		for (int i = 0; i < -point; i++)
+			fputc('0', out);
+		fputs(digits, out);
+	} else {
+		fprintf(out, "%c", digits[0]);
+		if (n > 1)
+			fprintf(out, ".%s", digits + 1);
+		fprintf(out, "e%c%d", exp10 < 0 ? '-' : '+', abs(exp10));
+	}
 }
 
 static void

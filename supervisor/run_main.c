@@ -156,6 +156,7 @@ read_script(const char *path, char **ret, size_t *ret_len)
 
 	if (!f)
 		return -errno;
+	errno = 0;
 	char *buf = malloc(cap);
 	while (buf) {
 		size_t n = fread(buf + len, 1, cap - len - 1, f);
@@ -176,7 +177,8 @@ read_script(const char *path, char **ret, size_t *ret_len)
 			cap *= 2;
 		}
 	}
-	int err = buf ? (ferror(f) ? EIO : 0) : (errno ? errno : ENOMEM);
+	int err = buf ? (ferror(f) ? (errno ? errno : EIO) : 0) :
+			(errno ? errno : ENOMEM);
 	if (f != stdin)
 		(void)fclose(f);
 	if (err) {
@@ -245,6 +247,21 @@ run_alone(const struct proto_exec *exec, uint8_t **ret_buf, size_t *ret_len)
 	return *ret_buf ? 0 : -ENOMEM;
 }
 
+/* Prints script-made text for a terminal: control bytes other than
+ * newline and tab, which could steer the terminal, are shown as \xNN. */
+static void
+print_text(FILE *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('\n', out);
+}
+
 static void
 print_stats(const struct proto_stats *s)
 {
@@ -272,20 +289,26 @@ report(uint8_t *buf, size_t len, const struct run_options *o)
 		proto_msg_free(m);
 		return outcome_exit_code(OUTCOME_INTERNAL);
 	}
+	int r = 0;
 	if (is_json)
-		(void)run_json_print(stdout, proto_msg_root(m));
+		r = run_json_print(stdout, proto_msg_root(m));
 	else if (res.outcome == OUTCOME_OK)
-		(void)run_json_print(stdout, res.value);
+		r = run_json_print(stdout, res.value);
 	if (res.outcome != OUTCOME_OK) {
-		fprintf(stderr, "%s: %.*s\n", outcome_name(res.outcome),
-			(int)res.message_len, res.message);
+		fprintf(stderr, "%s: ", outcome_name(res.outcome));
+		print_text(stderr, res.message, res.message_len);
 		if (res.stack && !is_json)
-			fprintf(stderr, "%.*s\n", (int)res.stack_len, res.stack);
+			print_text(stderr, res.stack, res.stack_len);
 	}
 	if (o->is_stats)
 		print_stats(&res.stats);
 	int code = outcome_exit_code(res.outcome);
 	proto_msg_free(m);
+	if (r < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "beddel-run: cannot write the result: %s\n",
+			strerror(errno ? errno : EIO));
+		return outcome_exit_code(OUTCOME_INTERNAL);
+	}
 	return code;
 }
 

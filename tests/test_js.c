@@ -7,11 +7,13 @@
  * execution.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/ipc.h"
 #include "common/proto.h"
+#include "common/util.h"
 #include "tests/helpers/harness.h"
 #include "worker/js.h"
 
@@ -287,6 +289,7 @@ START_TEST(test_js_nothing_survives_an_execution)
 	uint64_t after = js_engine_heap_bytes(engine);
 	ck_assert_msg(after <= before + 4096, "heap grew from %llu to %llu",
 		      (unsigned long long)before, (unsigned long long)after);
+	ck_assert(js_engine_idle(engine));
 }
 END_TEST
 
@@ -322,6 +325,31 @@ START_TEST(test_js_uncaught_exceptions_are_runtime_errors)
 }
 END_TEST
 
+START_TEST(test_js_script_made_stacks_and_messages_are_safe)
+{
+	struct outcome_view v = run("throw { stack: 'abc' }", NULL);
+	ck_assert_int_eq(v.kind, OUTCOME_RUNTIME_ERROR);
+	ck_assert_str_eq(v.stack, "abc");
+	view_fini(&v);
+
+	v = run("throw { stack: 'x (duk_api.c:1) internal\\nat f (script:1) strict' }", NULL);
+	ck_assert_str_eq(v.stack, "at f (script:1)");
+	view_fini(&v);
+
+	/* A key that is not valid UTF-8 inside the engine still gives a
+	 * UTF-8 message. */
+	v = run("var o = {}; o['\\ud800' + new Array(40).join('\\u00e9')] = Math.max; o", NULL);
+	ck_assert_int_eq(v.kind, OUTCOME_RUNTIME_ERROR);
+	ck_assert(util_utf8_is_valid(v.message, strlen(v.message)));
+	view_fini(&v);
+
+	v = run("throw new Error(new Array(10000).join('\\u00e9'))", NULL);
+	ck_assert_uint_le(strlen(v.message), 4096);
+	ck_assert(util_utf8_is_valid(v.message, strlen(v.message)));
+	view_fini(&v);
+}
+END_TEST
+
 START_TEST(test_js_heap_cap_gives_memory_limit)
 {
 	expect_kind("var a = []; while (true) a.push('xxxxxxxxxxxxxxxx' + a.length);",
@@ -348,6 +376,17 @@ START_TEST(test_js_heap_cap_counts_what_the_script_allocates)
 		     NULL, 64 * 1024, IPC_FRAME_MAX_DEFAULT);
 	ck_assert_int_eq(v.kind, OUTCOME_MEMORY_LIMIT);
 	view_fini(&v);
+
+	/* A script whose source alone is over the cap. */
+	char *big = malloc(200001);
+	memset(big, ' ', 200000);
+	big[0] = '1';
+	big[200000] = '\0';
+	v = run_full(big, NULL, 64 * 1024, IPC_FRAME_MAX_DEFAULT);
+	free(big);
+	ck_assert_int_eq(v.kind, OUTCOME_MEMORY_LIMIT);
+	view_fini(&v);
+	expect_json("1 + 1", NULL, "2");
 }
 END_TEST
 
@@ -388,6 +427,35 @@ run_raw_input(const uint8_t *raw, size_t raw_len)
 	proto_msg_free(m);
 	return v;
 }
+
+START_TEST(test_js_scripts_cannot_reach_engine_internals)
+{
+	expect_json("[typeof Duktape, typeof this.Duktape, 'Duktape' in this]",
+		    NULL, "[\"undefined\",\"undefined\",false]");
+}
+END_TEST
+
+START_TEST(test_js_nesting_limit_is_the_same_both_ways)
+{
+	char in[128] = "", out_ok[128], code[160];
+
+	/* 24 arrays around a number pass in and out; 25 do not. */
+	for (int i = 0; i < 24; i++)
+		strcat(in, "[");
+	strcat(in, "1");
+	for (int i = 0; i < 24; i++)
+		strcat(in, "]");
+	strcpy(out_ok, in);
+	expect_json("input", in, out_ok);
+	expect_json("var a = 1; for (var i = 0; i < 24; i++) a = [a]; a", NULL,
+		    out_ok);
+	expect_kind("var a = 1; for (var i = 0; i < 25; i++) a = [a]; a",
+		    OUTCOME_RUNTIME_ERROR, "too deep");
+	(void)snprintf(code, sizeof(code), "[%s]", in);
+	struct proto_frame f;
+	ck_assert_int_ne(harness_exec_frame(1, "input", code, 0, &f), 0);
+}
+END_TEST
 
 START_TEST(test_js_bad_input_is_a_bad_request)
 {
@@ -434,6 +502,8 @@ js_suite(void)
 	tcase_add_test(tc, test_js_input_round_trips);
 	tcase_add_test(tc, test_js_input_key_proto_is_a_plain_property);
 	tcase_add_test(tc, test_js_bad_input_is_a_bad_request);
+	tcase_add_test(tc, test_js_nesting_limit_is_the_same_both_ways);
+	tcase_add_test(tc, test_js_scripts_cannot_reach_engine_internals);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("isolation");
@@ -448,6 +518,7 @@ js_suite(void)
 	tcase_add_test(tc, test_js_syntax_errors_name_the_line);
 	tcase_add_test(tc, test_js_uncaught_exceptions_are_runtime_errors);
 	tcase_add_test(tc, test_js_heap_cap_gives_memory_limit);
+	tcase_add_test(tc, test_js_script_made_stacks_and_messages_are_safe);
 	tcase_add_test(tc, test_js_heap_cap_counts_what_the_script_allocates);
 	tcase_add_test(tc, test_js_result_over_limit_is_too_large);
 	suite_add_tcase(s, tc);

@@ -143,6 +143,11 @@ START_TEST(test_run_prints_result_as_json)
 	       NULL, 0, "{\"a\":[1,\"x\",null],\"b\":0.5}\n", NULL);
 	expect((const char *[]){ "-e", "0.1 + 0.2", NULL }, NULL, 0,
 	       "0.30000000000000004\n", NULL);
+	/* Numbers print as JavaScript's String() prints them. */
+	expect((const char *[]){ "-e", "[1e21, 5e-324, 1.5e-7, 1e20, -2.5, 0.000001]",
+				 NULL },
+	       NULL, 0, "[1e+21,5e-324,1.5e-7,100000000000000000000,-2.5,0.000001]\n",
+	       NULL);
 }
 END_TEST
 
@@ -218,6 +223,26 @@ START_TEST(test_run_usage_errors)
 }
 END_TEST
 
+START_TEST(test_run_fails_when_it_cannot_print)
+{
+	const char *argv[] = { harness_run_path(), "-e", "1", NULL };
+	int status;
+
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open("/dev/full", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), outcome_exit_code(OUTCOME_INTERNAL));
+}
+END_TEST
+
 START_TEST(test_run_reports_unreachable_supervisor)
 {
 	expect((const char *[]){ "--socket", "/nonexistent/beddel.sock", "-e", "1",
@@ -243,6 +268,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_json_shows_the_whole_response);
 	tcase_add_test(tc, test_run_usage_errors);
 	tcase_add_test(tc, test_run_reports_unreachable_supervisor);
+	tcase_add_test(tc, test_run_fails_when_it_cannot_print);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("through_supervisor");

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,6 +376,37 @@ START_TEST(test_sandbox_proc_shows_every_layer)
 }
 END_TEST
 
+static void
+allowed_calls_as_nobody(void)
+{
+	allowed_calls();
+}
+
+/* Runs the whole sandbox entry in a process that is not root and holds no
+ * capability, as a supervisor started by an ordinary user would. */
+START_TEST(test_sandbox_enters_without_privileges)
+{
+	if (geteuid() != 0) {
+		/* Already unprivileged: the other tests cover it. */
+		return;
+	}
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(80);
+		enter_sandbox();
+		allowed_calls_as_nobody();
+		_exit(0);
+	}
+	int status = wait_child(pid, 10000);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child status %d (signal %d)", status,
+		      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+END_TEST
+
 Suite *sandbox_suite(void);
 
 Suite *
@@ -405,6 +437,7 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_sandbox_allows_what_the_worker_needs);
 	tcase_add_test(tc, test_sandbox_engine_runs_inside_it);
 	tcase_add_test(tc, test_sandbox_proc_shows_every_layer);
+	tcase_add_test(tc, test_sandbox_enters_without_privileges);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -656,6 +656,84 @@ START_TEST(test_supervisor_survives_workers_that_cannot_start)
 }
 END_TEST
 
+static void
+setup_no_queue(void)
+{
+	static const char *const args[] = { "--max-workers", "1", "--queue-max",
+					    "0", "--timeout-ms", "500", NULL };
+	start_with(1, args);
+}
+
+START_TEST(test_supervisor_serves_without_a_queue)
+{
+	/* No request may wait, but one an idle worker takes does not. */
+	expect_ok_json("1 + 1", NULL, "2");
+	expect_ok_json("2 + 2", NULL, "4");
+}
+END_TEST
+
+/* Stopping while every worker times out and requests still wait: the
+ * pool must bring up workers for the queue, answer all, and exit. */
+START_TEST(test_supervisor_drains_when_workers_die_during_the_stop)
+{
+	static const char *const args[] = { "--max-workers", "1", "--timeout-ms",
+					    "300", NULL };
+	struct proto_frame f;
+
+	stop_and_check();
+	start_with(1, args);
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	for (uint64_t id = 1; id <= 3; id++) {
+		ck_assert_int_eq(harness_exec_frame(id, "for (;;) {}", NULL, 0, &f), 0);
+		ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+		proto_frame_fini(&f);
+	}
+	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	for (uint64_t id = 1; id <= 3; id++)
+		expect_reply(fd, OUTCOME_TIMEOUT, true, id);
+	(void)close(fd);
+}
+END_TEST
+
+static unsigned long
+supervisor_rss_kib(void)
+{
+	char buf[64];
+
+	ck_assert_int_eq(harness_proc_status(h.pid, "VmRSS", buf, sizeof(buf)), 0);
+	return strtoul(buf, NULL, 10);
+}
+
+START_TEST(test_supervisor_bounds_answers_a_client_does_not_read)
+{
+	static const char big[] = "var s = 'x'; for (var i = 0; i < 19; i++) s += s; s";
+	struct proto_frame f;
+	unsigned long before = supervisor_rss_kib();
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sys_set_nonblock(fd), 0);
+	/* 200 answers of 512 KiB = 100 MiB if the supervisor kept them
+	 * all; it may keep only its per-connection budget. */
+	for (uint64_t id = 1; id <= 200; id++) {
+		ck_assert_int_eq(harness_exec_frame(id, big, NULL, 0, &f), 0);
+		int r = sys_write_all(fd, f.data, f.len);
+		proto_frame_fini(&f);
+		if (r < 0)
+			break;
+	}
+	/* It closes the connection once its answers sit unread. */
+	ck_assert_int_eq(harness_wait_log(&h, "reads none of its answers", 1, 15000), 0);
+	unsigned long after = supervisor_rss_kib();
+	ck_assert_msg(after < before + 64 * 1024, "RSS grew from %lu to %lu KiB",
+		      before, after);
+	(void)close(fd);
+	expect_ok_json("'others are served'", NULL, "\"others are served\"");
+}
+END_TEST
+
 Suite *supervisor_suite(void);
 
 Suite *
@@ -698,6 +776,7 @@ supervisor_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup_tight_limits, teardown);
 	tcase_add_test(tc, test_supervisor_closes_clients_stalled_inside_a_frame);
+	tcase_add_test(tc, test_supervisor_bounds_answers_a_client_does_not_read);
 	tcase_add_test(tc, test_supervisor_refuses_clients_past_the_maximum);
 	suite_add_tcase(s, tc);
 
@@ -706,6 +785,13 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_survives_worker_sending_garbage);
 	tcase_add_test(tc, test_supervisor_survives_worker_flooding_its_pipe);
 	tcase_add_test(tc, test_supervisor_survives_workers_that_cannot_start);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("no_queue");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_no_queue, teardown);
+	tcase_add_test(tc, test_supervisor_serves_without_a_queue);
+	tcase_add_test(tc, test_supervisor_drains_when_workers_die_during_the_stop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("queue");

@@ -109,6 +109,17 @@ START_TEST(test_util_transcoders_stay_in_bounds_on_random_bytes)
 }
 END_TEST
 
+START_TEST(test_util_utf8_cut_keeps_whole_characters)
+{
+	/* "aé€" is 1 + 2 + 3 bytes. */
+	ck_assert_uint_eq(util_utf8_cut("a\xc3\xa9\xe2\x82\xac", 6, 10), 6);
+	ck_assert_uint_eq(util_utf8_cut("a\xc3\xa9\xe2\x82\xac", 6, 5), 3);
+	ck_assert_uint_eq(util_utf8_cut("a\xc3\xa9\xe2\x82\xac", 6, 4), 3);
+	ck_assert_uint_eq(util_utf8_cut("a\xc3\xa9\xe2\x82\xac", 6, 2), 1);
+	ck_assert_uint_eq(util_utf8_cut("a\xc3\xa9\xe2\x82\xac", 6, 0), 0);
+}
+END_TEST
+
 START_TEST(test_util_quote_escapes_and_cuts)
 {
 	char out[4 * UTIL_LOG_QUOTE_MAX + 8];
@@ -173,6 +184,7 @@ util_suite(void)
 	tcase_add_test(tc, test_util_engine_to_utf8_replaces_lone_surrogates);
 	tcase_add_test(tc, test_util_engine_to_utf8_replaces_invalid_bytes);
 	tcase_add_test(tc, test_util_transcoders_stay_in_bounds_on_random_bytes);
+	tcase_add_test(tc, test_util_utf8_cut_keeps_whole_characters);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("misc");

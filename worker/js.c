@@ -44,6 +44,7 @@ struct js_engine {
 	duk_context *ctx;
 	bool has_env;	  /* a fresh environment waits on the stack */
 	bool is_env_used; /* ...and a script has run in it */
+	size_t warm_bytes; /* live bytes with a fresh environment, at start */
 	size_t live_bytes;
 	size_t peak_bytes;
 	size_t limit_bytes; /* 0: no cap, between executions */
@@ -143,25 +144,30 @@ heap_fatal(void *udata, const char *msg)
 #define JS_MESSAGE_MAX_BYTES 4096
 #define JS_STACK_MAX_BYTES 16384
 
-static char *
-dup_utf8(const char *s, size_t len, size_t max)
+/* Sets *dst to engine text as UTF-8, at most max bytes, cut at a
+ * character boundary. Returns 0 or -ENOMEM. */
+static int
+set_text(char **dst, size_t *dst_len, const char *s, size_t len, size_t max)
 {
 	if (len > max)
 		len = max;
 	char *out = malloc(UTIL_UTF8_CAPACITY(len) + 1);
 	if (!out)
-		return NULL;
+		return -ENOMEM;
 	size_t n = util_engine_to_utf8(s, len, out);
+	n = util_utf8_cut(out, n, max);
 	out[n] = '\0';
-	return out;
+	*dst = out;
+	*dst_len = n;
+	return 0;
 }
 
 static int
 set_error(struct js_result *ret, enum outcome kind, const char *message)
 {
 	ret->outcome = kind;
-	ret->message = strdup(message);
-	return ret->message ? 0 : -ENOMEM;
+	return set_text(&ret->message, &ret->message_len, message,
+			strlen(message), JS_MESSAGE_MAX_BYTES);
 }
 
 /* ---- One execution, step by step ---------------------------------- */
@@ -230,20 +236,21 @@ trim_frame_flags(const char *line, size_t n)
  * internal") from a stack trace, and the flags of the others: they say
  * nothing about the script. */
 static size_t
-strip_engine_frames(char *stack)
+strip_engine_frames(char *stack, size_t len)
 {
 	char *out = stack;
+	const char *end_of_text = stack + len;
 
-	for (char *line = stack; *line;) {
-		char *end = strchr(line, '\n');
-		size_t n = end ? (size_t)(end - line) : strlen(line);
+	for (const char *line = stack; line < end_of_text;) {
+		const char *end = memchr(line, '\n', (size_t)(end_of_text - line));
+		size_t n = end ? (size_t)(end - line) : (size_t)(end_of_text - line);
 		bool is_engine = memmem(line, n, "(duk_", 5) != NULL;
 		if (!is_engine) {
 			size_t keep = trim_frame_flags(line, n);
 			memmove(out, line, keep);
 			out += keep;
-			/* Only where the line had one: the last line may end
-			 * at the terminating NUL, which must stay in place. */
+			/* Only where the line had one: the last line ends at
+			 * the text's end, and nothing may go past it. */
 			if (end)
 				*out++ = '\n';
 		}
@@ -275,40 +282,54 @@ describe_error(duk_context *ctx, void *udata)
 }
 
 static int
+set_memory_limit(struct run *run)
+{
+	(void)snprintf(run->why, sizeof(run->why),
+		       "the script reached its heap cap of %llu bytes",
+		       (unsigned long long)run->req->heap_limit_bytes);
+	return set_error(run->ret, OUTCOME_MEMORY_LIMIT, run->why);
+}
+
+static int
 fill_error(struct run *run, duk_context *t, enum outcome kind)
 {
 	struct js_result *ret = run->ret;
 	duk_size_t len;
 
-	/* [ ... err ] -> [ ... err desc ] where desc is [ err msg stack line ]
-	 * flattened, or an error of its own. */
+	if (kind == OUTCOME_MEMORY_LIMIT)
+		return set_memory_limit(run);
+
+	/* [ ... err ] -> [ ... err msg stack line ], or an error of its own
+	 * if describing the thrown value failed too. */
 	if (duk_safe_call(t, describe_error, NULL, 1, 4) != DUK_EXEC_SUCCESS)
 		return set_error(ret, kind, "the script threw a value that cannot be described");
 
 	ret->outcome = kind;
 	const char *msg = duk_get_lstring(t, -3, &len);
-	if (kind == OUTCOME_MEMORY_LIMIT) {
-		char text[160];
-		(void)snprintf(text, sizeof(text),
-			       "the script reached its heap cap of %llu bytes",
-			       (unsigned long long)run->req->heap_limit_bytes);
-		ret->message = strdup(text);
-	} else {
-		ret->message = dup_utf8(msg ? msg : "error", msg ? len : 5,
-					JS_MESSAGE_MAX_BYTES);
-	}
+	if (!msg)
+		return set_error(ret, kind, "error");
+	if (set_text(&ret->message, &ret->message_len, msg, len,
+		     JS_MESSAGE_MAX_BYTES) < 0)
+		return -ENOMEM;
 	/* A syntax error's trace shows only the compiler. */
 	if (duk_is_string(t, -2) && kind != OUTCOME_SYNTAX_ERROR) {
 		const char *stack = duk_get_lstring(t, -2, &len);
-		ret->stack = dup_utf8(stack, len, JS_STACK_MAX_BYTES);
-		if (ret->stack && strip_engine_frames(ret->stack) == 0) {
+		if (set_text(&ret->stack, &ret->stack_len, stack, len,
+			     JS_STACK_MAX_BYTES) < 0)
+			return -ENOMEM;
+		ret->stack_len = strip_engine_frames(ret->stack, ret->stack_len);
+		if (ret->stack_len == 0) {
 			free(ret->stack);
 			ret->stack = NULL;
 		}
 	}
-	if (duk_is_number(t, -1) && duk_get_number(t, -1) >= 1)
-		ret->line = (uint64_t)duk_get_number(t, -1);
-	return ret->message ? 0 : -ENOMEM;
+	/* lineNumber is the script's to set: only a plausible one is kept. */
+	if (duk_is_number(t, -1)) {
+		double line = duk_get_number(t, -1);
+		if (line >= 1 && line <= UINT32_MAX)
+			ret->line = (uint64_t)line;
+	}
+	return 0;
 }
 
 /* [ ... ] -> [ ... fn ]. Runs protected: pushing a large source may hit
@@ -318,7 +339,9 @@ compile_script(duk_context *ctx, void *udata)
 {
 	struct run *run = udata;
 
-	if (js_value_push_utf8(ctx, run->req->code, run->req->code_len) < 0)
+	run->conv_err = js_value_push_utf8(ctx, run->req->code,
+					   run->req->code_len);
+	if (run->conv_err < 0)
 		return DUK_RET_RANGE_ERROR;
 	duk_push_string(ctx, "script");
 	/* [ ... source filename ] -> [ ... fn ] */
@@ -344,12 +367,8 @@ finish_ok(struct run *run, duk_context *t)
 	if (duk_safe_call(t, encode_result, run, 0, 1) != DUK_EXEC_SUCCESS)
 		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_RUNTIME_ERROR));
 	duk_pop(t);
-	if (run->e->is_limit_hit) {
-		(void)snprintf(run->why, sizeof(run->why),
-			       "the script reached its heap cap of %llu bytes",
-			       (unsigned long long)run->req->heap_limit_bytes);
-		return set_error(ret, OUTCOME_MEMORY_LIMIT, run->why);
-	}
+	if (run->e->is_limit_hit)
+		return set_memory_limit(run);
 	if (run->conv_err == -E2BIG)
 		return set_error(ret, OUTCOME_TOO_LARGE, "the result is larger than the result size limit");
 	if (run->conv_err < 0 && run->conv_err != -EINVAL)
@@ -374,15 +393,19 @@ execute(struct run *run, duk_context *t)
 {
 	/* [ date regexp ] -> [ date regexp undefined-or-err ] */
 	if (duk_safe_call(t, set_input, run, 0, 1) != DUK_EXEC_SUCCESS)
-		return set_error(run->ret, kind_of_failure(run->e, OUTCOME_BAD_REQUEST),
-				 "the input does not fit in the heap");
+		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_INTERNAL));
 	duk_pop(t);
-	if (run->conv_err < 0)
+	if (run->conv_err == -EINVAL)
 		return set_error(run->ret, OUTCOME_BAD_REQUEST, run->why);
+	if (run->conv_err < 0)
+		return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
 
 	/* [ date regexp ] -> [ date regexp fn ] or [ date regexp err ] */
-	if (duk_safe_call(t, compile_script, run, 0, 1) != DUK_EXEC_SUCCESS)
+	if (duk_safe_call(t, compile_script, run, 0, 1) != DUK_EXEC_SUCCESS) {
+		if (run->conv_err < 0)
+			return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
 		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_SYNTAX_ERROR));
+	}
 
 	/* [ ... fn ] -> [ ... fn global ] -> [ ... result ] */
 	duk_push_global_object(t);
@@ -426,13 +449,16 @@ prepare_env(struct js_engine *e)
 	e->has_env = true;
 }
 
-void
+bool
 js_engine_idle(struct js_engine *e)
 {
 	if (e->is_env_used)
 		discard_env(e);
 	if (!e->has_env)
 		prepare_env(e);
+	if (e->warm_bytes == 0)
+		e->warm_bytes = e->live_bytes;
+	return e->live_bytes <= e->warm_bytes + JS_DIRTY_SLACK_BYTES;
 }
 
 int
@@ -442,7 +468,7 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	struct run run = { .e = e, .req = req, .ret = ret };
 
 	memset(ret, 0, sizeof(*ret));
-	js_engine_idle(e);
+	(void)js_engine_idle(e);
 
 	uint64_t start_us = sys_now_us(), start_cpu_us = sys_cpu_us();
 	duk_context *t = duk_get_context(e->ctx, 0);
@@ -516,7 +542,7 @@ js_engine_new(void)
 		return NULL;
 	}
 	js_result_fini(&res);
-	js_engine_idle(e);
+	(void)js_engine_idle(e);
 	return e;
 }
 

@@ -8,6 +8,7 @@
 #ifndef BEDDEL_WORKER_JS_H
 #define BEDDEL_WORKER_JS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,14 +32,16 @@ struct js_request {
 
 /* One execution's outcome. On OUTCOME_OK, value holds the result encoded as
  * msgpack (value_len bytes); otherwise message, and maybe stack and line,
- * describe the error. All strings are NUL-terminated UTF-8 owned by the
- * struct; release with js_result_fini(). */
+ * describe the error. Strings are UTF-8, NUL-terminated and counted, owned
+ * by the struct; release with js_result_fini(). */
 struct js_result {
 	enum outcome outcome;
 	uint8_t *value;
 	size_t value_len;
-	char *message;
+	char *message; /* may hold NUL bytes: use the lengths */
+	size_t message_len;
 	char *stack;
+	size_t stack_len;
 	uint64_t line;
 	uint64_t heap_peak_bytes;
 	uint64_t exec_us;
@@ -66,7 +69,12 @@ void js_result_fini(struct js_result *r);
 
 /* Work done between requests, off the request's critical path: discards
  * the last execution's environment (nothing it made survives this call),
- * collects the garbage, and builds the next fresh environment. */
-void js_engine_idle(struct js_engine *e);
+ * collects the garbage, and builds the next fresh environment. Returns
+ * false when the heap did not come back to within JS_DIRTY_SLACK_BYTES of
+ * its warm size: something outlived its execution, and the worker should
+ * not serve again. */
+bool js_engine_idle(struct js_engine *e);
+
+#define JS_DIRTY_SLACK_BYTES (1024u * 1024u)
 
 #endif

@@ -23,6 +23,7 @@
 #define JS_SAFE_INTEGER 9007199254740992.0
 
 #define PATH_MAX_BYTES 128
+#define PATH_KEY_MAX_BYTES 32
 
 /* The walk over a result: where we are, for messages, and which objects
  * enclose the current one, for cycle detection. */
@@ -59,11 +60,16 @@ path_push(struct walk *k, const char *key, size_t key_len, size_t index)
 		old = k->path_len = 1;
 		room = sizeof(k->path) - 1;
 	}
-	if (key)
-		n = snprintf(k->path + old, room, ".%.*s",
-			     (int)(key_len > 32 ? 32 : key_len), key);
-	else
+	if (key) {
+		/* Keys are script text: as UTF-8, cut whole, for the message. */
+		char text[UTIL_UTF8_CAPACITY(PATH_KEY_MAX_BYTES) + 1];
+		size_t len = key_len > PATH_KEY_MAX_BYTES ? PATH_KEY_MAX_BYTES : key_len;
+		len = util_engine_to_utf8(key, len, text);
+		len = util_utf8_cut(text, len, PATH_KEY_MAX_BYTES);
+		n = snprintf(k->path + old, room, ".%.*s", (int)len, text);
+	} else {
 		n = snprintf(k->path + old, room, "[%zu]", index);
+	}
 	if (n < 0 || (size_t)n >= room) {
 		(void)snprintf(k->path + sizeof(k->path) - 4, 4, "...");
 		k->path_len = sizeof(k->path) - 1;
@@ -89,8 +95,9 @@ write_string(struct walk *k, duk_idx_t idx)
 	if (util_utf8_is_valid(s, len))
 		return proto_write_str(k->w, s, len);
 
-	/* Surrogate pairs or stray bytes: rewrite as UTF-8 first. */
-	if (len > SIZE_MAX / 3)
+	/* Surrogate pairs or stray bytes: rewrite as UTF-8 first, unless it
+	 * cannot fit anyway (the rewrite is at least two thirds as long). */
+	if (len / 3 * 2 > proto_writer_room(k->w))
 		return -E2BIG;
 	char *buf = malloc(UTIL_UTF8_CAPACITY(len));
 	if (!buf)

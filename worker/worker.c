@@ -40,9 +40,9 @@ send_result(uint64_t id, const struct js_result *res)
 		.value_raw = res->value,
 		.value_raw_len = res->value_len,
 		.message = res->message,
-		.message_len = res->message ? strlen(res->message) : 0,
+		.message_len = res->message_len,
 		.stack = res->stack,
-		.stack_len = res->stack ? strlen(res->stack) : 0,
+		.stack_len = res->stack_len,
 		.line = res->line,
 		.stats = {
 			.exec_us = res->exec_us,
@@ -107,8 +107,10 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 	proto_msg_free(msg);
 
 	/* SECURITY: the request's environment and garbage are gone before
-	 * the next request is read. */
-	js_engine_idle(engine);
+	 * the next request is read; a heap that did not shrink back holds
+	 * something that outlived its execution, so the worker goes. */
+	if (!js_engine_idle(engine))
+		_exit(IPC_EXIT_DIRTY);
 	send_ready(engine);
 }
 
