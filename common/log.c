@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/sys.h"
+#include "common/util.h"
 
 #define LOG_LINE_MAX 1024
 
@@ -40,8 +41,7 @@ log_init(const char *ident, enum log_level max_level)
 int
 log_level_parse(const char *name, enum log_level *ret_level)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
-	     i++) {
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(level_names); i++) {
 		if (strcmp(name, level_names[i]) == 0) {
 			*ret_level = (enum log_level)i;
 			return 0;

@@ -19,6 +19,7 @@
 #include <msgpack.h>
 
 #include "common/ipc.h"
+#include "common/util.h"
 
 #define EXT_UNDEFINED 0
 
@@ -462,8 +463,7 @@ proto_msg_decode(uint8_t *buf, size_t len, struct proto_msg **ret_msg,
 		const msgpack_object_kv *kv = &o->via.map.ptr[i];
 		if (!str_is(&kv->key, "type"))
 			continue;
-		for (size_t t = 0; t < sizeof(type_names) / sizeof(*type_names);
-		     t++) {
+		for (size_t t = 0; t < UTIL_ARRAY_SIZE(type_names); t++) {
 			if (str_is(&kv->val, type_names[t])) {
 				m->type = (enum proto_type)t;
 				*ret_msg = m;
@@ -605,8 +605,6 @@ read_fields(const msgpack_object *map, const struct field *fields,
 	return 0;
 }
 
-#define FIELDS_COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 int
 proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret,
 	       const char **ret_why)
@@ -639,7 +637,7 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret,
 		*ret_why = "not an exec message";
 		return -EBADMSG;
 	}
-	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
 	if (r < 0)
 		return r;
 	e.has_id = seen[1];
@@ -671,7 +669,7 @@ read_error(const msgpack_object *map, struct proto_result *r,
 		  &r->line, NULL, &seen[3] },
 	};
 
-	int e = read_fields(map, fields, FIELDS_COUNT(fields), ret_why);
+	int e = read_fields(map, fields, UTIL_ARRAY_SIZE(fields), ret_why);
 	if (e < 0)
 		return e;
 	if (!kind || outcome_parse(kind, kind_len, &r->outcome) < 0 ||
@@ -702,7 +700,7 @@ read_stats(const msgpack_object *map, struct proto_stats *s,
 		  &seen[6] },
 	};
 
-	return read_fields(map, fields, FIELDS_COUNT(fields), ret_why);
+	return read_fields(map, fields, UTIL_ARRAY_SIZE(fields), ret_why);
 }
 
 int
@@ -731,7 +729,7 @@ proto_msg_result(const struct proto_msg *m, struct proto_result *ret,
 		*ret_why = "not a result message";
 		return -EBADMSG;
 	}
-	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
 	if (r < 0)
 		return r;
 	res.has_id = seen[1];
@@ -774,7 +772,7 @@ proto_msg_ready(const struct proto_msg *m, uint64_t *ret_heap_bytes,
 		*ret_why = "not a ready message";
 		return -EBADMSG;
 	}
-	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
 	if (r < 0)
 		return r;
 	*ret_heap_bytes = heap_bytes;
@@ -800,7 +798,7 @@ proto_msg_setup_failed(const struct proto_msg *m,
 		*ret_why = "not a setup_failed message";
 		return -EBADMSG;
 	}
-	int r = read_fields(root(m), fields, FIELDS_COUNT(fields), ret_why);
+	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
 	if (r < 0)
 		return r;
 	if (!seen[1]) {
@@ -977,6 +975,32 @@ proto_encode_result(const struct proto_result *r, struct proto_frame *ret)
 	}
 	write_stats(&w, &r->stats);
 	return frame_finish(&w, ret);
+}
+
+struct proto_result
+proto_result_error(bool has_id, uint64_t id, enum outcome kind,
+		   const char *message)
+{
+	return (struct proto_result){
+		.has_id = has_id,
+		.id = id,
+		.outcome = kind,
+		.message = message,
+		.message_len = strlen(message),
+	};
+}
+
+int
+proto_encode_result_or_internal(const struct proto_result *r,
+				struct proto_frame *ret)
+{
+	if (proto_encode_result(r, ret) == 0)
+		return 0;
+	struct proto_result fallback = proto_result_error(
+		r->has_id, r->id, OUTCOME_INTERNAL,
+		"the answer could not be encoded");
+	fallback.stats = r->stats;
+	return proto_encode_result(&fallback, ret);
 }
 
 int

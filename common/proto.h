@@ -149,6 +149,11 @@ struct proto_result {
 	struct proto_stats stats;
 };
 
+/* A result that reports an error of kind with message (kept by
+ * reference), and no value or stats. */
+struct proto_result proto_result_error(bool has_id, uint64_t id,
+				       enum outcome kind, const char *message);
+
 struct proto_setup_failed {
 	const char *stage;
 	size_t stage_len;
@@ -191,6 +196,13 @@ int proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret);
 int proto_encode_result(const struct proto_result *r,
 			struct proto_frame *ret);
 int proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret);
+
+/* Like proto_encode_result(), but when r cannot be encoded (out of
+ * memory, or too large) encodes an `internal` error with r's id instead,
+ * so that the peer still gets its answer. Fails only when even that
+ * fails. */
+int proto_encode_result_or_internal(const struct proto_result *r,
+				    struct proto_frame *ret);
 int proto_encode_setup_failed(const char *stage, int err,
 			      struct proto_frame *ret);
 

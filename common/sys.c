@@ -111,14 +111,3 @@ sys_set_nonblock(int fd)
 		return -errno;
 	return 0;
 }
-
-int
-sys_set_cloexec(int fd)
-{
-	int flags = fcntl(fd, F_GETFD);
-	if (flags < 0)
-		return -errno;
-	if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
-		return -errno;
-	return 0;
-}

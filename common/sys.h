@@ -26,8 +26,7 @@ int sys_write_all(int fd, const void *buf, size_t len);
  * -1 waits forever; otherwise -ETIMEDOUT once the time has passed. */
 int sys_read_exact(int fd, void *buf, size_t len, int timeout_ms);
 
-/* Sets O_NONBLOCK or FD_CLOEXEC on fd. Return 0 or -errno. */
+/* Sets O_NONBLOCK on fd. Returns 0 or -errno. */
 int sys_set_nonblock(int fd);
-int sys_set_cloexec(int fd);
 
 #endif

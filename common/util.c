@@ -225,6 +225,14 @@ util_quantile_sorted(const uint64_t *sorted, size_t n, double q)
 	return sorted[rank - 1];
 }
 
+struct timeval
+util_timeval_from_ms(uint64_t ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
+			      .tv_usec = (suseconds_t)(ms % 1000 * 1000) };
+	return tv;
+}
+
 static int
 compare_u64(const void *a, const void *b)
 {

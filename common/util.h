@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/time.h>
 
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -64,6 +65,9 @@ uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
 /* Parses a whole decimal number in [min, max]. Returns 0, -EINVAL for
  * anything but digits, or -ERANGE outside the bounds (ret untouched). */
 int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* ms milliseconds as a struct timeval, for timers. */
+struct timeval util_timeval_from_ms(uint64_t ms);
 
 /* Sorts n values ascending. */
 void util_sort_u64(uint64_t *values, size_t n);

@@ -82,22 +82,10 @@ send_frame(struct client *c, const struct proto_result *res)
 {
 	struct proto_frame f;
 
-	if (proto_encode_result(res, &f) < 0) {
-		static const char msg[] = "the response could not be encoded";
-		struct proto_result fallback = {
-			.has_id = res->has_id,
-			.id = res->id,
-			.outcome = OUTCOME_INTERNAL,
-			.message = msg,
-			.message_len = sizeof(msg) - 1,
-			.stats = res->stats,
-		};
-		if (proto_encode_result(&fallback, &f) < 0) {
-			log_error("client: out of memory, closing client=%u",
-				  c->id);
-			c->is_broken = true;
-			return;
-		}
+	if (proto_encode_result_or_internal(res, &f) < 0) {
+		log_error("client: out of memory, closing client=%u", c->id);
+		c->is_broken = true;
+		return;
 	}
 	if (bufferevent_write(c->bev, f.data, f.len) < 0) {
 		log_error("client: out of memory queueing a response, closing client=%u",
@@ -111,13 +99,7 @@ static void
 reply_error(struct client *c, bool has_id, uint64_t id, enum outcome kind,
 	    const char *why)
 {
-	struct proto_result res = {
-		.has_id = has_id,
-		.id = id,
-		.outcome = kind,
-		.message = why,
-		.message_len = strlen(why),
-	};
+	struct proto_result res = proto_result_error(has_id, id, kind, why);
 
 	send_frame(c, &res);
 }
@@ -359,11 +341,8 @@ close_client(struct client *c)
 static void
 refuse(evutil_socket_t fd, const char *why)
 {
-	struct proto_result res = {
-		.outcome = OUTCOME_OVERLOADED,
-		.message = why,
-		.message_len = strlen(why),
-	};
+	struct proto_result res = proto_result_error(false, 0, OUTCOME_OVERLOADED,
+						     why);
 	struct proto_frame f;
 
 	/* Best effort on a fresh socket whose buffer is empty. */
@@ -401,10 +380,7 @@ client_hub_accept(struct client_hub *hub, evutil_socket_t fd)
 		free(c);
 		return;
 	}
-	struct timeval stall = {
-		.tv_sec = hub->limits.stall_ms / 1000,
-		.tv_usec = (suseconds_t)(hub->limits.stall_ms % 1000) * 1000,
-	};
+	struct timeval stall = util_timeval_from_ms(hub->limits.stall_ms);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	/* The write callback runs each time output drains; the write
 	 * timeout fires when output waits and the client reads nothing. */
@@ -436,7 +412,7 @@ client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
 		     void *arg)
 {
 	struct client *c, *next;
-	struct timeval tv = { .tv_sec = CLIENT_CLOSE_GRACE_MS / 1000 };
+	struct timeval tv = util_timeval_from_ms(CLIENT_CLOSE_GRACE_MS);
 
 	hub->is_closing = true;
 	hub->closed = done;

@@ -38,7 +38,7 @@ on_done(void *owner, const struct proto_result *res)
 {
 	struct local *l = owner;
 
-	l->err = proto_encode_result(res, l->response);
+	l->err = proto_encode_result_or_internal(res, l->response);
 	pool_drain(l->pool, on_drained, l);
 }
 
@@ -47,13 +47,8 @@ static int
 refusal(const struct proto_exec *req, enum outcome kind, const char *why,
 	struct proto_frame *ret)
 {
-	struct proto_result res = {
-		.has_id = req->has_id,
-		.id = req->id,
-		.outcome = kind,
-		.message = why,
-		.message_len = strlen(why),
-	};
+	struct proto_result res = proto_result_error(req->has_id, req->id, kind,
+						     why);
 
 	return proto_encode_result(&res, ret);
 }

@@ -136,18 +136,10 @@ set_state(struct worker *w, enum worker_state s)
 	w->pool->n_state[s]++;
 }
 
-static struct timeval
-ms_to_tv(uint64_t ms)
-{
-	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
-			      .tv_usec = (suseconds_t)(ms % 1000 * 1000) };
-	return tv;
-}
-
 static void
 arm_timer(struct worker *w, uint64_t ms)
 {
-	struct timeval tv = ms_to_tv(ms);
+	struct timeval tv = util_timeval_from_ms(ms);
 
 	(void)evtimer_add(w->timer, &tv);
 }
@@ -185,11 +177,7 @@ job_complete(struct job *job, struct worker *w, struct proto_result *res)
 static void
 job_fail(struct job *job, struct worker *w, enum outcome kind, const char *why)
 {
-	struct proto_result res = {
-		.outcome = kind,
-		.message = why,
-		.message_len = strlen(why),
-	};
+	struct proto_result res = proto_result_error(false, 0, kind, why);
 
 	job_complete(job, w, &res);
 }
@@ -556,7 +544,7 @@ schedule_backoff(struct pool *p)
 
 	if (ms > POOL_BACKOFF_MAX_MS)
 		ms = POOL_BACKOFF_MAX_MS;
-	struct timeval tv = ms_to_tv(ms);
+	struct timeval tv = util_timeval_from_ms(ms);
 	(void)evtimer_add(p->backoff, &tv);
 }
 
@@ -872,9 +860,12 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	r = check_request(p, req, &exec, why, why_size);
 	if (r < 0)
 		return r;
-	/* The queue holds requests that wait; one that an idle worker takes
-	 * at once does not wait. */
-	if (p->n_queued >= p->cfg.queue_max && p->n_state[WORKER_IDLE] == 0) {
+	/* The queue holds requests that wait for a busy worker. One that an
+	 * idle worker takes at once, or one that a worker just finishing its
+	 * clean-up (CLEARING, well under a millisecond) will take, does not
+	 * count against it. */
+	unsigned free_soon = p->n_state[WORKER_IDLE] + p->n_state[WORKER_CLEARING];
+	if (p->n_queued >= p->cfg.queue_max + free_soon) {
 		(void)snprintf(why, why_size, "the request queue is full (%u waiting)",
 			       p->n_queued);
 		return -EAGAIN;

@@ -29,6 +29,7 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/sys.h"
+#include "common/util.h"
 #include "supervisor/client.h"
 
 #define SERVER_BACKLOG 512
@@ -81,6 +82,18 @@ server_default_socket(void)
 	return path;
 }
 
+/* The directory part of path, in dir. Returns false when path has none. */
+static bool
+dir_of(const char *path, char *dir, size_t size)
+{
+	(void)snprintf(dir, size, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return true;
+}
+
 /* The default path lives in a directory of ours; make it, and make sure
  * nobody else owns or can write it. Sets *ret_made when it was created
  * here, so that it is removed again at the stop. */
@@ -90,11 +103,8 @@ prepare_default_dir(const char *path, bool *ret_made)
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct stat st;
 
-	(void)snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || strncmp(dir, "/tmp/beddel-", 12) != 0)
+	if (!dir_of(path, dir, sizeof(dir)) || strncmp(dir, "/tmp/beddel-", 12) != 0)
 		return 0;
-	*slash = '\0';
 	if (mkdir(dir, 0700) == 0)
 		*ret_made = true;
 	else if (errno != EEXIST)
@@ -203,7 +213,7 @@ static void
 on_accept_error(struct evconnlistener *l, void *arg)
 {
 	struct server *s = arg;
-	struct timeval tv = { .tv_usec = SERVER_ACCEPT_PAUSE_MS * 1000 };
+	struct timeval tv = util_timeval_from_ms(SERVER_ACCEPT_PAUSE_MS);
 	int err = EVUTIL_SOCKET_ERROR();
 
 	/* Out of fds, most likely: pause rather than spin, and say so once
@@ -251,12 +261,8 @@ stop_listening(struct server *s)
 	}
 	if (s->has_made_dir) {
 		char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-		(void)snprintf(dir, sizeof(dir), "%s", s->cfg->socket_path);
-		char *slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = '\0';
+		if (dir_of(s->cfg->socket_path, dir, sizeof(dir)))
 			(void)rmdir(dir);
-		}
 		s->has_made_dir = false;
 	}
 }

@@ -28,8 +28,8 @@ send_frame_or_exit(struct proto_frame *f)
 		_exit(IPC_EXIT_ORPHANED);
 }
 
-/* Turns the engine's answer into a result frame. When the frame cannot be
- * built (out of memory), says so with a smaller one. */
+/* Turns the engine's answer into a result frame, or an internal error
+ * when that cannot be built. */
 static void
 send_result(uint64_t id, const struct js_result *res)
 {
@@ -52,18 +52,8 @@ send_result(uint64_t id, const struct js_result *res)
 	};
 	struct proto_frame f;
 
-	if (proto_encode_result(&out, &f) < 0) {
-		static const char msg[] = "the worker could not encode the result";
-		struct proto_result oom = {
-			.has_id = true,
-			.id = id,
-			.outcome = OUTCOME_INTERNAL,
-			.message = msg,
-			.message_len = sizeof(msg) - 1,
-		};
-		if (proto_encode_result(&oom, &f) < 0)
-			_exit(IPC_EXIT_OOM);
-	}
+	if (proto_encode_result_or_internal(&out, &f) < 0)
+		_exit(IPC_EXIT_OOM);
 	send_frame_or_exit(&f);
 }
 
