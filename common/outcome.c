@@ -34,12 +34,12 @@ outcome_name(enum outcome o)
 }
 
 int
-outcome_parse(const char *name, size_t len, enum outcome *ret)
+outcome_parse(const char *name, size_t len, enum outcome *ret_outcome)
 {
 	for (int i = 0; i < OUTCOME_COUNT; i++) {
 		if (strlen(outcomes[i].name) == len &&
 		    memcmp(outcomes[i].name, name, len) == 0) {
-			*ret = (enum outcome)i;
+			*ret_outcome = (enum outcome)i;
 			return 0;
 		}
 	}

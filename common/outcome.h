@@ -33,8 +33,8 @@ enum outcome {
 const char *outcome_name(enum outcome o);
 
 /* Looks up a protocol name of len bytes. Returns 0, or -EINVAL when the
- * name is unknown (ret untouched). */
-int outcome_parse(const char *name, size_t len, enum outcome *ret);
+ * name is unknown (ret_outcome untouched). */
+int outcome_parse(const char *name, size_t len, enum outcome *ret_outcome);
 
 /* The exit code beddel-run uses for o: 0 for ok, 10 and up for errors. */
 int outcome_exit_code(enum outcome o);

@@ -17,8 +17,11 @@
 #define POLICY_ARGS_MAX 3
 
 /* One allowed syscall, with up to POLICY_ARGS_MAX argument conditions
- * that must all hold, and the reason it is needed. */
+ * that must all hold, and the reason it is needed. group numbers the
+ * purpose group the rule belongs to (a table's own enum); tables list
+ * groups in order and names sorted within each, which the lint checks. */
 struct policy_rule {
+	unsigned group;
 	const char *name;
 	unsigned arg_count;
 	struct scmp_arg_cmp args[POLICY_ARGS_MAX];
@@ -33,14 +36,14 @@ struct policy_rule {
 		.datum_b = (scmp_datum_t)(b)                                  \
 	}
 
-#define POLICY_ALLOW(sys, why)                                                \
+#define POLICY_ALLOW(grp, sys, why)                                           \
 	{                                                                     \
-		.name = #sys, .arg_count = 0, .reason = (why)                 \
+		.group = (grp), .name = #sys, .arg_count = 0, .reason = (why) \
 	}
 
-#define POLICY_ALLOW_IF(sys, why, ...)                                        \
+#define POLICY_ALLOW_IF(grp, sys, why, ...)                                   \
 	{                                                                     \
-		.name = #sys,                                                 \
+		.group = (grp), .name = #sys,                                 \
 		.arg_count = sizeof((struct scmp_arg_cmp[]){ __VA_ARGS__ }) / \
 			     sizeof(struct scmp_arg_cmp),                     \
 		.args = { __VA_ARGS__ }, .reason = (why)                      \

@@ -606,7 +606,7 @@ read_fields(const msgpack_object *map, const struct field *fields,
 }
 
 int
-proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret,
+proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 	       const char **ret_why)
 {
 	struct proto_exec e = { 0 };
@@ -646,7 +646,7 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret,
 		return -EBADMSG;
 	}
 	e.input = input ? val(input) : NULL;
-	*ret = e;
+	*ret_exec = e;
 	return 0;
 }
 
@@ -704,7 +704,7 @@ read_stats(const msgpack_object *map, struct proto_stats *s,
 }
 
 int
-proto_msg_result(const struct proto_msg *m, struct proto_result *ret,
+proto_msg_result(const struct proto_msg *m, struct proto_result *ret_result,
 		 const char **ret_why)
 {
 	struct proto_result res = { 0 };
@@ -750,7 +750,7 @@ proto_msg_result(const struct proto_msg *m, struct proto_result *ret,
 		if (r < 0)
 			return r;
 	}
-	*ret = res;
+	*ret_result = res;
 	return 0;
 }
 
@@ -781,7 +781,7 @@ proto_msg_ready(const struct proto_msg *m, uint64_t *ret_heap_bytes,
 
 int
 proto_msg_setup_failed(const struct proto_msg *m,
-		       struct proto_setup_failed *ret, const char **ret_why)
+		       struct proto_setup_failed *ret_setup, const char **ret_why)
 {
 	struct proto_setup_failed s = { 0 };
 	bool seen[3] = { false };
@@ -805,7 +805,7 @@ proto_msg_setup_failed(const struct proto_msg *m,
 		*ret_why = "setup_failed needs 'stage'";
 		return -EBADMSG;
 	}
-	*ret = s;
+	*ret_setup = s;
 	return 0;
 }
 
@@ -836,7 +836,7 @@ frame_begin(struct proto_writer *w)
 }
 
 static int
-frame_finish(struct proto_writer *w, struct proto_frame *ret)
+frame_finish(struct proto_writer *w, struct proto_frame *ret_frame)
 {
 	if (w->err < 0) {
 		msgpack_sbuffer_destroy(&w->sbuf);
@@ -845,8 +845,8 @@ frame_finish(struct proto_writer *w, struct proto_frame *ret)
 	size_t len = w->sbuf.size;
 	uint8_t *data = (uint8_t *)msgpack_sbuffer_release(&w->sbuf);
 	ipc_header_encode(len - IPC_HEADER_BYTES, data);
-	ret->data = data;
-	ret->len = len;
+	ret_frame->data = data;
+	ret_frame->len = len;
 	return 0;
 }
 
@@ -894,7 +894,7 @@ write_type(struct proto_writer *w, enum proto_type t)
 }
 
 int
-proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret)
+proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 {
 	struct proto_writer w;
 	bool has_input = e->input || e->input_raw;
@@ -921,7 +921,7 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret)
 		write_key_uint(&w, "heap_limit_bytes", e->heap_limit_bytes);
 	if (e->result_max_bytes > 0)
 		write_key_uint(&w, "result_max_bytes", e->result_max_bytes);
-	return frame_finish(&w, ret);
+	return frame_finish(&w, ret_frame);
 }
 
 static void
@@ -955,7 +955,7 @@ write_error(struct proto_writer *w, const struct proto_result *r)
 }
 
 int
-proto_encode_result(const struct proto_result *r, struct proto_frame *ret)
+proto_encode_result(const struct proto_result *r, struct proto_frame *ret_frame)
 {
 	struct proto_writer w;
 	bool ok = r->outcome == OUTCOME_OK;
@@ -974,7 +974,7 @@ proto_encode_result(const struct proto_result *r, struct proto_frame *ret)
 		write_error(&w, r);
 	}
 	write_stats(&w, &r->stats);
-	return frame_finish(&w, ret);
+	return frame_finish(&w, ret_frame);
 }
 
 struct proto_result
@@ -992,19 +992,19 @@ proto_result_error(bool has_id, uint64_t id, enum outcome kind,
 
 int
 proto_encode_result_or_internal(const struct proto_result *r,
-				struct proto_frame *ret)
+				struct proto_frame *ret_frame)
 {
-	if (proto_encode_result(r, ret) == 0)
+	if (proto_encode_result(r, ret_frame) == 0)
 		return 0;
 	struct proto_result fallback = proto_result_error(
 		r->has_id, r->id, OUTCOME_INTERNAL,
 		"the answer could not be encoded");
 	fallback.stats = r->stats;
-	return proto_encode_result(&fallback, ret);
+	return proto_encode_result(&fallback, ret_frame);
 }
 
 int
-proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret)
+proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret_frame)
 {
 	struct proto_writer w;
 
@@ -1012,11 +1012,11 @@ proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret)
 	(void)proto_write_map(&w, 2);
 	write_type(&w, PROTO_MSG_READY);
 	write_key_uint(&w, "heap_bytes", heap_bytes);
-	return frame_finish(&w, ret);
+	return frame_finish(&w, ret_frame);
 }
 
 int
-proto_encode_setup_failed(const char *stage, int err, struct proto_frame *ret)
+proto_encode_setup_failed(const char *stage, int err, struct proto_frame *ret_frame)
 {
 	struct proto_writer w;
 
@@ -1026,5 +1026,5 @@ proto_encode_setup_failed(const char *stage, int err, struct proto_frame *ret)
 	write_key_str(&w, "stage", stage, strlen(stage));
 	write_key(&w, "errno");
 	(void)proto_write_int(&w, err);
-	return frame_finish(&w, ret);
+	return frame_finish(&w, ret_frame);
 }

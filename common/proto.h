@@ -7,6 +7,9 @@
  *
  * Decoders take untrusted bytes: they check every type and range, reject
  * unknown fields and trailing bytes, and never read past the length given.
+ * Every function here may be called by any process (supervisor, worker
+ * before or after its sandbox, beddel-run); none logs, none is
+ * async-signal-safe (they allocate).
  */
 #ifndef BEDDEL_COMMON_PROTO_H
 #define BEDDEL_COMMON_PROTO_H
@@ -51,12 +54,19 @@ enum proto_kind {
 	PROTO_UNSUPPORTED, /* bin, other ext types */
 };
 
+/* Readers of a decoded value. Each is total: asked of a value of another
+ * kind it returns false, 0, "" (with *ret_len 0) or 0 elements. Indexes
+ * must be below proto_value_count(); the returned values live as long
+ * as the message. Any process; no side effects. */
 enum proto_kind proto_value_kind(const struct proto_value *v);
 bool proto_value_bool(const struct proto_value *v);
+/* PROTO_INT as int64 (0 for other kinds). */
 int64_t proto_value_int(const struct proto_value *v);
+/* A non-negative integer as uint64 (0 for other kinds). */
 uint64_t proto_value_uint(const struct proto_value *v);
 /* Any number kind as a double. */
 double proto_value_double(const struct proto_value *v);
+/* A string's bytes (not NUL-terminated; may hold NUL). */
 const char *proto_value_str(const struct proto_value *v, size_t *ret_len);
 /* Number of elements of an array, or of pairs of a map; 0 otherwise. */
 size_t proto_value_count(const struct proto_value *v);
@@ -167,7 +177,10 @@ struct proto_msg;
  * -EBADMSG with *ret_why set to a static sentence for the peer. */
 int proto_msg_decode(uint8_t *buf, size_t len, struct proto_msg **ret_msg,
 		     const char **ret_why);
+/* Frees a message and the buffer it was decoded from. Accepts NULL. */
 void proto_msg_free(struct proto_msg *m);
+
+/* The message's type, checked by proto_msg_decode(). */
 enum proto_type proto_msg_type(const struct proto_msg *m);
 
 /* The whole message as a value (a map), for generic printing. */
@@ -176,14 +189,14 @@ const struct proto_value *proto_msg_root(const struct proto_msg *m);
 /* Views of a decoded message of the matching type. Each returns 0, or
  * -EBADMSG with *ret_why set when a field is missing, unknown or of the
  * wrong type. The views point into m. */
-int proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret,
+int proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		   const char **ret_why);
-int proto_msg_result(const struct proto_msg *m, struct proto_result *ret,
+int proto_msg_result(const struct proto_msg *m, struct proto_result *ret_result,
 		     const char **ret_why);
 int proto_msg_ready(const struct proto_msg *m, uint64_t *ret_heap_bytes,
 		    const char **ret_why);
 int proto_msg_setup_failed(const struct proto_msg *m,
-			   struct proto_setup_failed *ret,
+			   struct proto_setup_failed *ret_setup,
 			   const char **ret_why);
 
 /* A best-effort request id of a message that failed to decode as an
@@ -192,18 +205,18 @@ bool proto_msg_peek_id(const struct proto_msg *m, uint64_t *ret_id);
 
 /* Encoders. Each returns 0 with a new frame, or -ENOMEM / -E2BIG (above
  * IPC_FRAME_MAX_CEILING). */
-int proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret);
+int proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame);
 int proto_encode_result(const struct proto_result *r,
-			struct proto_frame *ret);
-int proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret);
+			struct proto_frame *ret_frame);
+int proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret_frame);
 
 /* Like proto_encode_result(), but when r cannot be encoded (out of
  * memory, or too large) encodes an `internal` error with r's id instead,
  * so that the peer still gets its answer. Fails only when even that
  * fails. */
 int proto_encode_result_or_internal(const struct proto_result *r,
-				    struct proto_frame *ret);
+				    struct proto_frame *ret_frame);
 int proto_encode_setup_failed(const char *stage, int err,
-			      struct proto_frame *ret);
+			      struct proto_frame *ret_frame);
 
 #endif

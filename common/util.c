@@ -248,7 +248,7 @@ util_sort_u64(uint64_t *values, size_t n)
 }
 
 int
-util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret_value)
 {
 	uint64_t v = 0;
 
@@ -264,6 +264,6 @@ util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	}
 	if (v < min || v > max)
 		return -ERANGE;
-	*ret = v;
+	*ret_value = v;
 	return 0;
 }

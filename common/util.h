@@ -63,8 +63,8 @@ void util_quote_for_log(const char *s, size_t len, char *out, size_t out_size);
 uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
 
 /* Parses a whole decimal number in [min, max]. Returns 0, -EINVAL for
- * anything but digits, or -ERANGE outside the bounds (ret untouched). */
-int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+ * anything but digits, or -ERANGE outside the bounds (ret_value untouched). */
+int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret_value);
 
 /* ms milliseconds as a struct timeval, for timers. */
 struct timeval util_timeval_from_ms(uint64_t ms);

@@ -27,32 +27,32 @@
 
 const struct policy_rule worker_seccomp[] = {
 	/* IPC: the worker's only channels; needed by worker/worker.c. */
-	POLICY_ALLOW_IF(read, "request frames from the supervisor, on the request pipe only",
+	POLICY_ALLOW_IF(WORKER_SECCOMP_IPC, read, "request frames from the supervisor, on the request pipe only",
 			POLICY_ARG(0, SCMP_CMP_EQ, IPC_FD_REQ, 0)),
-	POLICY_ALLOW_IF(write, "result frames to the supervisor, on the reply pipe only",
+	POLICY_ALLOW_IF(WORKER_SECCOMP_IPC, write, "result frames to the supervisor, on the reply pipe only",
 			POLICY_ARG(0, SCMP_CMP_EQ, IPC_FD_RSP, 0)),
 
 	/* Memory: the Duktape heap grows and shrinks through libc malloc. */
-	POLICY_ALLOW(brk, "libc malloc grows and trims the main arena"),
-	POLICY_ALLOW_IF(mmap, "libc malloc maps large blocks: anonymous, never executable, no fd",
+	POLICY_ALLOW(WORKER_SECCOMP_MEMORY, brk, "libc malloc grows and trims the main arena"),
+	POLICY_ALLOW_IF(WORKER_SECCOMP_MEMORY, mmap, "libc malloc maps large blocks: anonymous, never executable, no fd",
 			POLICY_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
 			POLICY_ARG(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS,
 				   MAP_ANONYMOUS),
 			POLICY_ARG(4, SCMP_CMP_MASKED_EQ, 0xffffffffu,
 				   0xffffffffu)),
-	POLICY_ALLOW_IF(mremap, "libc realloc moves large blocks; no flag but MREMAP_MAYMOVE",
+	POLICY_ALLOW_IF(WORKER_SECCOMP_MEMORY, mremap, "libc realloc moves large blocks; no flag but MREMAP_MAYMOVE",
 			POLICY_ARG(3, SCMP_CMP_MASKED_EQ, ~(scmp_datum_t)MREMAP_MAYMOVE,
 				   0)),
-	POLICY_ALLOW(munmap, "libc free returns large blocks"),
+	POLICY_ALLOW(WORKER_SECCOMP_MEMORY, munmap, "libc free returns large blocks"),
 
 	/* Clocks: execution time, CPU time and Date. The vDSO answers most
 	 * calls without entering the kernel; these rules cover the rest. */
-	POLICY_ALLOW_IF(clock_gettime, "wall, monotonic and process CPU clocks only",
+	POLICY_ALLOW_IF(WORKER_SECCOMP_CLOCKS, clock_gettime, "wall, monotonic and process CPU clocks only",
 			POLICY_ARG(0, SCMP_CMP_LE, CLOCK_PROCESS_CPUTIME_ID, 0)),
-	POLICY_ALLOW(gettimeofday, "Duktape's Date.now() reads the wall clock"),
+	POLICY_ALLOW(WORKER_SECCOMP_CLOCKS, gettimeofday, "Duktape's Date.now() reads the wall clock"),
 
 	/* Process end. */
-	POLICY_ALLOW(exit_group, "_exit() after the request pipe closes or a fatal engine error"),
+	POLICY_ALLOW(WORKER_SECCOMP_EXIT, exit_group, "_exit() after the request pipe closes or a fatal engine error"),
 };
 
 const size_t worker_seccomp_count = UTIL_ARRAY_SIZE(worker_seccomp);

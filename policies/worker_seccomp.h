@@ -9,6 +9,14 @@
 
 #include "common/policy.h"
 
+/* The purpose groups of the allowlist, in table order. */
+enum worker_seccomp_group {
+	WORKER_SECCOMP_IPC,
+	WORKER_SECCOMP_MEMORY,
+	WORKER_SECCOMP_CLOCKS,
+	WORKER_SECCOMP_EXIT,
+};
+
 extern const struct policy_rule worker_seccomp[];
 extern const size_t worker_seccomp_count;
 

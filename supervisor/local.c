@@ -45,20 +45,20 @@ on_done(void *owner, const struct proto_result *res)
 /* A response for a request the pool refused, shaped like the pool's. */
 static int
 refusal(const struct proto_exec *req, enum outcome kind, const char *why,
-	struct proto_frame *ret)
+	struct proto_frame *ret_frame)
 {
 	struct proto_result res = proto_result_error(req->has_id, req->id, kind,
 						     why);
 
-	return proto_encode_result(&res, ret);
+	return proto_encode_result(&res, ret_frame);
 }
 
 int
 local_run(const struct pool_config *cfg, const struct proto_exec *req,
-	  struct proto_frame *ret)
+	  struct proto_frame *ret_frame)
 {
 	struct pool_config one = *cfg;
-	struct local l = { .response = ret };
+	struct local l = { .response = ret_frame };
 	char why[160];
 	int r;
 
@@ -76,7 +76,7 @@ local_run(const struct pool_config *cfg, const struct proto_exec *req,
 	if (len > IPC_FRAME_MAX_DEFAULT) {
 		ipc_describe_oversize(len, IPC_FRAME_MAX_DEFAULT, why,
 				      sizeof(why));
-		return refusal(req, OUTCOME_TOO_LARGE, why, ret);
+		return refusal(req, OUTCOME_TOO_LARGE, why, ret_frame);
 	}
 	l.base = event_base_new();
 	if (!l.base)
@@ -89,7 +89,7 @@ local_run(const struct pool_config *cfg, const struct proto_exec *req,
 
 	r = pool_submit(l.pool, req, on_done, &l, why, sizeof(why));
 	if (r == -EINVAL) {
-		r = refusal(req, OUTCOME_BAD_REQUEST, why, ret);
+		r = refusal(req, OUTCOME_BAD_REQUEST, why, ret_frame);
 		goto out;
 	}
 	if (r < 0)

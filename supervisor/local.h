@@ -14,6 +14,6 @@ struct proto_frame;
  * and returns the encoded response (the same frame a supervisor would
  * send). Returns 0, or -errno when the pool could not run at all. */
 int local_run(const struct pool_config *cfg, const struct proto_exec *req,
-	      struct proto_frame *ret);
+	      struct proto_frame *ret_frame);
 
 #endif

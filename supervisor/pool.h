@@ -3,7 +3,9 @@
  * The worker pool: warm workers, a bounded queue of requests, dispatch,
  * deadlines, and the handling of worker deaths. It runs on a libevent
  * base owned by the caller (the supervisor's server, or beddel-run when it
- * runs a script alone), in the supervisor process only.
+ * runs a script alone). Every function here is for that process's event
+ * loop thread only; none is async-signal-safe. The pool owns the SIGCHLD
+ * handling of its base.
  */
 #ifndef BEDDEL_SUPERVISOR_POOL_H
 #define BEDDEL_SUPERVISOR_POOL_H

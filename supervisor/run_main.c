@@ -20,14 +20,9 @@
 #include "common/proto.h"
 #include "common/util.h"
 #include "config.h"
-#include "supervisor/local.h"
 #include "supervisor/pool.h"
-#include "supervisor/remote.h"
+#include "supervisor/run.h"
 #include "supervisor/run_json.h"
-#include "supervisor/spawn.h"
-
-/* How long past the script's own timeout we wait for the supervisor. */
-#define RUN_REPLY_SLACK_MS 10000
 
 struct run_options {
 	const char *code_arg;
@@ -146,172 +141,6 @@ parse_args(int argc, char **argv, struct run_options *o)
 	return 0;
 }
 
-/* Reads a whole script file (or stdin for "-") into a NUL-terminated
- * buffer. */
-static int
-read_script(const char *path, char **ret, size_t *ret_len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 4096, len = 0;
-
-	if (!f)
-		return -errno;
-	errno = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-		if (len + 1 == cap) {
-			if (cap >= IPC_FRAME_MAX_CEILING) {
-				free(buf);
-				buf = NULL;
-				errno = EFBIG;
-				break;
-			}
-			char *bigger = realloc(buf, cap * 2);
-			if (!bigger)
-				free(buf);
-			buf = bigger;
-			cap *= 2;
-		}
-	}
-	int err = buf ? (ferror(f) ? (errno ? errno : EIO) : 0) :
-			(errno ? errno : ENOMEM);
-	if (f != stdin)
-		(void)fclose(f);
-	if (err) {
-		free(buf);
-		return -err;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
-static int
-call_supervisor(const char *socket, const struct proto_exec *exec,
-		uint8_t **ret_buf, size_t *ret_len)
-{
-	struct proto_frame req;
-
-	int fd = remote_connect(socket);
-	if (fd < 0) {
-		fprintf(stderr, "beddel-run: cannot reach the supervisor at '%s': %s\n",
-			socket, strerror(-fd));
-		return -EHOSTUNREACH;
-	}
-	int r = proto_encode_exec(exec, &req);
-	if (r == 0) {
-		uint64_t wait = exec->timeout_ms ? exec->timeout_ms : 3600000;
-		r = remote_call(fd, &req, (int)(wait + RUN_REPLY_SLACK_MS),
-				ret_buf, ret_len);
-		proto_frame_fini(&req);
-	}
-	(void)close(fd);
-	if (r < 0) {
-		fprintf(stderr, "beddel-run: no answer from the supervisor at '%s': %s\n",
-			socket,
-			r == -ECONNRESET ? "it closed the connection" : strerror(-r));
-		return -EHOSTUNREACH;
-	}
-	return 0;
-}
-
-static int
-run_alone(const struct proto_exec *exec, uint8_t **ret_buf, size_t *ret_len)
-{
-	struct pool_config cfg;
-	struct proto_frame rsp;
-
-	pool_config_defaults(&cfg);
-	cfg.worker_path = spawn_find_worker();
-	if (!cfg.worker_path) {
-		fprintf(stderr, "beddel-run: no beddel-worker binary found; set BEDDEL_WORKER\n");
-		return -ENOENT;
-	}
-	int r = local_run(&cfg, exec, &rsp);
-	if (r < 0) {
-		fprintf(stderr, "beddel-run: could not run the worker: %s\n",
-			strerror(-r));
-		return r;
-	}
-	/* The payload, without the header, as a supervisor's reply reads. */
-	*ret_len = rsp.len - IPC_HEADER_BYTES;
-	*ret_buf = malloc(*ret_len);
-	if (*ret_buf)
-		memcpy(*ret_buf, rsp.data + IPC_HEADER_BYTES, *ret_len);
-	proto_frame_fini(&rsp);
-	return *ret_buf ? 0 : -ENOMEM;
-}
-
-/* Prints script-made text for a terminal: control bytes other than
- * newline and tab, which could steer the terminal, are shown as \xNN. */
-static void
-print_text(FILE *out, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('\n', out);
-}
-
-static void
-print_stats(const struct proto_stats *s)
-{
-	fprintf(stderr, "stats: queue_us=%llu exec_us=%llu cpu_us=%llu total_us=%llu heap_peak_bytes=%llu worker_pid=%llu worker_execs=%llu\n",
-		(unsigned long long)s->queue_us, (unsigned long long)s->exec_us,
-		(unsigned long long)s->cpu_us, (unsigned long long)s->total_us,
-		(unsigned long long)s->heap_peak_bytes,
-		(unsigned long long)s->worker_pid,
-		(unsigned long long)s->worker_execs);
-}
-
-/* Prints a response and returns the exit code for it. */
-static int
-report(uint8_t *buf, size_t len, const struct run_options *o)
-{
-	bool is_json = o->is_json;
-
-	struct proto_msg *m = NULL;
-	struct proto_result res;
-	const char *why;
-
-	if (proto_msg_decode(buf, len, &m, &why) < 0 ||
-	    proto_msg_result(m, &res, &why) < 0) {
-		fprintf(stderr, "internal: unreadable response: %s\n", why);
-		proto_msg_free(m);
-		return outcome_exit_code(OUTCOME_INTERNAL);
-	}
-	int r = 0;
-	if (is_json)
-		r = run_json_print(stdout, proto_msg_root(m));
-	else if (res.outcome == OUTCOME_OK)
-		r = run_json_print(stdout, res.value);
-	if (res.outcome != OUTCOME_OK) {
-		fprintf(stderr, "%s: ", outcome_name(res.outcome));
-		print_text(stderr, res.message, res.message_len);
-		if (res.stack && !is_json)
-			print_text(stderr, res.stack, res.stack_len);
-	}
-	if (o->is_stats)
-		print_stats(&res.stats);
-	int code = outcome_exit_code(res.outcome);
-	proto_msg_free(m);
-	if (r < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "beddel-run: cannot write the result: %s\n",
-			strerror(errno ? errno : EIO));
-		return outcome_exit_code(OUTCOME_INTERNAL);
-	}
-	return code;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -339,7 +168,7 @@ main(int argc, char **argv)
 		exec.code = o.code_arg;
 		exec.code_len = strlen(o.code_arg);
 	} else {
-		r = read_script(o.file, &script, &exec.code_len);
+		r = run_read_script(o.file, &script, &exec.code_len);
 		if (r < 0) {
 			fprintf(stderr, "beddel-run: cannot read '%s': %s\n",
 				o.file, strerror(-r));
@@ -363,7 +192,7 @@ main(int argc, char **argv)
 	}
 	exec.timeout_ms = o.timeout_ms;
 
-	r = o.socket ? call_supervisor(o.socket, &exec, &rsp, &rsp_len) :
+	r = o.socket ? run_call_supervisor(o.socket, &exec, &rsp, &rsp_len) :
 		       run_alone(&exec, &rsp, &rsp_len);
 	if (r < 0) {
 		code = r == -EHOSTUNREACH ? OUTCOME_EXIT_UNREACHABLE :
@@ -371,7 +200,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* report() takes ownership of the response. */
-	code = report(rsp, rsp_len, &o);
+	code = run_report(rsp, rsp_len, o.is_json, o.is_stats);
 out:
 	proto_writer_free(input);
 	free(script);

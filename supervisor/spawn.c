@@ -107,7 +107,7 @@ exec_child(const char *path, int req_read, int rsp_write, pid_t parent)
 }
 
 int
-spawn_worker(const char *path, struct spawn_child *ret)
+spawn_worker(const char *path, struct spawn_child *ret_child)
 {
 	int req[2], rsp[2];
 	int r;
@@ -132,9 +132,9 @@ spawn_worker(const char *path, struct spawn_child *ret)
 	(void)close(rsp[1]);
 	(void)sys_set_nonblock(req[1]);
 	(void)sys_set_nonblock(rsp[0]);
-	ret->pid = pid;
-	ret->req_fd = req[1];
-	ret->rsp_fd = rsp[0];
+	ret_child->pid = pid;
+	ret_child->req_fd = req[1];
+	ret_child->rsp_fd = rsp[0];
 	return 0;
 
 err_close_rsp:

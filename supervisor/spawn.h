@@ -23,9 +23,9 @@ struct spawn_child {
 const char *spawn_find_worker(void);
 
 /* Forks and execs path as a worker with an empty environment but TZ=UTC.
- * Returns 0 and fills ret, or -errno (ret untouched). The child never
+ * Returns 0 and fills ret_child, or -errno (ret_child untouched). The child never
  * returns: it execs or _exits with IPC_EXIT_EXEC. Not async-signal-safe;
  * call from the event loop only. */
-int spawn_worker(const char *path, struct spawn_child *ret);
+int spawn_worker(const char *path, struct spawn_child *ret_child);
 
 #endif

@@ -67,6 +67,21 @@ START_TEST(test_policy_rules_are_unique)
 }
 END_TEST
 
+START_TEST(test_policy_rules_are_grouped_and_sorted)
+{
+	for (size_t i = 1; i < worker_seccomp_count; i++) {
+		const struct policy_rule *a = &worker_seccomp[i - 1];
+		const struct policy_rule *b = &worker_seccomp[i];
+		ck_assert_msg(a->group <= b->group, "%s is out of its group",
+			      b->name);
+		if (a->group == b->group)
+			ck_assert_msg(strcmp(a->name, b->name) < 0,
+				      "%s should come before %s", b->name,
+				      a->name);
+	}
+}
+END_TEST
+
 START_TEST(test_policy_rules_give_reasons)
 {
 	for (size_t i = 0; i < worker_seccomp_count; i++)
@@ -168,6 +183,7 @@ policy_suite(void)
 
 	tcase_add_test(tc, test_policy_rules_resolve_on_this_arch);
 	tcase_add_test(tc, test_policy_rules_are_unique);
+	tcase_add_test(tc, test_policy_rules_are_grouped_and_sorted);
 	tcase_add_test(tc, test_policy_rules_give_reasons);
 	tcase_add_test(tc, test_policy_never_allows_dangerous_calls);
 	tcase_add_test(tc, test_policy_pins_arguments_of_risky_calls);

@@ -463,11 +463,12 @@ js_engine_idle(struct js_engine *e)
 
 int
 js_engine_run(struct js_engine *e, const struct js_request *req,
-	      struct js_result *ret)
+	      struct js_result *ret_result)
 {
+	struct js_result res = { 0 };
+	struct js_result *ret = &res;
 	struct run run = { .e = e, .req = req, .ret = ret };
 
-	memset(ret, 0, sizeof(*ret));
 	(void)js_engine_idle(e);
 
 	uint64_t start_us = sys_now_us(), start_cpu_us = sys_cpu_us();
@@ -488,9 +489,12 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	proto_writer_free(run.w);
 	ret->exec_us = sys_now_us() - start_us;
 	ret->cpu_us = sys_cpu_us() - start_cpu_us;
-	if (r < 0)
+	if (r < 0) {
 		js_result_fini(ret);
-	return r;
+		return r;
+	}
+	*ret_result = res;
+	return 0;
 }
 
 void

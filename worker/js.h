@@ -53,18 +53,24 @@ struct js_result {
  * engine hits a fatal error later, the process exits with IPC_EXIT_OOM
  * or IPC_EXIT_FATAL (this never returns to a caller). */
 struct js_engine *js_engine_new(void);
+
+/* Destroys the heap and everything in it. Accepts NULL. */
 void js_engine_free(struct js_engine *e);
 
 /* Bytes the warm heap holds between executions. */
 uint64_t js_engine_heap_bytes(const struct js_engine *e);
 
-/* Runs one script in a fresh global environment and fills ret (always,
- * when 0 is returned). Returns 0, or -ENOMEM when the result itself could
- * not be built. The environment is discarded by the next
- * js_engine_idle() or js_engine_run(), whichever comes first. */
+/* Runs one script in a fresh global environment. Returns 0 with
+ * ret_result filled (the outcome may be any kind), or -ENOMEM when the
+ * result itself could not be built (ret_result untouched). The
+ * environment is discarded by the next js_engine_idle() or
+ * js_engine_run(), whichever comes first. Worker, before or after the
+ * sandbox; tests and benchmarks in-process. */
 int js_engine_run(struct js_engine *e, const struct js_request *req,
-		  struct js_result *ret);
+		  struct js_result *ret_result);
 
+/* Frees the strings and value r holds and clears them; r itself is the
+ * caller's. Safe to call twice. */
 void js_result_fini(struct js_result *r);
 
 /* Work done between requests, off the request's critical path: discards

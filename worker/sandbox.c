@@ -6,16 +6,23 @@
  * tables in policies/.
  *
  * Order, and why:
- *   1. close fds      first: nothing later may inherit or use them.
- *   2. rlimits        while we may still lower hard limits freely.
- *   3. bounding set   needs CAP_SETPCAP, so before the identity change.
+ *   1. close fds      first: nothing later may inherit or use them
+ *                     (close_range(2), Linux 5.9).
+ *   2. rlimits        while we may still lower hard limits freely
+ *                     (setrlimit(2)).
+ *   3. bounding set   needs CAP_SETPCAP, so before the identity change
+ *                     (PR_CAPBSET_DROP, prctl(2)).
  *   4. leave root     needs CAP_SETUID/CAP_SETGID; clears the effective
- *                     and permitted sets as a side effect.
+ *                     and permitted sets as a side effect (capabilities(7),
+ *                     "Effect of user ID changes on capabilities").
  *   5. clear caps     for a non-root start, where step 4 does nothing.
  *   6. no_new_privs   required before an unprivileged seccomp load, and
- *                     it makes any later execve unable to gain privileges.
- *   7. not dumpable   no ptrace attach, no /proc/PID/mem from same uid.
- *   8. seccomp        last: every step above needs calls it forbids.
+ *                     it makes any later execve unable to gain privileges
+ *                     (PR_SET_NO_NEW_PRIVS, prctl(2), Linux 3.5).
+ *   7. not dumpable   no ptrace attach, no /proc/PID/mem from the same
+ *                     uid (PR_SET_DUMPABLE, prctl(2); ptrace(2)).
+ *   8. seccomp        last: every step above needs calls it forbids
+ *                     (seccomp(2); SECCOMP_RET_KILL_PROCESS, Linux 4.14).
  */
 #include "worker/sandbox.h"
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The steps of beddel-run: read the script, get an answer (from a
+ * supervisor, or from one worker of its own), report it. beddel-run only.
+ */
+#ifndef BEDDEL_SUPERVISOR_RUN_H
+#define BEDDEL_SUPERVISOR_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct proto_exec;
+
+/* Reads a whole script file, or stdin for "-", into a new NUL-terminated
+ * buffer (free() it), at most IPC_FRAME_MAX_CEILING bytes. Returns 0, or
+ * -errno (-EFBIG past the ceiling); outputs untouched on failure. */
+int run_read_script(const char *path, char **ret_text, size_t *ret_len);
+
+/* Sends exec to the supervisor at socket and returns its answer's payload
+ * (free() it, or hand it to run_report()). Returns 0, or -EHOSTUNREACH
+ * after printing why it could not get one. SIGPIPE must be ignored. */
+int run_call_supervisor(const char *socket, const struct proto_exec *exec,
+			uint8_t **ret_buf, size_t *ret_len);
+
+/* Runs exec in a private pool of one sandboxed worker and returns the
+ * answer's payload, as a supervisor would send it. Returns 0 or -errno
+ * after printing why. */
+int run_alone(const struct proto_exec *exec, uint8_t **ret_buf, size_t *ret_len);
+
+/* Prints an answer (takes ownership of buf): the value as JSON on stdout,
+ * or "KIND: message" on stderr; with is_json the whole response; with
+ * is_stats the figures on stderr. Returns the exit code for it. */
+int run_report(uint8_t *buf, size_t len, bool is_json, bool is_stats);
+
+#endif
