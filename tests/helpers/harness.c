@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -151,6 +152,9 @@ exec_supervisor(const struct harness *h, int log_write, unsigned workers,
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	(void)dup2(log_write, STDERR_FILENO);
+	/* A test that fails part way exits without its teardown: the
+	 * supervisor then gets SIGTERM and stops cleanly on its own. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }
