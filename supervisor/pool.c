@@ -16,6 +16,7 @@
 #include "supervisor/pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,6 +77,7 @@ struct job {
 	struct proto_frame frame;
 	uint64_t submit_us;
 	uint64_t dispatch_us;
+	char tenant[POOL_TENANT_MAX_BYTES + 1];
 };
 
 struct worker {
@@ -92,6 +94,33 @@ struct worker {
 	uint64_t spawn_us;
 	uint64_t execs;
 	bool is_ready;
+	bool has_tenant; /* bound: serves tenant's requests only */
+	bool is_claimed; /* clearing, and awaited by a queued request */
+	char tenant[POOL_TENANT_MAX_BYTES + 1];
+};
+
+/* Why a worker was asked to stop, counted per pool. */
+enum retire_reason {
+	RETIRE_MEMORY_LIMIT,
+	RETIRE_INTERNAL,
+	RETIRE_MAX_EXECS,
+	RETIRE_RSS,
+	RETIRE_IDLE,
+	RETIRE_ROOM,
+	RETIRE_QUEUE_WRITE,
+	RETIRE_SHUTDOWN,
+	RETIRE_REASON_COUNT,
+};
+
+static const char *const retire_names[] = {
+	[RETIRE_MEMORY_LIMIT] = "hit its heap cap",
+	[RETIRE_INTERNAL] = "failed internally",
+	[RETIRE_MAX_EXECS] = "reached its execution limit",
+	[RETIRE_RSS] = "resident memory over its ceiling",
+	[RETIRE_IDLE] = "idle past the idle timeout",
+	[RETIRE_ROOM] = "making room for another tenant",
+	[RETIRE_QUEUE_WRITE] = "a request could not be queued to it",
+	[RETIRE_SHUTDOWN] = "shutting down",
 };
 
 struct pool {
@@ -102,6 +131,7 @@ struct pool {
 	unsigned n_state[WORKER_STATE_COUNT];
 	unsigned n_workers;
 	unsigned n_queued;
+	unsigned n_claimed; /* queued requests awaiting a clearing worker */
 	uint64_t next_seq;
 	unsigned next_slot;
 	struct event *sigchld;
@@ -109,6 +139,7 @@ struct pool {
 	unsigned setup_failures;
 	bool is_retry_due; /* the back-off after a failure has passed */
 	bool is_draining;
+	uint64_t retired[RETIRE_REASON_COUNT];
 	void (*drained)(void *arg);
 	void *drained_arg;
 };
@@ -125,6 +156,9 @@ pool_config_defaults(struct pool_config *cfg)
 		.timeout_ms = POOL_TIMEOUT_MS_DEFAULT,
 		.heap_limit_bytes = POOL_HEAP_LIMIT_BYTES_DEFAULT,
 		.result_max_bytes = IPC_FRAME_MAX_DEFAULT,
+		.worker_max_execs = POOL_WORKER_MAX_EXECS_DEFAULT,
+		.worker_rss_max_bytes = POOL_WORKER_RSS_MAX_BYTES_DEFAULT,
+		.idle_timeout_ms = POOL_IDLE_TIMEOUT_MS_DEFAULT,
 	};
 }
 
@@ -198,10 +232,13 @@ kill_worker(struct worker *w, enum reaper_cause cause)
 /* Asks an idle or starting worker to exit by closing its request pipe;
  * it gets SIGKILL if it is still there after the grace period. */
 static void
-retire_worker(struct worker *w, const char *why)
+retire_worker(struct worker *w, enum retire_reason reason)
 {
-	log_info("pool: retiring worker: %s worker=%u pid=%d execs=%llu", why,
-		 w->slot, (int)w->pid, (unsigned long long)w->execs);
+	w->pool->retired[reason]++;
+	log_info("pool: retiring worker: %s worker=%u pid=%d execs=%llu retired_for_this=%llu",
+		 retire_names[reason], w->slot, (int)w->pid,
+		 (unsigned long long)w->execs,
+		 (unsigned long long)w->pool->retired[reason]);
 	w->cause = REAPER_CAUSE_RETIRED;
 	set_state(w, WORKER_STOPPING);
 	if (w->req) {
@@ -235,6 +272,28 @@ worker_free(struct worker *w)
 	free(w);
 }
 
+/* A worker's resident memory in bytes, from /proc/PID/statm; 0 when it
+ * cannot be read. */
+static uint64_t
+read_rss_bytes(pid_t pid)
+{
+	char path[64], buf[128];
+	unsigned long long size, resident;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return 0;
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 /* ---- Frames from a worker ------------------------------------------ */
 
 static int
@@ -258,6 +317,7 @@ on_ready(struct worker *w, const struct proto_msg *m)
 	set_state(w, WORKER_IDLE);
 	TAILQ_REMOVE(&w->pool->workers, w, link);
 	TAILQ_INSERT_HEAD(&w->pool->workers, w, link);
+	arm_timer(w, w->pool->cfg.idle_timeout_ms);
 	return 0;
 }
 
@@ -323,7 +383,17 @@ on_result(struct worker *w, const struct proto_msg *m)
 	 * again. */
 	if (res.outcome == OUTCOME_MEMORY_LIMIT ||
 	    res.outcome == OUTCOME_INTERNAL) {
-		retire_worker(w, outcome_name(res.outcome));
+		retire_worker(w, res.outcome == OUTCOME_INTERNAL ?
+					 RETIRE_INTERNAL :
+					 RETIRE_MEMORY_LIMIT);
+		return 0;
+	}
+	if (w->execs >= w->pool->cfg.worker_max_execs) {
+		retire_worker(w, RETIRE_MAX_EXECS);
+		return 0;
+	}
+	if (read_rss_bytes(w->pid) > w->pool->cfg.worker_rss_max_bytes) {
+		retire_worker(w, RETIRE_RSS);
 		return 0;
 	}
 	/* The worker now drops the environment it ran in and builds the
@@ -461,6 +531,14 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 			 POOL_READY_TIMEOUT_MS);
 		kill_worker(w, REAPER_CAUSE_NONE);
 		break;
+	case WORKER_IDLE:
+		/* Idle reaping keeps the pool at its minimum. */
+		if (w->pool->n_workers - w->pool->n_state[WORKER_STOPPING] >
+		    w->pool->cfg.min_workers)
+			retire_worker(w, RETIRE_IDLE);
+		else
+			arm_timer(w, w->pool->cfg.idle_timeout_ms);
+		break;
 	default:
 		(void)kill(w->pid, SIGKILL);
 		break;
@@ -534,6 +612,23 @@ on_backoff(evutil_socket_t fd, short events, void *arg)
 	dispatch(p);
 }
 
+/* At the maximum, with requests that no worker may take: retires the idle
+ * worker of another tenant that has waited longest (the list keeps the
+ * most recently ready first), so that a fresh one can start. */
+static void
+make_room(struct pool *p)
+{
+	struct worker *w, *oldest = NULL;
+
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
+		if (w->state == WORKER_IDLE && w->has_tenant)
+			oldest = w;
+	}
+	if (oldest)
+		retire_worker(oldest, RETIRE_ROOM);
+}
+
 /* Waits 50 ms after the first start-up failure, then twice as long after
  * each further one, up to 5 s. */
 static void
@@ -571,12 +666,19 @@ refill(struct pool *p)
 	if (evtimer_pending(p->backoff, NULL))
 		return;
 
+	/* Queued requests found no idle worker of their tenant: each needs a
+	 * fresh worker, less those already starting. */
 	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
-	unsigned want = p->n_state[WORKER_BUSY] + p->n_queued;
+	unsigned coming = p->n_state[WORKER_STARTING] + p->n_claimed;
+	unsigned unserved = p->n_queued > coming ? p->n_queued - coming : 0;
+	unsigned want = live + unserved;
 	if (want < p->cfg.min_workers && !p->is_draining)
 		want = p->cfg.min_workers;
-	if (want > p->cfg.max_workers)
+	if (want > p->cfg.max_workers) {
 		want = p->cfg.max_workers;
+		if (unserved > 0 && live >= want)
+			make_room(p);
+	}
 	if (live >= want)
 		return;
 
@@ -608,7 +710,7 @@ check_drained(struct pool *p)
 	TAILQ_FOREACH_SAFE(w, &p->workers, link, next)
 	{
 		if (w->state == WORKER_IDLE || w->state == WORKER_STARTING)
-			retire_worker(w, "shutting down");
+			retire_worker(w, RETIRE_SHUTDOWN);
 	}
 	if (p->n_workers == 0 && p->drained) {
 		void (*drained)(void *) = p->drained;
@@ -617,15 +719,37 @@ check_drained(struct pool *p)
 	}
 }
 
-static struct worker *
-find_idle(struct pool *p)
+static bool
+is_bound_to(const struct worker *w, const char *tenant)
 {
-	struct worker *w;
+	return w->has_tenant && strcmp(w->tenant, tenant) == 0;
+}
+
+/* The worker a request of tenant should run on: an idle one bound to the
+ * tenant; else a fresh idle one, which it binds; else none. With none, a
+ * clearing worker of the tenant that no earlier request of this pass has
+ * claimed is claimed: the request waits the fraction of a millisecond for
+ * it, and no fresh worker is started on its account. */
+static struct worker *
+find_idle_for(struct pool *p, const char *tenant)
+{
+	struct worker *w, *fresh = NULL, *clearing = NULL;
 
 	TAILQ_FOREACH(w, &p->workers, link)
 	{
-		if (w->state == WORKER_IDLE)
+		if (w->state == WORKER_IDLE && is_bound_to(w, tenant))
 			return w;
+		if (w->state == WORKER_CLEARING && !w->is_claimed &&
+		    is_bound_to(w, tenant) && !clearing)
+			clearing = w;
+		if (w->state == WORKER_IDLE && !w->has_tenant && !fresh)
+			fresh = w;
+	}
+	if (fresh)
+		return fresh;
+	if (clearing) {
+		clearing->is_claimed = true;
+		p->n_claimed++;
 	}
 	return NULL;
 }
@@ -633,6 +757,11 @@ find_idle(struct pool *p)
 static void
 start_job(struct worker *w, struct job *job)
 {
+	if (!w->has_tenant) {
+		/* SECURITY: bound for life; see pool.h. */
+		memcpy(w->tenant, job->tenant, sizeof(w->tenant));
+		w->has_tenant = true;
+	}
 	w->job = job;
 	set_state(w, WORKER_BUSY);
 	job->dispatch_us = sys_now_us();
@@ -640,7 +769,7 @@ start_job(struct worker *w, struct job *job)
 		/* Out of memory here, not the worker's fault; it is stopped
 		 * all the same, since its pipe may hold half a frame. */
 		w->job = NULL;
-		retire_worker(w, "request could not be queued");
+		retire_worker(w, RETIRE_QUEUE_WRITE);
 		job_fail(job, w, OUTCOME_INTERNAL, "the supervisor could not pass the request on");
 		return;
 	}
@@ -651,10 +780,23 @@ start_job(struct worker *w, struct job *job)
 static void
 dispatch(struct pool *p)
 {
+	struct job *job, *next;
+
 	struct worker *w;
 
-	while (!TAILQ_EMPTY(&p->queue) && (w = find_idle(p))) {
-		struct job *job = TAILQ_FIRST(&p->queue);
+	TAILQ_FOREACH(w, &p->workers, link)
+		w->is_claimed = false;
+	p->n_claimed = 0;
+
+	/* In order of arrival; a request whose tenant has no idle worker
+	 * waits without holding up the requests behind it. */
+	TAILQ_FOREACH_SAFE(job, &p->queue, link, next)
+	{
+		if (p->n_state[WORKER_IDLE] == 0)
+			break;
+		w = find_idle_for(p, job->tenant);
+		if (!w)
+			continue;
 		TAILQ_REMOVE(&p->queue, job, link);
 		p->n_queued--;
 		start_job(w, job);
@@ -881,6 +1023,10 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	job->seq = ++p->next_seq;
 	job->timeout_ms = exec.timeout_ms;
 	job->submit_us = sys_now_us();
+	if (req->tenant)
+		memcpy(job->tenant, req->tenant, req->tenant_len);
+	else
+		memcpy(job->tenant, POOL_TENANT_DEFAULT, sizeof(POOL_TENANT_DEFAULT));
 
 	/* The worker sees the script, its input and its limits; the
 	 * tenant and the client's id stay here. */

@@ -6,6 +6,10 @@
  * runs a script alone). Every function here is for that process's event
  * loop thread only; none is async-signal-safe. The pool owns the SIGCHLD
  * handling of its base.
+ *
+ * SECURITY: a worker serves one tenant. The first request it runs binds
+ * it to that request's tenant, and from then on it runs that tenant's
+ * requests only, until it exits.
  */
 #ifndef BEDDEL_SUPERVISOR_POOL_H
 #define BEDDEL_SUPERVISOR_POOL_H
@@ -30,6 +34,13 @@ struct pool;
 #define POOL_HEAP_LIMIT_BYTES_CEILING (64u * 1024u * 1024u)
 #define POOL_TENANT_DEFAULT "default"
 #define POOL_TENANT_MAX_BYTES 64
+/* A worker is replaced after this many executions, ... */
+#define POOL_WORKER_MAX_EXECS_DEFAULT 10000
+/* ...when its resident memory passes this after a request... */
+#define POOL_WORKER_RSS_MAX_BYTES_DEFAULT (64u * 1024u * 1024u)
+/* ...or when it has been idle this long while the pool is above its
+ * minimum. */
+#define POOL_IDLE_TIMEOUT_MS_DEFAULT (5u * 60u * 1000u)
 
 struct pool_config {
 	const char *worker_path;
@@ -40,6 +51,10 @@ struct pool_config {
 	uint64_t timeout_ms;
 	uint64_t heap_limit_bytes;
 	uint64_t result_max_bytes;
+	/* When a worker is replaced. */
+	uint64_t worker_max_execs;
+	uint64_t worker_rss_max_bytes;
+	uint64_t idle_timeout_ms;
 };
 
 /* Fills cfg with the built-in defaults (worker_path excepted). */

@@ -34,6 +34,11 @@ usage(FILE *out, const struct server_config *d)
 		"                           (default: %llu)\n"
 		"  --result-max-bytes N     largest encoded result, default and maximum\n"
 		"                           (default: %llu)\n"
+		"  --worker-max-execs N     replace a worker after N executions (default: %llu)\n"
+		"  --worker-rss-max-bytes N replace a worker whose resident memory passes N\n"
+		"                           after a request (default: %llu)\n"
+		"  --idle-timeout-ms MS     retire a worker idle this long, down to --workers\n"
+		"                           (default: %llu)\n"
 		"  --frame-max-bytes N      largest frame a client may send (default: %zu)\n"
 		"  --max-clients N          most client connections at once (default: %u)\n"
 		"  --stall-timeout-ms MS    close a client silent this long inside a frame\n"
@@ -51,6 +56,9 @@ usage(FILE *out, const struct server_config *d)
 		(unsigned long long)d->pool.timeout_ms,
 		(unsigned long long)d->pool.heap_limit_bytes,
 		(unsigned long long)d->pool.result_max_bytes,
+		(unsigned long long)d->pool.worker_max_execs,
+		(unsigned long long)d->pool.worker_rss_max_bytes,
+		(unsigned long long)d->pool.idle_timeout_ms,
 		d->clients.frame_max_bytes, d->clients.max_clients,
 		d->clients.stall_ms, BEDDEL_LIBEXECDIR);
 }
@@ -65,6 +73,9 @@ enum {
 	OPT_HEAP_LIMIT,
 	OPT_RESULT_MAX,
 	OPT_FRAME_MAX,
+	OPT_MAX_EXECS,
+	OPT_RSS_MAX,
+	OPT_IDLE_TIMEOUT,
 	OPT_MAX_CLIENTS,
 	OPT_STALL_MS,
 	OPT_WORKER,
@@ -83,6 +94,9 @@ static const struct option options[] = {
 	{ "heap-limit-bytes", required_argument, NULL, OPT_HEAP_LIMIT },
 	{ "result-max-bytes", required_argument, NULL, OPT_RESULT_MAX },
 	{ "frame-max-bytes", required_argument, NULL, OPT_FRAME_MAX },
+	{ "worker-max-execs", required_argument, NULL, OPT_MAX_EXECS },
+	{ "worker-rss-max-bytes", required_argument, NULL, OPT_RSS_MAX },
+	{ "idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "stall-timeout-ms", required_argument, NULL, OPT_STALL_MS },
 	{ "worker", required_argument, NULL, OPT_WORKER },
@@ -156,6 +170,18 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 		 * adds fields to it. */
 		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2, &v);
 		cfg->clients.frame_max_bytes = (size_t)v;
+		break;
+	case OPT_MAX_EXECS:
+		r = parse_number("worker-max-execs", arg, 1, UINT64_MAX,
+				 &cfg->pool.worker_max_execs);
+		break;
+	case OPT_RSS_MAX:
+		r = parse_number("worker-rss-max-bytes", arg, 65536, UINT64_MAX,
+				 &cfg->pool.worker_rss_max_bytes);
+		break;
+	case OPT_IDLE_TIMEOUT:
+		r = parse_number("idle-timeout-ms", arg, 10, 86400000,
+				 &cfg->pool.idle_timeout_ms);
 		break;
 	case OPT_MAX_CLIENTS:
 		r = parse_number("max-clients", arg, 1, 1000000, &v);

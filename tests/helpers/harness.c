@@ -473,3 +473,27 @@ harness_decode_frame(struct proto_frame *f)
 		return NULL;
 	return m;
 }
+
+int
+harness_exec_for(int fd, uint64_t id, const char *tenant, const char *code,
+		 struct proto_msg **ret_msg, struct proto_result *ret_res)
+{
+	struct proto_exec e = {
+		.has_id = true,
+		.id = id,
+		.code = code,
+		.code_len = strlen(code),
+		.tenant = tenant,
+		.tenant_len = strlen(tenant),
+	};
+	struct proto_frame f;
+
+	int r = proto_encode_exec(&e, &f);
+	if (r < 0)
+		return r;
+	r = sys_write_all(fd, f.data, f.len);
+	proto_frame_fini(&f);
+	if (r < 0)
+		return r;
+	return harness_read_result(fd, 30000, ret_msg, ret_res);
+}

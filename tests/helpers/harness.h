@@ -62,6 +62,11 @@ int harness_connect(const struct harness *h);
 int harness_exec_frame(uint64_t id, const char *code, const char *input_json,
 		       uint64_t timeout_ms, struct proto_frame *ret);
 
+/* Runs code for tenant on fd and returns the response (ret_msg owns it).
+ * Returns 0 or -errno. */
+int harness_exec_for(int fd, uint64_t id, const char *tenant, const char *code,
+		     struct proto_msg **ret_msg, struct proto_result *ret_res);
+
 /* Sends an exec and reads the answer: ret_msg owns it, ret_res views it.
  * Returns 0 or -errno. */
 int harness_exec(int fd, uint64_t id, const char *code, const char *input_json,
