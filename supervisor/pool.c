@@ -96,6 +96,7 @@ struct worker {
 	bool is_ready;
 	bool has_tenant; /* bound: serves tenant's requests only */
 	bool is_claimed; /* clearing, and awaited by a queued request */
+	uint64_t rss_bytes; /* resident memory, read after each request */
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
 };
 
@@ -140,6 +141,9 @@ struct pool {
 	bool is_retry_due; /* the back-off after a failure has passed */
 	bool is_draining;
 	uint64_t retired[RETIRE_REASON_COUNT];
+	uint64_t rss_bytes;	/* sum over live workers */
+	bool is_over_budget;	/* said once per episode */
+	struct event *queue_timer;
 	void (*drained)(void *arg);
 	void *drained_arg;
 };
@@ -159,7 +163,26 @@ pool_config_defaults(struct pool_config *cfg)
 		.worker_max_execs = POOL_WORKER_MAX_EXECS_DEFAULT,
 		.worker_rss_max_bytes = POOL_WORKER_RSS_MAX_BYTES_DEFAULT,
 		.idle_timeout_ms = POOL_IDLE_TIMEOUT_MS_DEFAULT,
+		.queue_max_wait_ms = POOL_QUEUE_MAX_WAIT_MS_DEFAULT,
+		.memory_budget_bytes = pool_default_memory_budget(),
 	};
+}
+
+uint64_t
+pool_default_memory_budget(void)
+{
+	char line[128];
+	unsigned long long kib = 0;
+
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %llu kB", &kib) == 1)
+			break;
+	}
+	(void)fclose(f);
+	return (uint64_t)kib * 1024u / 2u;
 }
 
 static void
@@ -264,6 +287,7 @@ worker_free(struct worker *w)
 	TAILQ_REMOVE(&p->workers, w, link);
 	p->n_state[w->state]--;
 	p->n_workers--;
+	p->rss_bytes -= w->rss_bytes;
 	if (w->req)
 		bufferevent_free(w->req);
 	bufferevent_free(w->rsp);
@@ -294,6 +318,16 @@ read_rss_bytes(pid_t pid)
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* Records w's resident memory in its own and the pool's totals. */
+static void
+update_rss(struct worker *w)
+{
+	uint64_t rss = read_rss_bytes(w->pid);
+
+	w->pool->rss_bytes = w->pool->rss_bytes - w->rss_bytes + rss;
+	w->rss_bytes = rss;
+}
+
 /* ---- Frames from a worker ------------------------------------------ */
 
 static int
@@ -308,6 +342,7 @@ on_ready(struct worker *w, const struct proto_msg *m)
 	if (w->state == WORKER_STARTING) {
 		w->pool->setup_failures = 0;
 		w->is_ready = true;
+		update_rss(w);
 		log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
 			 w->slot, (int)w->pid, (unsigned long long)heap_bytes,
 			 (unsigned long long)(sys_now_us() - w->spawn_us));
@@ -392,7 +427,8 @@ on_result(struct worker *w, const struct proto_msg *m)
 		retire_worker(w, RETIRE_MAX_EXECS);
 		return 0;
 	}
-	if (read_rss_bytes(w->pid) > w->pool->cfg.worker_rss_max_bytes) {
+	update_rss(w);
+	if (w->rss_bytes > w->pool->cfg.worker_rss_max_bytes) {
 		retire_worker(w, RETIRE_RSS);
 		return 0;
 	}
@@ -620,6 +656,9 @@ make_room(struct pool *p)
 {
 	struct worker *w, *oldest = NULL;
 
+	/* One at a time: a worker already on its way out frees the room. */
+	if (p->n_state[WORKER_STOPPING] > 0)
+		return;
 	TAILQ_FOREACH(w, &p->workers, link)
 	{
 		if (w->state == WORKER_IDLE && w->has_tenant)
@@ -644,6 +683,26 @@ schedule_backoff(struct pool *p)
 }
 
 static void fail_queue_if_no_worker(struct pool *p, const char *cause);
+
+/* Whether one more worker would take the workers' resident memory past
+ * the budget, counting it at the workers' average. */
+static bool
+is_over_budget(struct pool *p)
+{
+	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+	uint64_t budget = p->cfg.memory_budget_bytes;
+
+	if (budget == 0 || live == 0)
+		return false;
+	uint64_t each = p->rss_bytes / live;
+	bool is_over = p->rss_bytes + each > budget;
+	if (is_over && !p->is_over_budget)
+		log_warn("pool: memory budget reached, starting no more workers rss_bytes=%llu budget_bytes=%llu workers=%u",
+			 (unsigned long long)p->rss_bytes,
+			 (unsigned long long)budget, live);
+	p->is_over_budget = is_over;
+	return is_over;
+}
 
 /* A fork or pipe failure: wait, and answer the queue if no worker is
  * left to take it. */
@@ -681,6 +740,11 @@ refill(struct pool *p)
 	}
 	if (live >= want)
 		return;
+	if (live > 0 && is_over_budget(p)) {
+		if (unserved > 0)
+			make_room(p);
+		return;
+	}
 
 	if (p->setup_failures > 0) {
 		if (!p->is_retry_due) {
@@ -693,6 +757,8 @@ refill(struct pool *p)
 		return;
 	}
 	for (; live < want; live++) {
+		if (live > 0 && is_over_budget(p))
+			return;
 		if (spawn_one(p) < 0) {
 			spawn_failed(p);
 			return;
@@ -777,6 +843,41 @@ start_job(struct worker *w, struct job *job)
 	arm_timer(w, job->timeout_ms);
 }
 
+/* Answers `overloaded` to every request that has waited its longest,
+ * and sets the timer for the next one to. The queue is in arrival order,
+ * so its head has always waited longest. */
+static void
+expire_queue(struct pool *p)
+{
+	uint64_t now = sys_now_us(), max_us = p->cfg.queue_max_wait_ms * 1000u;
+	struct job *job;
+	char why[96];
+
+	while ((job = TAILQ_FIRST(&p->queue)) && now - job->submit_us >= max_us) {
+		TAILQ_REMOVE(&p->queue, job, link);
+		p->n_queued--;
+		(void)snprintf(why, sizeof(why),
+			       "no worker was free within %llu ms",
+			       (unsigned long long)p->cfg.queue_max_wait_ms);
+		job_fail(job, NULL, OUTCOME_OVERLOADED, why);
+	}
+	if (!job) {
+		(void)evtimer_del(p->queue_timer);
+		return;
+	}
+	struct timeval tv = util_timeval_from_ms(
+		(job->submit_us + max_us - now + 999) / 1000);
+	(void)evtimer_add(p->queue_timer, &tv);
+}
+
+static void
+on_queue_timer(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	dispatch(arg);
+}
+
 static void
 dispatch(struct pool *p)
 {
@@ -801,6 +902,7 @@ dispatch(struct pool *p)
 		p->n_queued--;
 		start_job(w, job);
 	}
+	expire_queue(p);
 	refill(p);
 	check_drained(p);
 }
@@ -910,7 +1012,9 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 	TAILQ_INIT(&p->queue);
 	p->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, p);
 	p->backoff = evtimer_new(base, on_backoff, p);
-	if (!p->sigchld || !p->backoff || event_add(p->sigchld, NULL) < 0) {
+	p->queue_timer = evtimer_new(base, on_queue_timer, p);
+	if (!p->sigchld || !p->backoff || !p->queue_timer ||
+	    event_add(p->sigchld, NULL) < 0) {
 		pool_free(p);
 		return NULL;
 	}
@@ -1103,5 +1207,7 @@ pool_free(struct pool *p)
 		event_free(p->sigchld);
 	if (p->backoff)
 		event_free(p->backoff);
+	if (p->queue_timer)
+		event_free(p->queue_timer);
 	free(p);
 }

@@ -41,6 +41,8 @@ struct pool;
 /* ...or when it has been idle this long while the pool is above its
  * minimum. */
 #define POOL_IDLE_TIMEOUT_MS_DEFAULT (5u * 60u * 1000u)
+/* The longest a request waits in the queue before `overloaded`. */
+#define POOL_QUEUE_MAX_WAIT_MS_DEFAULT 10000
 
 struct pool_config {
 	const char *worker_path;
@@ -55,7 +57,16 @@ struct pool_config {
 	uint64_t worker_max_execs;
 	uint64_t worker_rss_max_bytes;
 	uint64_t idle_timeout_ms;
+	/* Admission: how long a request may wait for a worker. */
+	uint64_t queue_max_wait_ms;
+	/* Resident memory all workers together may use; no worker beyond the
+	 * first is started past it. 0: no budget. */
+	uint64_t memory_budget_bytes;
 };
+
+/* The default memory budget: half the host's memory (MemTotal of
+ * /proc/meminfo), or 0 when that cannot be read. */
+uint64_t pool_default_memory_budget(void);
 
 /* Fills cfg with the built-in defaults (worker_path excepted). */
 void pool_config_defaults(struct pool_config *cfg);

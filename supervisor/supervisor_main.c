@@ -28,6 +28,11 @@ usage(FILE *out, const struct server_config *d)
 		"  --workers N              warm workers kept ready (default: %u)\n"
 		"  --max-workers M          most workers at once (default: %u)\n"
 		"  --queue-max N            requests that may wait for a worker (default: %u)\n"
+		"  --queue-max-wait-ms MS   longest wait for a worker before 'overloaded'\n"
+		"                           (default: %llu)\n"
+		"  --memory-budget-bytes N  resident memory of all workers together; no\n"
+		"                           worker beyond the first starts past it (default:\n"
+		"                           half the host's memory, here %llu; 0: none)\n"
 		"  --timeout-ms MS          wall-clock timeout per execution, default and\n"
 		"                           maximum a request may ask for (default: %llu)\n"
 		"  --heap-limit-bytes N     heap cap per execution, default and maximum\n"
@@ -53,6 +58,8 @@ usage(FILE *out, const struct server_config *d)
 		"workers, removes the socket and exits 0; a second signal stops at once.\n",
 		server_default_socket(), (unsigned)d->socket_mode,
 		d->pool.min_workers, d->pool.max_workers, d->pool.queue_max,
+		(unsigned long long)d->pool.queue_max_wait_ms,
+		(unsigned long long)d->pool.memory_budget_bytes,
 		(unsigned long long)d->pool.timeout_ms,
 		(unsigned long long)d->pool.heap_limit_bytes,
 		(unsigned long long)d->pool.result_max_bytes,
@@ -74,6 +81,8 @@ enum {
 	OPT_RESULT_MAX,
 	OPT_FRAME_MAX,
 	OPT_MAX_EXECS,
+	OPT_QUEUE_WAIT,
+	OPT_BUDGET,
 	OPT_RSS_MAX,
 	OPT_IDLE_TIMEOUT,
 	OPT_MAX_CLIENTS,
@@ -95,6 +104,8 @@ static const struct option options[] = {
 	{ "result-max-bytes", required_argument, NULL, OPT_RESULT_MAX },
 	{ "frame-max-bytes", required_argument, NULL, OPT_FRAME_MAX },
 	{ "worker-max-execs", required_argument, NULL, OPT_MAX_EXECS },
+	{ "queue-max-wait-ms", required_argument, NULL, OPT_QUEUE_WAIT },
+	{ "memory-budget-bytes", required_argument, NULL, OPT_BUDGET },
 	{ "worker-rss-max-bytes", required_argument, NULL, OPT_RSS_MAX },
 	{ "idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
@@ -170,6 +181,14 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 		 * adds fields to it. */
 		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2, &v);
 		cfg->clients.frame_max_bytes = (size_t)v;
+		break;
+	case OPT_QUEUE_WAIT:
+		r = parse_number("queue-max-wait-ms", arg, 1, 3600000,
+				 &cfg->pool.queue_max_wait_ms);
+		break;
+	case OPT_BUDGET:
+		r = parse_number("memory-budget-bytes", arg, 0, UINT64_MAX,
+				 &cfg->pool.memory_budget_bytes);
 		break;
 	case OPT_MAX_EXECS:
 		r = parse_number("worker-max-execs", arg, 1, UINT64_MAX,

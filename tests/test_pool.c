@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/proto.h"
+#include "common/sys.h"
 #include "tests/helpers/harness.h"
 
 static struct harness h;
@@ -140,6 +141,86 @@ START_TEST(test_pool_reaps_idle_workers_down_to_the_minimum)
 }
 END_TEST
 
+START_TEST(test_pool_answers_requests_that_wait_too_long)
+{
+	static const char *const args[] = { "--max-workers", "1",
+					    "--queue-max-wait-ms", "200", NULL };
+	static const char slow[] =
+		"var t = Date.now(); while (Date.now() - t < 1000) {} 'slow'";
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+
+	start(1, args);
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	for (uint64_t id = 1; id <= 2; id++) {
+		ck_assert_int_eq(harness_exec_frame(id, slow, NULL, 0, &f), 0);
+		ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+		proto_frame_fini(&f);
+	}
+	/* The second gives up in the queue before the first is done. */
+	ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
+	ck_assert_uint_eq(res.id, 2);
+	ck_assert_int_eq(res.outcome, OUTCOME_OVERLOADED);
+	proto_msg_free(m);
+	ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
+	ck_assert_uint_eq(res.id, 1);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)close(fd);
+}
+END_TEST
+
+START_TEST(test_pool_starts_no_worker_past_the_memory_budget)
+{
+	/* One warm worker holds a few MiB: a 4 MiB budget leaves no room for
+	 * a second. A second tenant gets a worker only by the first one,
+	 * idle, making room; while the first is busy, it waits and is
+	 * turned away. */
+	static const char *const args[] = { "--max-workers", "4",
+					    "--memory-budget-bytes", "4194304",
+					    "--queue-max-wait-ms", "300", NULL };
+	static const char slow[] =
+		"var t = Date.now(); while (Date.now() - t < 1500) {} 'slow'";
+	struct proto_msg *m;
+	struct proto_result res;
+	struct proto_frame f;
+	pid_t pids[8];
+
+	start(1, args);
+	pid_t alice = run_for("alice", "1");
+	pid_t bob = run_for("bob", "1");
+	ck_assert_int_ne(alice, bob);
+	ck_assert_uint_ge(harness_count_log(&h, "memory budget reached"), 1);
+	ck_assert_uint_ge(harness_count_log(&h, "making room for another tenant"), 1);
+	ck_assert_uint_eq(harness_children(&h, pids, 8), 1);
+
+	/* bob's worker busy: alice cannot have one in time. */
+	int busy = harness_connect(&h);
+	ck_assert_int_ge(busy, 0);
+	ck_assert_int_eq(harness_exec_frame(1, slow, NULL, 0, &f), 0);
+	struct proto_exec e = { .has_id = true, .id = 1, .code = slow,
+				.code_len = sizeof(slow) - 1, .tenant = "bob",
+				.tenant_len = 3 };
+	proto_frame_fini(&f);
+	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
+	ck_assert_int_eq(sys_write_all(busy, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_for(fd, 2, "alice", "1", &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OVERLOADED);
+	proto_msg_free(m);
+	(void)close(fd);
+	ck_assert_int_eq(harness_read_result(busy, 5000, &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)close(busy);
+}
+END_TEST
+
 Suite *pool_suite(void);
 
 Suite *
@@ -155,6 +236,8 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_replaces_a_worker_after_its_execution_limit);
 	tcase_add_test(tc, test_pool_replaces_a_worker_past_its_memory_ceiling);
 	tcase_add_test(tc, test_pool_reaps_idle_workers_down_to_the_minimum);
+	tcase_add_test(tc, test_pool_answers_requests_that_wait_too_long);
+	tcase_add_test(tc, test_pool_starts_no_worker_past_the_memory_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
