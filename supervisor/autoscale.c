@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pool sizing policy. The thresholds are the original system's: grow by
+ * 1.25x when latency passes 55 ms or utilisation passes 0.8 after a 1.2
+ * safety margin; shrink by 0.8x when latency is under 30 ms and
+ * utilisation under 0.3. Its flaws are fixed here:
+ *   - no data means hold, never shrink;
+ *   - a factor that rounds to no change still moves by one worker, and the
+ *     target is a whole number within the bounds;
+ *   - shrinking needs `shrink_patience` calm windows in a row and never
+ *     follows a grow directly (hysteresis against flapping);
+ *   - the memory budget caps any growth, and past it the pool shrinks.
+ */
+#include "supervisor/autoscale.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void
+autoscale_config_defaults(struct autoscale_config *cfg)
+{
+	*cfg = (struct autoscale_config){
+		.min_workers = 5,
+		.max_workers = 100,
+		.grow_latency_us = AUTOSCALE_GROW_LATENCY_US_DEFAULT,
+		.grow_utilisation = 0.8,
+		.safety_margin = 1.2,
+		.grow_factor = 1.25,
+		.shrink_latency_us = AUTOSCALE_SHRINK_LATENCY_US_DEFAULT,
+		.shrink_utilisation = 0.3,
+		.shrink_factor = 0.8,
+		.shrink_patience = 2,
+	};
+}
+
+const char *
+autoscale_action_name(enum autoscale_action a)
+{
+	switch (a) {
+	case AUTOSCALE_GROW:
+		return "grow";
+	case AUTOSCALE_SHRINK:
+		return "shrink";
+	default:
+		return "hold";
+	}
+}
+
+static unsigned
+clamp(unsigned v, unsigned lo, unsigned hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The most workers the budget allows at the current per-worker RSS. */
+static unsigned
+budget_cap(const struct autoscale_config *cfg,
+	   const struct autoscale_window *win)
+{
+	if (cfg->memory_budget_bytes == 0 || win->rss_per_worker_bytes == 0)
+		return cfg->max_workers;
+	uint64_t n = cfg->memory_budget_bytes / win->rss_per_worker_bytes;
+	return n > cfg->max_workers ? cfg->max_workers : (unsigned)n;
+}
+
+static void
+decide(struct autoscale_decision *d, enum autoscale_action action,
+       unsigned target, const char *why, const struct autoscale_window *win)
+{
+	d->action = action;
+	d->target = target;
+	(void)snprintf(d->reason, sizeof(d->reason),
+		       "%s (p95 %llu us, queue p95 %llu us, utilisation %.2f, queue %u, rss %llu bytes, %u workers)",
+		       why, (unsigned long long)win->latency_p95_us,
+		       (unsigned long long)win->queue_wait_p95_us,
+		       win->utilisation, win->queue_depth,
+		       (unsigned long long)win->rss_bytes, win->size);
+}
+
+void
+autoscale_decide(const struct autoscale_config *cfg,
+		 const struct autoscale_window *win,
+		 struct autoscale_state *state,
+		 struct autoscale_decision *ret_decision)
+{
+	unsigned size = win->size;
+	unsigned cap = budget_cap(cfg, win);
+	unsigned floor_size = cfg->min_workers < cap ? cfg->min_workers : cap;
+
+	/* The budget wins: past it, shrink to what it allows. */
+	if (size > cap) {
+		state->calm_windows = 0;
+		state->was_grown = false;
+		decide(ret_decision, AUTOSCALE_SHRINK, clamp(cap, floor_size, size),
+		       "memory budget exceeded", win);
+		return;
+	}
+	if (win->executions == 0) {
+		state->calm_windows = 0;
+		decide(ret_decision, AUTOSCALE_HOLD, size, "no data", win);
+		return;
+	}
+
+	bool is_slow = win->latency_p95_us > cfg->grow_latency_us;
+	bool is_busy = win->utilisation * cfg->safety_margin > cfg->grow_utilisation;
+	if (is_slow || is_busy || win->queue_depth > 0) {
+		state->calm_windows = 0;
+		unsigned target = (unsigned)ceil(size * cfg->grow_factor);
+		if (target <= size)
+			target = size + 1;
+		target = clamp(target, floor_size, cap);
+		if (target <= size) {
+			decide(ret_decision, AUTOSCALE_HOLD, size,
+			       cap < cfg->max_workers ? "would grow, but the memory budget is reached" :
+						       "would grow, but the pool is at its maximum",
+			       win);
+			return;
+		}
+		state->was_grown = true;
+		decide(ret_decision, AUTOSCALE_GROW, target,
+		       is_slow ? "latency over the grow threshold" :
+		       is_busy ? "utilisation over the grow threshold" :
+				 "requests waiting in the queue",
+		       win);
+		return;
+	}
+
+	bool is_calm = win->latency_p95_us < cfg->shrink_latency_us &&
+		       win->utilisation < cfg->shrink_utilisation;
+	if (!is_calm) {
+		state->calm_windows = 0;
+		state->was_grown = false;
+		decide(ret_decision, AUTOSCALE_HOLD, size, "within the thresholds", win);
+		return;
+	}
+	state->calm_windows++;
+	if (state->was_grown || state->calm_windows < cfg->shrink_patience) {
+		state->was_grown = false;
+		decide(ret_decision, AUTOSCALE_HOLD, size,
+		       "calm, waiting for it to last", win);
+		return;
+	}
+	unsigned target = (unsigned)floor(size * cfg->shrink_factor);
+	if (target >= size && size > 0)
+		target = size - 1;
+	target = clamp(target, floor_size, size);
+	if (target >= size) {
+		decide(ret_decision, AUTOSCALE_HOLD, size, "calm, at the minimum", win);
+		return;
+	}
+	state->calm_windows = 0;
+	decide(ret_decision, AUTOSCALE_SHRINK, target, "latency and utilisation under the shrink thresholds", win);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pool sizing policy (supervisor/autoscale.c) driven with synthetic
+ * traces: steady load, a burst, a slow decline, memory pressure, load
+ * that oscillates, and empty windows. Each asserts the sizes over time.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/autoscale.h"
+
+#define MIB (1024u * 1024u)
+
+static struct autoscale_config cfg;
+static struct autoscale_state state;
+
+static void
+setup(void)
+{
+	autoscale_config_defaults(&cfg);
+	memset(&state, 0, sizeof(state));
+}
+
+static struct autoscale_window
+window(unsigned size, double utilisation, uint64_t p95_us)
+{
+	return (struct autoscale_window){
+		.executions = 1000,
+		.latency_p50_us = p95_us / 2,
+		.latency_p95_us = p95_us,
+		.utilisation = utilisation,
+		.rss_bytes = (uint64_t)size * 3 * MIB,
+		.rss_per_worker_bytes = 3 * MIB,
+		.cores = 2,
+		.size = size,
+	};
+}
+
+/* Feeds one window at the given size and returns the size the decision
+ * asks for, checking the decision's own invariants. */
+static unsigned
+step(unsigned size, double utilisation, uint64_t p95_us)
+{
+	struct autoscale_window w = window(size, utilisation, p95_us);
+	struct autoscale_decision d;
+
+	autoscale_decide(&cfg, &w, &state, &d);
+	ck_assert_uint_ge(d.target, cfg.min_workers);
+	ck_assert_uint_le(d.target, cfg.max_workers);
+	ck_assert(strlen(d.reason) > 0);
+	switch (d.action) {
+	case AUTOSCALE_HOLD:
+		ck_assert_uint_eq(d.target, size);
+		break;
+	case AUTOSCALE_GROW:
+		ck_assert_uint_gt(d.target, size);
+		break;
+	case AUTOSCALE_SHRINK:
+		ck_assert_uint_lt(d.target, size);
+		break;
+	}
+	return d.target;
+}
+
+START_TEST(test_autoscale_holds_under_steady_load)
+{
+	unsigned size = 8;
+
+	for (int i = 0; i < 20; i++)
+		size = step(size, 0.5, 20000);
+	ck_assert_uint_eq(size, 8);
+}
+END_TEST
+
+START_TEST(test_autoscale_grows_by_a_quarter_in_a_burst)
+{
+	unsigned sizes[6], size = 5;
+
+	for (int i = 0; i < 6; i++)
+		sizes[i] = size = step(size, 0.95, 20000);
+	/* ceil(5 * 1.25) = 7, ceil(7 * 1.25) = 9, then 12, 15, 19, 24. */
+	ck_assert_uint_eq(sizes[0], 7);
+	ck_assert_uint_eq(sizes[1], 9);
+	ck_assert_uint_eq(sizes[2], 12);
+	ck_assert_uint_eq(sizes[3], 15);
+	ck_assert_uint_eq(sizes[4], 19);
+	ck_assert_uint_eq(sizes[5], 24);
+}
+END_TEST
+
+START_TEST(test_autoscale_grows_on_latency_alone)
+{
+	ck_assert_uint_eq(step(10, 0.1, 60000), 13);
+}
+END_TEST
+
+START_TEST(test_autoscale_uses_the_safety_margin)
+{
+	/* 0.7 * 1.2 = 0.84 > 0.8: grow; 0.6 * 1.2 = 0.72: hold. */
+	ck_assert_uint_eq(step(10, 0.7, 1000), 13);
+	setup();
+	ck_assert_uint_eq(step(10, 0.6, 1000), 10);
+}
+END_TEST
+
+START_TEST(test_autoscale_stops_at_the_maximum)
+{
+	unsigned size = 90;
+
+	for (int i = 0; i < 5; i++)
+		size = step(size, 0.99, 90000);
+	ck_assert_uint_eq(size, 100);
+}
+END_TEST
+
+START_TEST(test_autoscale_shrinks_slowly_to_the_minimum)
+{
+	unsigned size = 20;
+	unsigned seen[40];
+
+	for (int i = 0; i < 40; i++)
+		seen[i] = size = step(size, 0.1, 2000);
+	/* Patience: the first calm window only holds. */
+	ck_assert_uint_eq(seen[0], 20);
+	ck_assert_uint_eq(seen[1], 16);
+	ck_assert_uint_eq(size, 5);
+	for (int i = 1; i < 40; i++)
+		ck_assert_uint_le(seen[i], seen[i - 1]);
+}
+END_TEST
+
+START_TEST(test_autoscale_holds_without_data)
+{
+	struct autoscale_window w = window(20, 0, 0);
+	struct autoscale_decision d;
+
+	w.executions = 0;
+	for (int i = 0; i < 10; i++) {
+		autoscale_decide(&cfg, &w, &state, &d);
+		ck_assert_int_eq(d.action, AUTOSCALE_HOLD);
+		ck_assert_uint_eq(d.target, 20);
+	}
+	ck_assert_ptr_nonnull(strstr(d.reason, "no data"));
+}
+END_TEST
+
+START_TEST(test_autoscale_budget_wins_over_growth)
+{
+	/* 3 MiB a worker, 30 MiB in all: 10 workers at most. */
+	cfg.memory_budget_bytes = 30 * MIB;
+	ck_assert_uint_eq(step(8, 0.95, 90000), 10);
+	ck_assert_uint_eq(step(10, 0.95, 90000), 10);
+	/* Over it, whatever the load: back to what it allows. */
+	ck_assert_uint_eq(step(14, 0.95, 90000), 10);
+}
+END_TEST
+
+START_TEST(test_autoscale_does_not_flap_on_oscillating_load)
+{
+	unsigned size = 10, changes = 0, prev = 10;
+	int last_dir = 0;
+
+	for (int i = 0; i < 40; i++) {
+		bool busy = i % 2 == 0;
+		size = step(size, busy ? 0.9 : 0.1, busy ? 60000 : 1000);
+		int dir = size > prev ? 1 : size < prev ? -1 : 0;
+		if (dir != 0 && last_dir != 0 && dir != last_dir)
+			changes++;
+		if (dir != 0)
+			last_dir = dir;
+		prev = size;
+	}
+	/* It only ever grows: a calm window right after a grow never
+	 * shrinks. */
+	ck_assert_uint_eq(changes, 0);
+}
+END_TEST
+
+START_TEST(test_autoscale_targets_stay_whole_and_in_bounds)
+{
+	unsigned seed = 4242, size = 5;
+
+	printf("test_autoscale_targets_stay_whole_and_in_bounds: seed %u\n", seed);
+	srand(seed);
+	cfg.min_workers = 2;
+	cfg.max_workers = 37;
+	for (int i = 0; i < 5000; i++) {
+		double u = (double)(rand() % 101) / 100.0;
+		uint64_t p95 = (uint64_t)(rand() % 120000);
+		size = step(size, u, p95);
+	}
+}
+END_TEST
+
+Suite *autoscale_suite(void);
+
+Suite *
+autoscale_suite(void)
+{
+	Suite *s = suite_create("autoscale");
+	TCase *tc = tcase_create("traces");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_autoscale_holds_under_steady_load);
+	tcase_add_test(tc, test_autoscale_grows_by_a_quarter_in_a_burst);
+	tcase_add_test(tc, test_autoscale_grows_on_latency_alone);
+	tcase_add_test(tc, test_autoscale_uses_the_safety_margin);
+	tcase_add_test(tc, test_autoscale_stops_at_the_maximum);
+	tcase_add_test(tc, test_autoscale_shrinks_slowly_to_the_minimum);
+	tcase_add_test(tc, test_autoscale_holds_without_data);
+	tcase_add_test(tc, test_autoscale_budget_wins_over_growth);
+	tcase_add_test(tc, test_autoscale_does_not_flap_on_oscillating_load);
+	tcase_add_test(tc, test_autoscale_targets_stay_whole_and_in_bounds);
+	suite_add_tcase(s, tc);
+	return s;
+}
