@@ -22,6 +22,12 @@
 	for ((var) = TAILQ_FIRST(head);                                       \
 	     (var) && ((tvar) = TAILQ_NEXT(var, field), 1); (var) = (tvar))
 #endif
+#ifndef TAILQ_FOREACH_REVERSE_SAFE
+#define TAILQ_FOREACH_REVERSE_SAFE(var, head, headname, field, tvar)          \
+	for ((var) = TAILQ_LAST(head, headname);                              \
+	     (var) && ((tvar) = TAILQ_PREV(var, headname, field), 1);         \
+	     (var) = (tvar))
+#endif
 
 /* Longest user-derived string a log line shows, before quoting. */
 #define UTIL_LOG_QUOTE_MAX 64

@@ -100,6 +100,20 @@ struct worker {
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
 };
 
+/* Figures gathered over one sizing interval. */
+#define POOL_WINDOW_SAMPLES 4096
+
+struct window {
+	uint64_t start_us;
+	uint64_t executions;
+	uint64_t busy_us;	   /* worker time spent running requests */
+	uint64_t spawn_us_sum;
+	unsigned spawns;
+	size_t n_samples;	   /* up to POOL_WINDOW_SAMPLES kept */
+	uint64_t total_us[POOL_WINDOW_SAMPLES];
+	uint64_t queue_us[POOL_WINDOW_SAMPLES];
+};
+
 /* Why a worker was asked to stop, counted per pool. */
 enum retire_reason {
 	RETIRE_MEMORY_LIMIT,
@@ -110,6 +124,7 @@ enum retire_reason {
 	RETIRE_ROOM,
 	RETIRE_QUEUE_WRITE,
 	RETIRE_SHUTDOWN,
+	RETIRE_SCALE,
 	RETIRE_REASON_COUNT,
 };
 
@@ -122,12 +137,13 @@ static const char *const retire_names[] = {
 	[RETIRE_ROOM] = "making room for another tenant",
 	[RETIRE_QUEUE_WRITE] = "a request could not be queued to it",
 	[RETIRE_SHUTDOWN] = "shutting down",
+	[RETIRE_SCALE] = "the pool shrinks",
 };
 
 struct pool {
 	struct event_base *base;
 	struct pool_config cfg;
-	TAILQ_HEAD(, worker) workers;
+	TAILQ_HEAD(worker_list, worker) workers;
 	TAILQ_HEAD(, job) queue;
 	unsigned n_state[WORKER_STATE_COUNT];
 	unsigned n_workers;
@@ -144,6 +160,12 @@ struct pool {
 	uint64_t rss_bytes;	/* sum over live workers */
 	bool is_over_budget;	/* said once per episode */
 	struct event *queue_timer;
+	/* Sizing: the size the pool keeps (min_workers..max_workers), and
+	 * the figures of the window being gathered. */
+	unsigned target;
+	struct event *scale_timer;
+	struct autoscale_state scale_state;
+	struct window window;
 	void (*drained)(void *arg);
 	void *drained_arg;
 };
@@ -165,7 +187,9 @@ pool_config_defaults(struct pool_config *cfg)
 		.idle_timeout_ms = POOL_IDLE_TIMEOUT_MS_DEFAULT,
 		.queue_max_wait_ms = POOL_QUEUE_MAX_WAIT_MS_DEFAULT,
 		.memory_budget_bytes = pool_default_memory_budget(),
+		.scale_interval_ms = AUTOSCALE_INTERVAL_MS_DEFAULT,
 	};
+	autoscale_config_defaults(&cfg->scale);
 }
 
 uint64_t
@@ -212,6 +236,23 @@ job_free(struct job *job)
 	free(job);
 }
 
+static void
+record_execution(struct pool *p, uint64_t total_us, uint64_t queue_us,
+		 uint64_t busy_us)
+{
+	struct window *win = &p->window;
+
+	win->executions++;
+	win->busy_us += busy_us;
+	/* Past the sample room, later executions replace earlier ones in
+	 * turn, so the percentiles still cover the whole window. */
+	size_t i = win->n_samples < POOL_WINDOW_SAMPLES ?
+			   win->n_samples++ :
+			   (size_t)(win->executions % POOL_WINDOW_SAMPLES);
+	win->total_us[i] = total_us;
+	win->queue_us[i] = queue_us;
+}
+
 /* Hands res to the job's owner with the job's id and timings, and frees
  * the job. w is the worker that ran it, if any. */
 static void
@@ -226,6 +267,9 @@ job_complete(struct job *job, struct worker *w, struct proto_result *res)
 	res->stats.total_us = now - job->submit_us;
 	res->stats.worker_pid = w ? (uint64_t)w->pid : 0;
 	res->stats.worker_execs = w ? w->execs : 0;
+	if (w && job->dispatch_us)
+		record_execution(w->pool, res->stats.total_us,
+				 res->stats.queue_us, now - job->dispatch_us);
 	if (job->done)
 		job->done(job->owner, res);
 	job_free(job);
@@ -343,9 +387,12 @@ on_ready(struct worker *w, const struct proto_msg *m)
 		w->pool->setup_failures = 0;
 		w->is_ready = true;
 		update_rss(w);
+		uint64_t startup_us = sys_now_us() - w->spawn_us;
+		w->pool->window.spawn_us_sum += startup_us;
+		w->pool->window.spawns++;
 		log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
 			 w->slot, (int)w->pid, (unsigned long long)heap_bytes,
-			 (unsigned long long)(sys_now_us() - w->spawn_us));
+			 (unsigned long long)startup_us);
 	}
 	/* To the front of the line: the worker that was ready last has its
 	 * code and heap warmest in the caches. */
@@ -568,9 +615,9 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 		kill_worker(w, REAPER_CAUSE_NONE);
 		break;
 	case WORKER_IDLE:
-		/* Idle reaping keeps the pool at its minimum. */
+		/* Idle reaping keeps the pool at its target size. */
 		if (w->pool->n_workers - w->pool->n_state[WORKER_STOPPING] >
-		    w->pool->cfg.min_workers)
+		    w->pool->target)
 			retire_worker(w, RETIRE_IDLE);
 		else
 			arm_timer(w, w->pool->cfg.idle_timeout_ms);
@@ -731,8 +778,8 @@ refill(struct pool *p)
 	unsigned coming = p->n_state[WORKER_STARTING] + p->n_claimed;
 	unsigned unserved = p->n_queued > coming ? p->n_queued - coming : 0;
 	unsigned want = live + unserved;
-	if (want < p->cfg.min_workers && !p->is_draining)
-		want = p->cfg.min_workers;
+	if (want < p->target && !p->is_draining)
+		want = p->target;
 	if (want > p->cfg.max_workers) {
 		want = p->cfg.max_workers;
 		if (unserved > 0 && live >= want)
@@ -893,7 +940,7 @@ dispatch(struct pool *p)
 	 * waits without holding up the requests behind it. */
 	TAILQ_FOREACH_SAFE(job, &p->queue, link, next)
 	{
-		if (p->n_state[WORKER_IDLE] == 0)
+		if (p->n_state[WORKER_IDLE] + p->n_state[WORKER_CLEARING] == 0)
 			break;
 		w = find_idle_for(p, job->tenant);
 		if (!w)
@@ -998,6 +1045,89 @@ on_sigchld(evutil_socket_t fd, short events, void *arg)
 	dispatch(p);
 }
 
+/* ---- Sizing ---------------------------------------------------------- */
+
+static void
+arm_scale_timer(struct pool *p)
+{
+	struct timeval tv = util_timeval_from_ms(p->cfg.scale_interval_ms);
+
+	(void)evtimer_add(p->scale_timer, &tv);
+}
+
+/* The figures of the window that just ended. */
+static void
+close_window(struct pool *p, struct autoscale_window *ret)
+{
+	struct window *win = &p->window;
+	uint64_t now = sys_now_us();
+	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+	uint64_t worker_us = (now - win->start_us) * (live ? live : 1);
+
+	util_sort_u64(win->total_us, win->n_samples);
+	util_sort_u64(win->queue_us, win->n_samples);
+	*ret = (struct autoscale_window){
+		.executions = win->executions,
+		.latency_p50_us = util_quantile_sorted(win->total_us, win->n_samples, 0.5),
+		.latency_p95_us = util_quantile_sorted(win->total_us, win->n_samples, 0.95),
+		.queue_wait_p95_us = util_quantile_sorted(win->queue_us, win->n_samples, 0.95),
+		.utilisation = worker_us ? (double)win->busy_us / (double)worker_us : 0,
+		.queue_depth = p->n_queued,
+		.rss_bytes = p->rss_bytes,
+		.rss_per_worker_bytes = live ? p->rss_bytes / live : 0,
+		.spawn_us = win->spawns ? win->spawn_us_sum / win->spawns : 0,
+		.cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+		.size = live,
+	};
+	if (ret->utilisation > 1)
+		ret->utilisation = 1;
+	memset(win, 0, sizeof(*win));
+	win->start_us = now;
+}
+
+/* Shrinking retires idle workers over the target, the longest idle first;
+ * busy ones finish and are reaped by the idle timeout later. */
+static void
+shrink_to_target(struct pool *p)
+{
+	struct worker *w, *prev;
+
+	TAILQ_FOREACH_REVERSE_SAFE(w, &p->workers, worker_list, link, prev)
+	{
+		unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+		if (live <= p->target)
+			break;
+		if (w->state == WORKER_IDLE)
+			retire_worker(w, RETIRE_SCALE);
+	}
+}
+
+static void
+on_scale_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct pool *p = arg;
+	struct autoscale_window win;
+	struct autoscale_decision d;
+
+	(void)fd;
+	(void)events;
+	arm_scale_timer(p);
+	if (p->is_draining)
+		return;
+	close_window(p, &win);
+	autoscale_decide(&p->cfg.scale, &win, &p->scale_state, &d);
+	if (d.action != AUTOSCALE_HOLD || win.executions > 0)
+		log_info("autoscale: %s from=%u target=%u advise_only=%d reason='%s'",
+			 autoscale_action_name(d.action), win.size, d.target,
+			 p->cfg.is_scale_advise_only, d.reason);
+	if (p->cfg.is_scale_advise_only || d.action == AUTOSCALE_HOLD)
+		return;
+	p->target = d.target;
+	if (d.action == AUTOSCALE_SHRINK)
+		shrink_to_target(p);
+	dispatch(p);
+}
+
 /* ---- Public interface ---------------------------------------------- */
 
 struct pool *
@@ -1013,11 +1143,19 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 	p->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, p);
 	p->backoff = evtimer_new(base, on_backoff, p);
 	p->queue_timer = evtimer_new(base, on_queue_timer, p);
-	if (!p->sigchld || !p->backoff || !p->queue_timer ||
+	p->scale_timer = evtimer_new(base, on_scale_timer, p);
+	if (!p->sigchld || !p->backoff || !p->queue_timer || !p->scale_timer ||
 	    event_add(p->sigchld, NULL) < 0) {
 		pool_free(p);
 		return NULL;
 	}
+	/* The policy works within the pool's own bounds and budget. */
+	p->cfg.scale.min_workers = cfg->min_workers;
+	p->cfg.scale.max_workers = cfg->max_workers;
+	p->cfg.scale.memory_budget_bytes = cfg->memory_budget_bytes;
+	p->target = cfg->min_workers;
+	p->window.start_us = sys_now_us();
+	arm_scale_timer(p);
 	return p;
 }
 
@@ -1209,5 +1347,7 @@ pool_free(struct pool *p)
 		event_free(p->backoff);
 	if (p->queue_timer)
 		event_free(p->queue_timer);
+	if (p->scale_timer)
+		event_free(p->scale_timer);
 	free(p);
 }

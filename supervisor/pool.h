@@ -14,8 +14,11 @@
 #ifndef BEDDEL_SUPERVISOR_POOL_H
 #define BEDDEL_SUPERVISOR_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "supervisor/autoscale.h"
 
 struct event_base;
 struct proto_exec;
@@ -62,6 +65,12 @@ struct pool_config {
 	/* Resident memory all workers together may use; no worker beyond the
 	 * first is started past it. 0: no budget. */
 	uint64_t memory_budget_bytes;
+	/* Sizing between min_workers and max_workers: the policy's
+	 * thresholds (its bounds and budget are taken from above), how often
+	 * it runs, and whether its decisions are only logged. */
+	struct autoscale_config scale;
+	uint64_t scale_interval_ms;
+	bool is_scale_advise_only;
 };
 
 /* The default memory budget: half the host's memory (MemTotal of

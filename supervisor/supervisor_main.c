@@ -44,6 +44,13 @@ usage(FILE *out, const struct server_config *d)
 		"                           after a request (default: %llu)\n"
 		"  --idle-timeout-ms MS     retire a worker idle this long, down to --workers\n"
 		"                           (default: %llu)\n"
+		"  --scale-interval-ms MS   how often the pool size is reconsidered (default:\n"
+		"                           %llu)\n"
+		"  --scale-grow-latency-us US  grow when p95 latency passes this (default:\n"
+		"                           %llu), or utilisation x 1.2 passes 0.8\n"
+		"  --scale-shrink-latency-us US  shrink when p95 latency is under this\n"
+		"                           (default: %llu) and utilisation under 0.3\n"
+		"  --scale-advise-only      log sizing decisions without acting on them\n"
 		"  --frame-max-bytes N      largest frame a client may send (default: %zu)\n"
 		"  --max-clients N          most client connections at once (default: %u)\n"
 		"  --stall-timeout-ms MS    close a client silent this long inside a frame\n"
@@ -66,6 +73,9 @@ usage(FILE *out, const struct server_config *d)
 		(unsigned long long)d->pool.worker_max_execs,
 		(unsigned long long)d->pool.worker_rss_max_bytes,
 		(unsigned long long)d->pool.idle_timeout_ms,
+		(unsigned long long)d->pool.scale_interval_ms,
+		(unsigned long long)d->pool.scale.grow_latency_us,
+		(unsigned long long)d->pool.scale.shrink_latency_us,
 		d->clients.frame_max_bytes, d->clients.max_clients,
 		d->clients.stall_ms, BEDDEL_LIBEXECDIR);
 }
@@ -82,6 +92,10 @@ enum {
 	OPT_FRAME_MAX,
 	OPT_MAX_EXECS,
 	OPT_QUEUE_WAIT,
+	OPT_SCALE_INTERVAL,
+	OPT_SCALE_GROW,
+	OPT_SCALE_SHRINK,
+	OPT_SCALE_ADVISE,
 	OPT_BUDGET,
 	OPT_RSS_MAX,
 	OPT_IDLE_TIMEOUT,
@@ -105,6 +119,10 @@ static const struct option options[] = {
 	{ "frame-max-bytes", required_argument, NULL, OPT_FRAME_MAX },
 	{ "worker-max-execs", required_argument, NULL, OPT_MAX_EXECS },
 	{ "queue-max-wait-ms", required_argument, NULL, OPT_QUEUE_WAIT },
+	{ "scale-interval-ms", required_argument, NULL, OPT_SCALE_INTERVAL },
+	{ "scale-grow-latency-us", required_argument, NULL, OPT_SCALE_GROW },
+	{ "scale-shrink-latency-us", required_argument, NULL, OPT_SCALE_SHRINK },
+	{ "scale-advise-only", no_argument, NULL, OPT_SCALE_ADVISE },
 	{ "memory-budget-bytes", required_argument, NULL, OPT_BUDGET },
 	{ "worker-rss-max-bytes", required_argument, NULL, OPT_RSS_MAX },
 	{ "idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -181,6 +199,21 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 		 * adds fields to it. */
 		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2, &v);
 		cfg->clients.frame_max_bytes = (size_t)v;
+		break;
+	case OPT_SCALE_INTERVAL:
+		r = parse_number("scale-interval-ms", arg, 10, 86400000,
+				 &cfg->pool.scale_interval_ms);
+		break;
+	case OPT_SCALE_GROW:
+		r = parse_number("scale-grow-latency-us", arg, 1, UINT64_MAX,
+				 &cfg->pool.scale.grow_latency_us);
+		break;
+	case OPT_SCALE_SHRINK:
+		r = parse_number("scale-shrink-latency-us", arg, 1, UINT64_MAX,
+				 &cfg->pool.scale.shrink_latency_us);
+		break;
+	case OPT_SCALE_ADVISE:
+		cfg->pool.is_scale_advise_only = true;
 		break;
 	case OPT_QUEUE_WAIT:
 		r = parse_number("queue-max-wait-ms", arg, 1, 3600000,

@@ -221,6 +221,80 @@ START_TEST(test_pool_starts_no_worker_past_the_memory_budget)
 }
 END_TEST
 
+#define BURST_CLIENTS 50
+
+/* A burst from 50 clients grows the pool; once they are gone it shrinks
+ * back to its minimum, with one log line per decision. */
+START_TEST(test_pool_grows_in_a_burst_and_shrinks_back)
+{
+	static const char *const args[] = { "--max-workers", "6",
+					    "--scale-interval-ms", "300",
+					    "--scale-grow-latency-us", "20000",
+					    "--scale-shrink-latency-us", "15000",
+					    NULL };
+	static const char work[] =
+		"var t = Date.now(); while (Date.now() - t < 40) {} 1";
+	int fds[BURST_CLIENTS];
+	struct proto_frame f;
+	pid_t pids[16];
+
+	start(1, args);
+	for (int c = 0; c < BURST_CLIENTS; c++) {
+		fds[c] = harness_connect(&h);
+		ck_assert_int_ge(fds[c], 0);
+		for (int k = 0; k < 4; k++) {
+			ck_assert_int_eq(harness_exec_frame((uint64_t)k, work, NULL, 0, &f), 0);
+			ck_assert_int_eq(sys_write_all(fds[c], f.data, f.len), 0);
+			proto_frame_fini(&f);
+		}
+	}
+	/* Demand alone takes the pool to its maximum at once; the policy
+	 * sees the load and wants more. */
+	ck_assert_int_eq(harness_wait_log(&h, "grow", 1, 10000), 0);
+	for (int c = 0; c < BURST_CLIENTS; c++) {
+		for (int k = 0; k < 4; k++) {
+			struct proto_msg *m;
+			struct proto_result res;
+			ck_assert_int_eq(harness_read_result(fds[c], 30000, &m, &res), 0);
+			/* Some may wait past the queue's limit; none is lost. */
+			ck_assert(res.outcome == OUTCOME_OK ||
+				  res.outcome == OUTCOME_OVERLOADED);
+			proto_msg_free(m);
+		}
+		(void)close(fds[c]);
+	}
+	ck_assert_uint_ge(harness_count_log(&h, "pool: worker spawned"), 3);
+
+	/* Then a trickle of light requests: calm windows with data, so the
+	 * policy shrinks the pool step by step to its minimum. */
+	uint64_t deadline = sys_now_ns() + 20000000000ull;
+	while (harness_children(&h, pids, 16) > 1) {
+		ck_assert_msg(sys_now_ns() < deadline, "pool did not shrink back");
+		(void)run_for("default", "1");
+		(void)harness_wait_log(&h, "pool: worker exited", 1, 50);
+	}
+	ck_assert_uint_ge(harness_count_log(&h, "autoscale: shrink"), 1);
+	ck_assert_uint_ge(harness_count_log(&h, "the pool shrinks"), 1);
+}
+END_TEST
+
+START_TEST(test_pool_advise_only_logs_but_does_not_act)
+{
+	static const char *const args[] = { "--max-workers", "6",
+					    "--scale-interval-ms", "200",
+					    "--scale-grow-latency-us", "1",
+					    "--scale-advise-only", NULL };
+
+	start(1, args);
+	for (int i = 0; i < 5; i++)
+		(void)run_for("alice", "1");
+	ck_assert_int_eq(harness_wait_log(&h, "autoscale: grow", 1, 5000), 0);
+	ck_assert_uint_ge(harness_count_log(&h, "advise_only=1"), 1);
+	ck_assert_msg(harness_count_log(&h, "pool: worker spawned") == 1,
+		      "the pool acted on advice:\n%s", h.log);
+}
+END_TEST
+
 Suite *pool_suite(void);
 
 Suite *
@@ -238,6 +312,13 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_reaps_idle_workers_down_to_the_minimum);
 	tcase_add_test(tc, test_pool_answers_requests_that_wait_too_long);
 	tcase_add_test(tc, test_pool_starts_no_worker_past_the_memory_budget);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("autoscale");
+	tcase_set_timeout(tc, 90);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_pool_grows_in_a_burst_and_shrinks_back);
+	tcase_add_test(tc, test_pool_advise_only_logs_but_does_not_act);
 	suite_add_tcase(s, tc);
 	return s;
 }
