@@ -55,20 +55,24 @@ sys_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Waits until fd is readable or the deadline passes; a deadline already
+ * past still sees data that is there now. */
 static int
 wait_readable(int fd, uint64_t deadline_ns)
 {
 	for (;;) {
 		uint64_t now = sys_now_ns();
-		if (now >= deadline_ns)
-			return -ETIMEDOUT;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int ms = (int)((deadline_ns - now + 999999u) / 1000000u);
+		int ms = now >= deadline_ns ?
+				 0 :
+				 (int)((deadline_ns - now + 999999u) / 1000000u);
 		int r = poll(&pfd, 1, ms);
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (r > 0)
 			return 0;
+		if (r == 0 && ms == 0)
+			return -ETIMEDOUT;
 	}
 }
 

@@ -125,6 +125,7 @@ enum retire_reason {
 	RETIRE_QUEUE_WRITE,
 	RETIRE_SHUTDOWN,
 	RETIRE_SCALE,
+	RETIRE_FAIRNESS,
 	RETIRE_REASON_COUNT,
 };
 
@@ -138,13 +139,14 @@ static const char *const retire_names[] = {
 	[RETIRE_QUEUE_WRITE] = "a request could not be queued to it",
 	[RETIRE_SHUTDOWN] = "shutting down",
 	[RETIRE_SCALE] = "the pool shrinks",
+	[RETIRE_FAIRNESS] = "its tenant holds more than its share while another waits",
 };
 
 struct pool {
 	struct event_base *base;
 	struct pool_config cfg;
 	TAILQ_HEAD(worker_list, worker) workers;
-	TAILQ_HEAD(, job) queue;
+	TAILQ_HEAD(job_list, job) queue;
 	unsigned n_state[WORKER_STATE_COUNT];
 	unsigned n_workers;
 	unsigned n_queued;
@@ -171,6 +173,7 @@ struct pool {
 };
 
 static void dispatch(struct pool *p);
+static bool should_yield(struct worker *w);
 
 void
 pool_config_defaults(struct pool_config *cfg)
@@ -477,6 +480,10 @@ on_result(struct worker *w, const struct proto_msg *m)
 	update_rss(w);
 	if (w->rss_bytes > w->pool->cfg.worker_rss_max_bytes) {
 		retire_worker(w, RETIRE_RSS);
+		return 0;
+	}
+	if (should_yield(w)) {
+		retire_worker(w, RETIRE_FAIRNESS);
 		return 0;
 	}
 	/* The worker now drops the environment it ran in and builds the
@@ -838,13 +845,35 @@ is_bound_to(const struct worker *w, const char *tenant)
 	return w->has_tenant && strcmp(w->tenant, tenant) == 0;
 }
 
+/* How a dispatch pass may place a request on a worker. */
+enum placement {
+	PLACE_BOUND,	 /* only on an idle worker of its tenant */
+	PLACE_NEWCOMER,	 /* also on a fresh one, if its tenant has none */
+	PLACE_ANY,	 /* also on a fresh one */
+};
+
+/* Whether tenant holds a live worker. */
+static bool
+has_worker(struct pool *p, const char *tenant)
+{
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
+		if (w->state != WORKER_STOPPING && is_bound_to(w, tenant))
+			return true;
+	}
+	return false;
+}
+
 /* The worker a request of tenant should run on: an idle one bound to the
- * tenant; else a fresh idle one, which it binds; else none. With none, a
- * clearing worker of the tenant that no earlier request of this pass has
- * claimed is claimed: the request waits the fraction of a millisecond for
- * it, and no fresh worker is started on its account. */
+ * tenant; else, as placement allows, a fresh idle one, which it binds;
+ * else none. With none, a clearing worker of the tenant that no earlier
+ * request of this pass has claimed is claimed: the request waits the
+ * fraction of a millisecond for it, and no fresh worker is started on its
+ * account. */
 static struct worker *
-find_idle_for(struct pool *p, const char *tenant)
+find_idle_for(struct pool *p, const char *tenant, enum placement how)
 {
 	struct worker *w, *fresh = NULL, *clearing = NULL;
 
@@ -858,13 +887,60 @@ find_idle_for(struct pool *p, const char *tenant)
 		if (w->state == WORKER_IDLE && !w->has_tenant && !fresh)
 			fresh = w;
 	}
-	if (fresh)
+	if (fresh && (how == PLACE_ANY ||
+		      (how == PLACE_NEWCOMER && !has_worker(p, tenant))))
 		return fresh;
-	if (clearing) {
+	if (clearing && how == PLACE_ANY) {
 		clearing->is_claimed = true;
 		p->n_claimed++;
 	}
 	return NULL;
+}
+
+/* Another tenant waits for a worker and the pool has no room to start
+ * one: a worker whose tenant holds more than its share of the pool
+ * yields its place instead of serving again, so that one tenant's flood
+ * cannot starve the others. The share is the pool divided among the
+ * tenants that hold workers and one that waits. */
+static bool
+should_yield(struct worker *w)
+{
+	struct pool *p = w->pool;
+	struct worker *o, *e;
+	struct job *job;
+	unsigned mine = 0, holders = 0, live = 0;
+	bool is_other_waiting = false;
+
+	if (p->n_queued == 0)
+		return false;
+	TAILQ_FOREACH(job, &p->queue, link)
+	{
+		if (strcmp(job->tenant, w->tenant) != 0 &&
+		    !has_worker(p, job->tenant)) {
+			is_other_waiting = true;
+			break;
+		}
+	}
+	if (!is_other_waiting)
+		return false;
+	TAILQ_FOREACH(o, &p->workers, link)
+	{
+		if (o->state == WORKER_STOPPING || !o->has_tenant)
+			continue;
+		live++;
+		mine += is_bound_to(o, w->tenant);
+		/* Count each tenant once: at its first worker in the list. */
+		bool is_first = true;
+		for (e = TAILQ_FIRST(&p->workers); e != o; e = TAILQ_NEXT(e, link)) {
+			if (e->state != WORKER_STOPPING && is_bound_to(e, o->tenant))
+				is_first = false;
+		}
+		holders += is_first;
+	}
+	unsigned all = p->n_workers - p->n_state[WORKER_STOPPING];
+	if (all < p->cfg.max_workers && !is_over_budget(p))
+		return false;
+	return mine > live / (holders + 1);
 }
 
 static void
@@ -937,17 +1013,20 @@ dispatch(struct pool *p)
 	p->n_claimed = 0;
 
 	/* In order of arrival; a request whose tenant has no idle worker
-	 * waits without holding up the requests behind it. */
-	TAILQ_FOREACH_SAFE(job, &p->queue, link, next)
-	{
-		if (p->n_state[WORKER_IDLE] + p->n_state[WORKER_CLEARING] == 0)
-			break;
-		w = find_idle_for(p, job->tenant);
-		if (!w)
-			continue;
-		TAILQ_REMOVE(&p->queue, job, link);
-		p->n_queued--;
-		start_job(w, job);
+	 * waits without holding up the requests behind it. Fresh workers go
+	 * first to tenants that have none, then to the rest. */
+	for (enum placement how = PLACE_BOUND; how <= PLACE_ANY; how++) {
+		TAILQ_FOREACH_SAFE(job, &p->queue, link, next)
+		{
+			if (p->n_state[WORKER_IDLE] + p->n_state[WORKER_CLEARING] == 0)
+				break;
+			w = find_idle_for(p, job->tenant, how);
+			if (!w)
+				continue;
+			TAILQ_REMOVE(&p->queue, job, link);
+			p->n_queued--;
+			start_job(w, job);
+		}
 	}
 	expire_queue(p);
 	refill(p);
@@ -1230,6 +1309,67 @@ check_request(const struct pool *p, const struct proto_exec *req,
 	return 0;
 }
 
+/* Requests of the tenant named by len bytes at tenant that wait. */
+static unsigned
+count_queued(const struct pool *p, const char *tenant, size_t len)
+{
+	const struct job *job;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(job, &p->queue, link)
+		n += strlen(job->tenant) == len && memcmp(job->tenant, tenant, len) == 0;
+	return n;
+}
+
+/* For a full queue: the newest waiting request of the tenant that holds
+ * the most, if that is more than its fair share (the queue divided among
+ * the tenants waiting, the newcomer included) and the newcomer, holding
+ * `theirs`, is under it. NULL when the newcomer must be refused. */
+static struct job *
+pick_eviction(struct pool *p, const char *tenant, size_t tenant_len,
+	      unsigned theirs)
+{
+	struct job *job, *victim = NULL;
+	unsigned most = 0, tenants = 1;
+
+	TAILQ_FOREACH(job, &p->queue, link)
+	{
+		struct job *first;
+		unsigned n = 0;
+		bool is_first = true;
+		/* Count each tenant once, at its first request. */
+		TAILQ_FOREACH(first, &p->queue, link)
+		{
+			if (first == job)
+				break;
+			if (strcmp(first->tenant, job->tenant) == 0)
+				is_first = false;
+		}
+		if (!is_first)
+			continue;
+		if (strlen(job->tenant) != tenant_len ||
+		    memcmp(job->tenant, tenant, tenant_len) != 0)
+			tenants++;
+		n = count_queued(p, job->tenant, strlen(job->tenant));
+		if (n > most) {
+			most = n;
+			victim = job;
+		}
+	}
+	unsigned share = p->cfg.queue_max / tenants;
+	if (!victim || theirs >= share || most <= share ||
+	    (strlen(victim->tenant) == tenant_len &&
+	     memcmp(victim->tenant, tenant, tenant_len) == 0))
+		return NULL;
+	/* That tenant's newest request. */
+	TAILQ_FOREACH_REVERSE(job, &p->queue, job_list, link)
+	{
+		if (strcmp(job->tenant, victim->tenant) == 0)
+			return job;
+	}
+	return NULL;
+}
+
 int
 pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	    void *owner, char *why, size_t why_size)
@@ -1248,11 +1388,29 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	 * idle worker takes at once, or one that a worker just finishing its
 	 * clean-up (CLEARING, well under a millisecond) will take, does not
 	 * count against it. */
+	const char *tenant = req->tenant ? req->tenant : POOL_TENANT_DEFAULT;
+	size_t tenant_len = req->tenant ? req->tenant_len :
+					  sizeof(POOL_TENANT_DEFAULT) - 1;
 	unsigned free_soon = p->n_state[WORKER_IDLE] + p->n_state[WORKER_CLEARING];
-	if (p->n_queued >= p->cfg.queue_max + free_soon) {
-		(void)snprintf(why, why_size, "the request queue is full (%u waiting)",
-			       p->n_queued);
+	unsigned theirs = count_queued(p, tenant, tenant_len);
+	if (p->cfg.queue_max_per_tenant > 0 &&
+	    theirs >= p->cfg.queue_max_per_tenant + free_soon) {
+		(void)snprintf(why, why_size,
+			       "this tenant already has %u requests waiting, its limit",
+			       theirs);
 		return -EAGAIN;
+	}
+	/* A full queue takes a request of a tenant under its fair share in
+	 * place of the newest one of the tenant that holds the most. */
+	struct job *evicted = NULL;
+	if (p->n_queued >= p->cfg.queue_max + free_soon) {
+		evicted = pick_eviction(p, tenant, tenant_len, theirs);
+		if (!evicted) {
+			(void)snprintf(why, why_size,
+				       "the request queue is full (%u waiting)",
+				       p->n_queued);
+			return -EAGAIN;
+		}
 	}
 
 	struct job *job = calloc(1, sizeof(*job));
@@ -1283,8 +1441,17 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 		return r;
 	}
 
+	/* Only now, when nothing can fail any more, does the evicted request
+	 * leave the queue. */
+	if (evicted) {
+		TAILQ_REMOVE(&p->queue, evicted, link);
+		p->n_queued--;
+	}
 	TAILQ_INSERT_TAIL(&p->queue, job, link);
 	p->n_queued++;
+	if (evicted)
+		job_fail(evicted, NULL, OUTCOME_OVERLOADED,
+			 "dropped from a full queue to make room for another tenant's request");
 	dispatch(p);
 	return 0;
 }

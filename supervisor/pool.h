@@ -60,8 +60,12 @@ struct pool_config {
 	uint64_t worker_max_execs;
 	uint64_t worker_rss_max_bytes;
 	uint64_t idle_timeout_ms;
-	/* Admission: how long a request may wait for a worker. */
+	/* Admission: how long a request may wait for a worker, and how many
+	 * of the waiting requests one tenant may hold (0: no limit of its
+	 * own; a full queue still makes room for a tenant under its fair
+	 * share). */
 	uint64_t queue_max_wait_ms;
+	unsigned queue_max_per_tenant;
 	/* Resident memory all workers together may use; no worker beyond the
 	 * first is started past it. 0: no budget. */
 	uint64_t memory_budget_bytes;

@@ -28,6 +28,9 @@ usage(FILE *out, const struct server_config *d)
 		"  --workers N              warm workers kept ready (default: %u)\n"
 		"  --max-workers M          most workers at once (default: %u)\n"
 		"  --queue-max N            requests that may wait for a worker (default: %u)\n"
+		"  --queue-max-per-tenant N waiting requests one tenant may hold (default:\n"
+		"                           no limit of its own; a full queue makes room\n"
+		"                           for a tenant under its fair share)\n"
 		"  --queue-max-wait-ms MS   longest wait for a worker before 'overloaded'\n"
 		"                           (default: %llu)\n"
 		"  --memory-budget-bytes N  resident memory of all workers together; no\n"
@@ -92,6 +95,7 @@ enum {
 	OPT_FRAME_MAX,
 	OPT_MAX_EXECS,
 	OPT_QUEUE_WAIT,
+	OPT_QUEUE_TENANT,
 	OPT_SCALE_INTERVAL,
 	OPT_SCALE_GROW,
 	OPT_SCALE_SHRINK,
@@ -119,6 +123,7 @@ static const struct option options[] = {
 	{ "frame-max-bytes", required_argument, NULL, OPT_FRAME_MAX },
 	{ "worker-max-execs", required_argument, NULL, OPT_MAX_EXECS },
 	{ "queue-max-wait-ms", required_argument, NULL, OPT_QUEUE_WAIT },
+	{ "queue-max-per-tenant", required_argument, NULL, OPT_QUEUE_TENANT },
 	{ "scale-interval-ms", required_argument, NULL, OPT_SCALE_INTERVAL },
 	{ "scale-grow-latency-us", required_argument, NULL, OPT_SCALE_GROW },
 	{ "scale-shrink-latency-us", required_argument, NULL, OPT_SCALE_SHRINK },
@@ -199,6 +204,10 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 		 * adds fields to it. */
 		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2, &v);
 		cfg->clients.frame_max_bytes = (size_t)v;
+		break;
+	case OPT_QUEUE_TENANT:
+		r = parse_number("queue-max-per-tenant", arg, 1, 1000000, &v);
+		cfg->pool.queue_max_per_tenant = (unsigned)v;
 		break;
 	case OPT_SCALE_INTERVAL:
 		r = parse_number("scale-interval-ms", arg, 10, 86400000,

@@ -221,6 +221,90 @@ START_TEST(test_pool_starts_no_worker_past_the_memory_budget)
 }
 END_TEST
 
+/* Sends code for tenant on fd without waiting for the answer. */
+static void
+send_for(int fd, uint64_t id, const char *tenant, const char *code)
+{
+	struct proto_exec e = { .has_id = true, .id = id, .code = code,
+				.code_len = strlen(code), .tenant = tenant,
+				.tenant_len = strlen(tenant) };
+	struct proto_frame f;
+
+	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+}
+
+#define FLOOD 30
+
+START_TEST(test_pool_a_flood_does_not_starve_another_tenant)
+{
+	static const char *const args[] = { "--max-workers", "2", NULL };
+	static const char work[] =
+		"var t = Date.now(); while (Date.now() - t < 30) {} 'a'";
+	struct proto_msg *m;
+	struct proto_result res;
+
+	start(1, args);
+	int flood = harness_connect(&h);
+	ck_assert_int_ge(flood, 0);
+	for (uint64_t id = 1; id <= FLOOD; id++)
+		send_for(flood, id, "alice", work);
+	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
+
+	/* bob's one request is answered while alice's flood still runs:
+	 * about 450 ms of it remain; bob waits for one of her requests. */
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_for(fd, 1, "bob", "'b'", &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)close(fd);
+
+	unsigned answered = 0;
+	ck_assert_int_eq(sys_set_nonblock(flood), 0);
+	while (harness_read_result(flood, 0, &m, &res) == 0) {
+		answered++;
+		proto_msg_free(m);
+	}
+	ck_assert_uint_lt(answered, FLOOD);
+	ck_assert_uint_ge(harness_count_log(&h, "holds more than its share"), 1);
+	(void)close(flood);
+}
+END_TEST
+
+START_TEST(test_pool_a_tenant_holds_only_its_share_of_the_queue)
+{
+	static const char *const args[] = { "--max-workers", "1", "--queue-max",
+					    "8", "--queue-max-per-tenant", "2",
+					    NULL };
+	static const char work[] =
+		"var t = Date.now(); while (Date.now() - t < 200) {} 1";
+	struct proto_msg *m;
+	struct proto_result res;
+
+	start(1, args);
+	int flood = harness_connect(&h);
+	ck_assert_int_ge(flood, 0);
+	/* One runs, two wait, the fourth is turned away. */
+	for (uint64_t id = 1; id <= 4; id++)
+		send_for(flood, id, "alice", work);
+	ck_assert_int_eq(harness_read_result(flood, 5000, &m, &res), 0);
+	ck_assert_uint_eq(res.id, 4);
+	ck_assert_int_eq(res.outcome, OUTCOME_OVERLOADED);
+	proto_msg_free(m);
+	/* Room remains for another tenant. */
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	send_for(fd, 1, "bob", "'b'");
+	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)close(fd);
+	(void)close(flood);
+}
+END_TEST
+
 #define BURST_CLIENTS 50
 
 /* A burst from 50 clients grows the pool; once they are gone it shrinks
@@ -295,6 +379,47 @@ START_TEST(test_pool_advise_only_logs_but_does_not_act)
 }
 END_TEST
 
+START_TEST(test_pool_a_full_queue_makes_room_for_another_tenant)
+{
+	static const char *const args[] = { "--max-workers", "1", "--queue-max",
+					    "4", NULL };
+	/* Long enough that the first is still running when bob comes. */
+	static const char work[] =
+		"var t = Date.now(); while (Date.now() - t < 500) {} 'a'";
+	struct proto_msg *m;
+	struct proto_result res;
+	bool is_dropped[6] = { false };
+
+	start(1, args);
+	int flood = harness_connect(&h);
+	ck_assert_int_ge(flood, 0);
+	/* One runs, four fill the queue. */
+	for (uint64_t id = 1; id <= 5; id++)
+		send_for(flood, id, "alice", work);
+	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	send_for(fd, 1, "bob", "'b'");
+	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)close(fd);
+	/* alice lost her newest waiting request for it, and only that. */
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(harness_read_result(flood, 10000, &m, &res), 0);
+		ck_assert_uint_le(res.id, 5);
+		if (res.outcome == OUTCOME_OVERLOADED)
+			is_dropped[res.id] = true;
+		else
+			ck_assert_int_eq(res.outcome, OUTCOME_OK);
+		proto_msg_free(m);
+	}
+	ck_assert(is_dropped[5]);
+	ck_assert(!is_dropped[1] && !is_dropped[2] && !is_dropped[3] && !is_dropped[4]);
+	(void)close(flood);
+}
+END_TEST
+
 Suite *pool_suite(void);
 
 Suite *
@@ -312,6 +437,14 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_reaps_idle_workers_down_to_the_minimum);
 	tcase_add_test(tc, test_pool_answers_requests_that_wait_too_long);
 	tcase_add_test(tc, test_pool_starts_no_worker_past_the_memory_budget);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fairness");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_pool_a_flood_does_not_starve_another_tenant);
+	tcase_add_test(tc, test_pool_a_tenant_holds_only_its_share_of_the_queue);
+	tcase_add_test(tc, test_pool_a_full_queue_makes_room_for_another_tenant);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("autoscale");
