@@ -23,6 +23,7 @@ static const struct {
 	[OUTCOME_TOO_LARGE] = { "too_large", 17 },
 	[OUTCOME_OVERLOADED] = { "overloaded", 18 },
 	[OUTCOME_INTERNAL] = { "internal", 19 },
+	[OUTCOME_QUARANTINED] = { "quarantined", 20 },
 };
 
 const char *

@@ -225,6 +225,19 @@ util_quantile_sorted(const uint64_t *sorted, size_t n, double q)
 	return sorted[rank - 1];
 }
 
+uint64_t
+util_hash64(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
 struct timeval
 util_timeval_from_ms(uint64_t ms)
 {

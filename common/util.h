@@ -72,6 +72,12 @@ uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
  * anything but digits, or -ERANGE outside the bounds (ret_value untouched). */
 int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret_value);
 
+/* A 64-bit FNV-1a hash of len bytes, continuing from seed (start with
+ * UTIL_HASH_SEED). For bucketing only: it is not a cryptographic hash, and
+ * nothing may rely on collisions being hard to find. */
+#define UTIL_HASH_SEED 0xcbf29ce484222325ull
+uint64_t util_hash64(const void *data, size_t len, uint64_t seed);
+
 /* ms milliseconds as a struct timeval, for timers. */
 struct timeval util_timeval_from_ms(uint64_t ms);
 

@@ -128,6 +128,8 @@ kind_of_submit_error(int r)
 	case -EAGAIN:
 	case -ESHUTDOWN:
 		return OUTCOME_OVERLOADED;
+	case -EPERM:
+		return OUTCOME_QUARANTINED;
 	default:
 		return OUTCOME_INTERNAL;
 	}

@@ -78,6 +78,7 @@ struct job {
 	uint64_t submit_us;
 	uint64_t dispatch_us;
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
+	uint64_t script_key; /* tenant and code, for quarantine */
 };
 
 struct worker {
@@ -98,6 +99,18 @@ struct worker {
 	bool is_claimed; /* clearing, and awaited by a queued request */
 	uint64_t rss_bytes; /* resident memory, read after each request */
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
+};
+
+/* Scripts that took workers down recently, per tenant. The table is
+ * bounded: past it, the oldest entry makes way. */
+#define POOL_STRIKES_MAX 256
+/* Repeated start-up failures are logged once per this window. */
+#define POOL_STORM_LOG_MS 10000
+
+struct strike {
+	uint64_t key;
+	unsigned count;
+	uint64_t first_us;
 };
 
 /* Figures gathered over one sizing interval. */
@@ -165,6 +178,9 @@ struct pool {
 	/* Sizing: the size the pool keeps (min_workers..max_workers), and
 	 * the figures of the window being gathered. */
 	unsigned target;
+	struct strike strikes[POOL_STRIKES_MAX];
+	uint64_t storm_logged_us; /* last start-up failure logged */
+	unsigned storm_unlogged;  /* failures since */
 	struct event *scale_timer;
 	struct autoscale_state scale_state;
 	struct window window;
@@ -189,6 +205,8 @@ pool_config_defaults(struct pool_config *cfg)
 		.worker_rss_max_bytes = POOL_WORKER_RSS_MAX_BYTES_DEFAULT,
 		.idle_timeout_ms = POOL_IDLE_TIMEOUT_MS_DEFAULT,
 		.queue_max_wait_ms = POOL_QUEUE_MAX_WAIT_MS_DEFAULT,
+		.quarantine_strikes = POOL_QUARANTINE_STRIKES_DEFAULT,
+		.quarantine_window_ms = POOL_QUARANTINE_WINDOW_MS_DEFAULT,
 		.memory_budget_bytes = pool_default_memory_budget(),
 		.scale_interval_ms = AUTOSCALE_INTERVAL_MS_DEFAULT,
 	};
@@ -284,6 +302,89 @@ job_fail(struct job *job, struct worker *w, enum outcome kind, const char *why)
 	struct proto_result res = proto_result_error(false, 0, kind, why);
 
 	job_complete(job, w, &res);
+}
+
+/* Start-up failures come in storms when the worker binary or the host is
+ * broken; one line per POOL_STORM_LOG_MS says so, with the count. */
+static bool
+is_storm_log_due(struct pool *p)
+{
+	uint64_t now = sys_now_us();
+
+	if (p->storm_logged_us && now - p->storm_logged_us < POOL_STORM_LOG_MS * 1000u) {
+		p->storm_unlogged++;
+		return false;
+	}
+	if (p->storm_unlogged > 0)
+		log_warn("pool: %u more workers failed to start in the last %d ms, not logged one by one",
+			 p->storm_unlogged, POOL_STORM_LOG_MS);
+	p->storm_logged_us = now;
+	p->storm_unlogged = 0;
+	return true;
+}
+
+/* ---- Quarantine ----------------------------------------------------- */
+
+static struct strike *
+find_strike(struct pool *p, uint64_t key)
+{
+	for (size_t i = 0; i < POOL_STRIKES_MAX; i++) {
+		if (p->strikes[i].count > 0 && p->strikes[i].key == key)
+			return &p->strikes[i];
+	}
+	return NULL;
+}
+
+/* Counts one worker taken down by the job's script. */
+static void
+note_taint(struct pool *p, const struct job *job)
+{
+	uint64_t now = sys_now_us(), window_us = p->cfg.quarantine_window_ms * 1000u;
+	struct strike *s = find_strike(p, job->script_key);
+
+	if (s && now - s->first_us >= window_us)
+		s->count = 0;
+	if (!s || s->count == 0) {
+		if (!s) {
+			/* A free slot, else the oldest. */
+			s = &p->strikes[0];
+			for (size_t i = 0; i < POOL_STRIKES_MAX; i++) {
+				if (p->strikes[i].count == 0) {
+					s = &p->strikes[i];
+					break;
+				}
+				if (p->strikes[i].first_us < s->first_us)
+					s = &p->strikes[i];
+			}
+		}
+		*s = (struct strike){ .key = job->script_key, .first_us = now };
+	}
+	if (++s->count == p->cfg.quarantine_strikes) {
+		char tenant[4 * UTIL_LOG_QUOTE_MAX + 8];
+		util_quote_for_log(job->tenant, strlen(job->tenant), tenant,
+				   sizeof(tenant));
+		log_notice("pool: quarantining a script that took down %u workers tenant=%s script=%016llx window_ms=%llu",
+			   s->count, tenant, (unsigned long long)job->script_key,
+			   (unsigned long long)p->cfg.quarantine_window_ms);
+	}
+}
+
+static bool
+is_quarantined(struct pool *p, uint64_t key)
+{
+	struct strike *s = find_strike(p, key);
+
+	return s && s->count >= p->cfg.quarantine_strikes &&
+	       sys_now_us() - s->first_us < p->cfg.quarantine_window_ms * 1000u;
+}
+
+/* Whether an outcome means the script took its worker down. */
+static bool
+is_taint(enum outcome kind)
+{
+	return kind == OUTCOME_TIMEOUT || kind == OUTCOME_MEMORY_LIMIT ||
+	       kind == OUTCOME_WORKER_CRASHED ||
+	       kind == OUTCOME_SECURITY_VIOLATION;
 }
 
 /* ---- Worker lifecycle ---------------------------------------------- */
@@ -461,6 +562,8 @@ on_result(struct worker *w, const struct proto_msg *m)
 		  (unsigned long long)job->seq, w->slot, (int)w->pid,
 		  outcome_name(res.outcome),
 		  (unsigned long long)res.stats.exec_us);
+	if (is_taint(res.outcome))
+		note_taint(w->pool, job);
 	job_complete(job, w, &res);
 
 	/* A worker that hit its cap may hold a fragmented heap; one that
@@ -612,6 +715,7 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 		w->job = NULL;
 		w->execs++;
 		kill_worker(w, REAPER_CAUSE_DEADLINE);
+		note_taint(w->pool, job);
 		job_fail(job, w, kind, why);
 		break;
 	case WORKER_STARTING:
@@ -666,7 +770,11 @@ spawn_one(struct pool *p)
 	p->n_workers++;
 	p->n_state[WORKER_STARTING]++;
 	arm_timer(w, POOL_READY_TIMEOUT_MS);
-	log_info("pool: worker spawned worker=%u pid=%d", w->slot, (int)w->pid);
+	if (p->setup_failures > 0)
+		log_debug("pool: worker spawned, retrying after failures worker=%u pid=%d failures=%u",
+			  w->slot, (int)w->pid, p->setup_failures);
+	else
+		log_info("pool: worker spawned worker=%u pid=%d", w->slot, (int)w->pid);
 	return 0;
 
 err_free:
@@ -1083,15 +1191,20 @@ finalize(struct worker *w, int status)
 		log_info("pool: worker exited worker=%u pid=%d %s uptime_ms=%llu execs=%llu",
 			 w->slot, (int)w->pid, how, uptime_ms,
 			 (unsigned long long)w->execs);
-	else
+	else if (w->is_ready || is_storm_log_due(p))
 		log_notice("pool: worker died: %s worker=%u pid=%d state=%s %s uptime_ms=%llu execs=%llu",
 			   why, w->slot, (int)w->pid, state_names[w->state], how,
 			   uptime_ms, (unsigned long long)w->execs);
+	else
+		log_debug("pool: worker died: %s worker=%u pid=%d state=%s %s",
+			  why, w->slot, (int)w->pid, state_names[w->state], how);
 
 	if (w->job) {
 		struct job *job = w->job;
 		w->job = NULL;
 		w->execs++;
+		if (is_taint(kind))
+			note_taint(p, job);
 		job_fail(job, w, kind, why);
 	}
 	bool is_setup_failure = !w->is_ready && w->cause != REAPER_CAUSE_RETIRED;
@@ -1391,6 +1504,16 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	const char *tenant = req->tenant ? req->tenant : POOL_TENANT_DEFAULT;
 	size_t tenant_len = req->tenant ? req->tenant_len :
 					  sizeof(POOL_TENANT_DEFAULT) - 1;
+	uint64_t script_key = util_hash64(tenant, tenant_len, UTIL_HASH_SEED);
+	script_key = util_hash64("", 1, script_key);
+	script_key = util_hash64(req->code, req->code_len, script_key);
+	if (is_quarantined(p, script_key)) {
+		(void)snprintf(why, why_size,
+			       "this script took down %u workers within %llu ms and is refused for now",
+			       p->cfg.quarantine_strikes,
+			       (unsigned long long)p->cfg.quarantine_window_ms);
+		return -EPERM;
+	}
 	unsigned free_soon = p->n_state[WORKER_IDLE] + p->n_state[WORKER_CLEARING];
 	unsigned theirs = count_queued(p, tenant, tenant_len);
 	if (p->cfg.queue_max_per_tenant > 0 &&
@@ -1423,10 +1546,8 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	job->seq = ++p->next_seq;
 	job->timeout_ms = exec.timeout_ms;
 	job->submit_us = sys_now_us();
-	if (req->tenant)
-		memcpy(job->tenant, req->tenant, req->tenant_len);
-	else
-		memcpy(job->tenant, POOL_TENANT_DEFAULT, sizeof(POOL_TENANT_DEFAULT));
+	memcpy(job->tenant, tenant, tenant_len);
+	job->script_key = script_key;
 
 	/* The worker sees the script, its input and its limits; the
 	 * tenant and the client's id stay here. */

@@ -44,6 +44,11 @@ struct pool;
 /* ...or when it has been idle this long while the pool is above its
  * minimum. */
 #define POOL_IDLE_TIMEOUT_MS_DEFAULT (5u * 60u * 1000u)
+/* A script that takes down (times out, exhausts, crashes) this many
+ * workers of its tenant within the window is refused with `quarantined`
+ * for the rest of the window. */
+#define POOL_QUARANTINE_STRIKES_DEFAULT 3
+#define POOL_QUARANTINE_WINDOW_MS_DEFAULT 60000
 /* The longest a request waits in the queue before `overloaded`. */
 #define POOL_QUEUE_MAX_WAIT_MS_DEFAULT 10000
 
@@ -66,6 +71,9 @@ struct pool_config {
 	 * share). */
 	uint64_t queue_max_wait_ms;
 	unsigned queue_max_per_tenant;
+	/* Crash storms: see POOL_QUARANTINE_STRIKES_DEFAULT. */
+	unsigned quarantine_strikes;
+	uint64_t quarantine_window_ms;
 	/* Resident memory all workers together may use; no worker beyond the
 	 * first is started past it. 0: no budget. */
 	uint64_t memory_budget_bytes;
@@ -98,7 +106,8 @@ int pool_start(struct pool *p);
 
 /* Checks a request, applies defaults and queues it. Returns 0 (done will
  * be called); -EINVAL with why filled in for a bad request; -EAGAIN when
- * the queue is full; -ESHUTDOWN while the pool drains; -ENOMEM. */
+ * the queue is full; -EPERM when the script is quarantined; -ESHUTDOWN
+ * while the pool drains; -ENOMEM. */
 int pool_submit(struct pool *p, const struct proto_exec *req,
 		pool_done_fn done, void *owner, char *why, size_t why_size);
 

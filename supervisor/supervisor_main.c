@@ -47,6 +47,10 @@ usage(FILE *out, const struct server_config *d)
 		"                           after a request (default: %llu)\n"
 		"  --idle-timeout-ms MS     retire a worker idle this long, down to --workers\n"
 		"                           (default: %llu)\n"
+		"  --quarantine-strikes N   refuse a script that took down N workers of its\n"
+		"                           tenant (timeout, memory, crash) (default: %u)...\n"
+		"  --quarantine-window-ms MS  ...within this window, for its rest (default:\n"
+		"                           %llu)\n"
 		"  --scale-interval-ms MS   how often the pool size is reconsidered (default:\n"
 		"                           %llu)\n"
 		"  --scale-grow-latency-us US  grow when p95 latency passes this (default:\n"
@@ -76,6 +80,8 @@ usage(FILE *out, const struct server_config *d)
 		(unsigned long long)d->pool.worker_max_execs,
 		(unsigned long long)d->pool.worker_rss_max_bytes,
 		(unsigned long long)d->pool.idle_timeout_ms,
+		d->pool.quarantine_strikes,
+		(unsigned long long)d->pool.quarantine_window_ms,
 		(unsigned long long)d->pool.scale_interval_ms,
 		(unsigned long long)d->pool.scale.grow_latency_us,
 		(unsigned long long)d->pool.scale.shrink_latency_us,
@@ -96,6 +102,8 @@ enum {
 	OPT_MAX_EXECS,
 	OPT_QUEUE_WAIT,
 	OPT_QUEUE_TENANT,
+	OPT_STRIKES,
+	OPT_STRIKE_WINDOW,
 	OPT_SCALE_INTERVAL,
 	OPT_SCALE_GROW,
 	OPT_SCALE_SHRINK,
@@ -124,6 +132,8 @@ static const struct option options[] = {
 	{ "worker-max-execs", required_argument, NULL, OPT_MAX_EXECS },
 	{ "queue-max-wait-ms", required_argument, NULL, OPT_QUEUE_WAIT },
 	{ "queue-max-per-tenant", required_argument, NULL, OPT_QUEUE_TENANT },
+	{ "quarantine-strikes", required_argument, NULL, OPT_STRIKES },
+	{ "quarantine-window-ms", required_argument, NULL, OPT_STRIKE_WINDOW },
 	{ "scale-interval-ms", required_argument, NULL, OPT_SCALE_INTERVAL },
 	{ "scale-grow-latency-us", required_argument, NULL, OPT_SCALE_GROW },
 	{ "scale-shrink-latency-us", required_argument, NULL, OPT_SCALE_SHRINK },
@@ -204,6 +214,14 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 		 * adds fields to it. */
 		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2, &v);
 		cfg->clients.frame_max_bytes = (size_t)v;
+		break;
+	case OPT_STRIKES:
+		r = parse_number("quarantine-strikes", arg, 1, 1000000, &v);
+		cfg->pool.quarantine_strikes = (unsigned)v;
+		break;
+	case OPT_STRIKE_WINDOW:
+		r = parse_number("quarantine-window-ms", arg, 1, 86400000,
+				 &cfg->pool.quarantine_window_ms);
 		break;
 	case OPT_QUEUE_TENANT:
 		r = parse_number("queue-max-per-tenant", arg, 1, 1000000, &v);

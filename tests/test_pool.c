@@ -305,6 +305,65 @@ START_TEST(test_pool_a_tenant_holds_only_its_share_of_the_queue)
 }
 END_TEST
 
+/* Runs code for tenant with a short timeout and returns the outcome. */
+static enum outcome
+outcome_for(const char *tenant, const char *code)
+{
+	struct proto_exec e = { .has_id = true, .id = 1, .code = code,
+				.code_len = strlen(code), .tenant = tenant,
+				.tenant_len = strlen(tenant), .timeout_ms = 150 };
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
+	enum outcome kind = res.outcome;
+	proto_msg_free(m);
+	(void)close(fd);
+	return kind;
+}
+
+START_TEST(test_pool_quarantines_a_script_that_keeps_killing_workers)
+{
+	static const char *const args[] = { "--quarantine-strikes", "3", NULL };
+	static const char bomb[] = "while (true) {}";
+
+	start(2, args);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(outcome_for("alice", bomb), OUTCOME_TIMEOUT);
+	/* Refused at once, with its own kind, and no worker spent on it. */
+	unsigned spawned = harness_count_log(&h, "pool: worker spawned");
+	ck_assert_int_eq(outcome_for("alice", bomb), OUTCOME_QUARANTINED);
+	ck_assert_uint_eq(harness_count_log(&h, "pool: worker spawned"), spawned);
+	ck_assert_uint_eq(harness_count_log(&h, "quarantining a script"), 1);
+	/* Only that script, and only for that tenant. */
+	ck_assert_int_eq(outcome_for("alice", "1 + 1"), OUTCOME_OK);
+	ck_assert_int_eq(outcome_for("bob", bomb), OUTCOME_TIMEOUT);
+}
+END_TEST
+
+START_TEST(test_pool_logs_a_start_up_storm_once)
+{
+	static char worker[512];
+	const char *dir = getenv("BEDDEL_FIXTURES");
+
+	ck_assert_ptr_nonnull(dir);
+	(void)snprintf(worker, sizeof(worker), "%s/worker_exit.sh", dir);
+	const char *const args[] = { "--worker", worker, NULL };
+	ck_assert_int_eq(harness_start(&h, 0, args), 0);
+	/* A request makes it try, fail and back off, again and again. */
+	ck_assert_int_eq(outcome_for("alice", "1"), OUTCOME_INTERNAL);
+	ck_assert_int_eq(outcome_for("alice", "1"), OUTCOME_INTERNAL);
+	ck_assert_int_eq(outcome_for("alice", "1"), OUTCOME_INTERNAL);
+	ck_assert_uint_eq(harness_count_log(&h, "worker died"), 1);
+}
+END_TEST
+
 #define BURST_CLIENTS 50
 
 /* A burst from 50 clients grows the pool; once they are gone it shrinks
@@ -445,6 +504,13 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_a_flood_does_not_starve_another_tenant);
 	tcase_add_test(tc, test_pool_a_tenant_holds_only_its_share_of_the_queue);
 	tcase_add_test(tc, test_pool_a_full_queue_makes_room_for_another_tenant);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("storms");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_pool_quarantines_a_script_that_keeps_killing_workers);
+	tcase_add_test(tc, test_pool_logs_a_start_up_storm_once);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("autoscale");
