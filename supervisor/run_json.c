@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -127,13 +129,87 @@ print_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
+/* Significant digits of d as an integer, correctly rounded to k digits,
+ * and the decimal exponent of the first one. */
+static unsigned __int128
+rounded_digits(double d, int k, int *ret_exp)
+{
+	char buf[64];
+	unsigned __int128 m = 0;
+
+	(void)snprintf(buf, sizeof(buf), "%.*e", k - 1, d);
+	for (const char *p = buf; *p != 'e'; p++) {
+		if (*p >= '0' && *p <= '9')
+			m = m * 10 + (unsigned)(*p - '0');
+	}
+	*ret_exp = atoi(strchr(buf, 'e') + 1);
+	return m;
+}
+
+/* The fewest significant digits (and the exponent of the first) that
+ * read back as d > 0, and among those the closest to d, a tie going to
+ * the even one (ECMA-262 7.1.12.1, step 5). At each length the correctly
+ * rounded digits and their two neighbours are tried: a neighbour may read
+ * back where the rounded one does not. Closeness is measured against d
+ * rounded to four more digits than the candidates have (glibc's printf
+ * rounds exactly), so only a distance below 1/10000 of a unit is taken
+ * for a tie. */
+static void
+shortest_digits(double d, char *ret_digits, int *ret_n, int *ret_exp)
+{
+	char buf[64];
+
+	for (int k = 1; k <= 17; k++) {
+		int e, e_fine;
+		unsigned __int128 m = rounded_digits(d, k, &e);
+		unsigned __int128 fine = rounded_digits(d, k + 4, &e_fine);
+		int x = e - (k - 1); /* the last digit's power of ten */
+
+		/* d in units of 10^(x - 4); a carry in the k-digit rounding
+		 * moved e one up. */
+		if (e_fine < e)
+			fine /= 10;
+		unsigned __int128 best_err = 0, best = 0;
+		bool is_found = false;
+		for (int delta = -1; delta <= 1; delta++) {
+			if (delta < 0 && m == 0)
+				continue;
+			unsigned __int128 c = delta < 0 ? m - 1 : m + (unsigned)delta;
+			(void)snprintf(buf, sizeof(buf), "%llue%d",
+				       (unsigned long long)c, x);
+			if (strtod(buf, NULL) != d)
+				continue;
+			unsigned __int128 units = c * 10000u;
+			unsigned __int128 err = units > fine ? units - fine : fine - units;
+			if (!is_found || err < best_err ||
+			    (err == best_err && c % 2 == 0)) {
+				best_err = err;
+				best = c;
+				is_found = true;
+			}
+		}
+		if (!is_found)
+			continue;
+		/* A carry (99 + 1) makes one digit more. */
+		int n = snprintf(ret_digits, 24, "%llu", (unsigned long long)best);
+		*ret_n = n;
+		*ret_exp = x + n - 1;
+		return;
+	}
+	/* 17 digits always read back, so the loop returns. */
+	int e;
+	unsigned __int128 m = rounded_digits(d, 17, &e);
+	*ret_n = snprintf(ret_digits, 24, "%llu", (unsigned long long)m);
+	*ret_exp = e;
+}
+
 /* Prints d as JavaScript's Number.prototype.toString() does (ECMA-262,
  * 7.1.12.1): the shortest digits that read back as d, in plain notation
  * for exponents from -7 to 20 and in exponent notation otherwise. */
 static void
 print_double(FILE *out, double d)
 {
-	char buf[40], digits[20];
+	char digits[24];
 	int exp10 = 0, n = 0;
 
 	if (!isfinite(d)) {
@@ -148,18 +224,7 @@ print_double(FILE *out, double d)
 		fputc('-', out);
 		d = -d;
 	}
-	/* The shortest of 1 to 17 significant digits that round-trips. */
-	for (int prec = 1; prec <= 17; prec++) {
-		(void)snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	/* buf is "D.DDDDe±X": collect the digits and the exponent. */
-	for (const char *p = buf; *p && *p != 'e'; p++) {
-		if (*p >= '0' && *p <= '9')
-			digits[n++] = *p;
-	}
-	exp10 = atoi(strchr(buf, 'e') + 1);
+	shortest_digits(d, digits, &n, &exp10);
 	while (n > 1 && digits[n - 1] == '0')
 		n--;
 	digits[n] = '\0';

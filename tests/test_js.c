@@ -432,6 +432,15 @@ START_TEST(test_js_scripts_cannot_reach_engine_internals)
 {
 	expect_json("[typeof Duktape, typeof this.Duktape, 'Duktape' in this]",
 		    NULL, "[\"undefined\",\"undefined\",false]");
+	expect_json("[typeof CBOR, 'CBOR' in this]", NULL,
+		    "[\"undefined\",false]");
+	/* No path left that makes a string from raw bytes: each gives
+	 * proper characters, never a hidden key. */
+	expect_json("[new Buffer([0x82, 0x41]).toString(), "
+		    "new TextDecoder().decode(new Uint8Array([0x82, 0x41])), "
+		    "String.fromCharCode(0x82, 0x41)].map(function (s) { "
+		    "return typeof s + s.length; })",
+		    NULL, "[\"string2\",\"string2\",\"string2\"]");
 }
 END_TEST
 

@@ -45,6 +45,7 @@ struct js_engine {
 	bool has_env;	  /* a fresh environment waits on the stack */
 	bool is_env_used; /* ...and a script has run in it */
 	size_t warm_bytes; /* live bytes with a fresh environment, at start */
+	size_t max_limit_bytes; /* largest heap cap served so far */
 	size_t live_bytes;
 	size_t peak_bytes;
 	size_t limit_bytes; /* 0: no cap, between executions */
@@ -301,7 +302,13 @@ fill_error(struct run *run, duk_context *t, enum outcome kind)
 
 	/* [ ... err ] -> [ ... err msg stack line ], or an error of its own
 	 * if describing the thrown value failed too. */
-	if (duk_safe_call(t, describe_error, NULL, 1, 4) != DUK_EXEC_SUCCESS)
+	bool is_described = duk_safe_call(t, describe_error, NULL, 1, 4) ==
+			    DUK_EXEC_SUCCESS;
+	/* Describing runs script code (toString, getters), which may reach
+	 * the cap too. */
+	if (run->e->is_limit_hit)
+		return set_memory_limit(run);
+	if (!is_described)
 		return set_error(ret, kind, "the script threw a value that cannot be described");
 
 	ret->outcome = kind;
@@ -427,6 +434,19 @@ discard_env(struct js_engine *e)
 	e->is_env_used = false;
 }
 
+/* SECURITY: globals deleted from every fresh environment, because they
+ * reach engine internals:
+ *   Duktape  fin() runs script code during the garbage collection after
+ *            the execution, outside its deadline and cap; info() shows
+ *            heap addresses; act() walks the call stack; dec() makes raw
+ *            internal strings.
+ *   CBOR     decode() keeps a text string's bytes as they are, so a script
+ *            can make the engine's hidden property keys (a leading 0x82
+ *            byte) and reach internal slots such as _Varmap, whose register
+ *            numbers the engine trusts: out-of-bounds reads and writes.
+ * Proved by tests/test_js.c (test_js_scripts_cannot_reach_engine_internals). */
+static const char *const removed_globals[] = { "CBOR", "Duktape" };
+
 /* [ ] -> [ thread ], where the thread's own stack holds [ Date RegExp ],
  * the original constructors js_value_write() checks results against. */
 static void
@@ -435,13 +455,10 @@ prepare_env(struct js_engine *e)
 	(void)duk_push_thread_new_globalenv(e->ctx);
 	duk_context *t = duk_get_context(e->ctx, -1);
 
-	/* SECURITY: the Duktape object reaches engine internals: fin() runs
-	 * script code during the garbage collection after the execution,
-	 * outside its deadline and cap; info() shows heap addresses; act()
-	 * walks the call stack; dec() and Thread() make values the result
-	 * conversion does not expect. No script needs it. */
+	/* SECURITY: see removed_globals. */
 	duk_push_global_object(t);
-	(void)duk_del_prop_string(t, -1, "Duktape");
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(removed_globals); i++)
+		(void)duk_del_prop_string(t, -1, removed_globals[i]);
 	duk_pop(t);
 
 	(void)duk_get_global_string(t, "Date");
@@ -458,7 +475,12 @@ js_engine_idle(struct js_engine *e)
 		prepare_env(e);
 	if (e->warm_bytes == 0)
 		e->warm_bytes = e->live_bytes;
-	return e->live_bytes <= e->warm_bytes + JS_DIRTY_SLACK_BYTES;
+	/* The engine keeps some tables at their high-water mark (its string
+	 * table, for one); the slack grows with the caps it has served. */
+	size_t slack = e->max_limit_bytes / 2 > JS_DIRTY_SLACK_BYTES ?
+			       e->max_limit_bytes / 2 :
+			       JS_DIRTY_SLACK_BYTES;
+	return e->live_bytes <= e->warm_bytes + slack;
 }
 
 int
@@ -481,6 +503,8 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	e->peak_bytes = base_bytes;
 	e->is_limit_hit = false;
 	e->limit_bytes = base_bytes + req->heap_limit_bytes;
+	if (req->heap_limit_bytes > e->max_limit_bytes)
+		e->max_limit_bytes = req->heap_limit_bytes;
 
 	int r = execute(&run, t);
 

@@ -76,9 +76,10 @@ void js_result_fini(struct js_result *r);
 /* Work done between requests, off the request's critical path: discards
  * the last execution's environment (nothing it made survives this call),
  * collects the garbage, and builds the next fresh environment. Returns
- * false when the heap did not come back to within JS_DIRTY_SLACK_BYTES of
- * its warm size: something outlived its execution, and the worker should
- * not serve again. */
+ * false when the heap did not come back to within JS_DIRTY_SLACK_BYTES
+ * (or half the largest heap cap served, if more) of its warm size:
+ * something outlived its execution, and the worker should not serve
+ * again. */
 bool js_engine_idle(struct js_engine *e);
 
 #define JS_DIRTY_SLACK_BYTES (1024u * 1024u)
