@@ -144,9 +144,12 @@ handle_request(struct client *c, uint8_t *buf, size_t len)
 	char reason[160];
 	uint64_t id = 0;
 
-	if (proto_msg_decode(buf, len, &m, &why) < 0) {
+	int r = proto_msg_decode(buf, len, &m, &why);
+	if (r < 0) {
 		log_info("client: bad frame: %s client=%u", why, c->id);
-		reply_error(c, false, 0, OUTCOME_BAD_REQUEST, why);
+		reply_error(c, false, 0,
+			    r == -ENOMEM ? OUTCOME_INTERNAL : OUTCOME_BAD_REQUEST,
+			    why);
 		return;
 	}
 	bool has_id = proto_msg_peek_id(m, &id);
@@ -157,8 +160,8 @@ handle_request(struct client *c, uint8_t *buf, size_t len)
 	if (proto_msg_exec(m, &exec, &why) < 0)
 		goto bad;
 
-	int r = pool_submit(c->hub->pool, &exec, on_done, c, reason,
-			    sizeof(reason));
+	r = pool_submit(c->hub->pool, &exec, on_done, c, reason,
+			sizeof(reason));
 	if (r == 0) {
 		c->in_flight++;
 	} else {

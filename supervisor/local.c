@@ -76,7 +76,11 @@ local_run(const struct pool_config *cfg, const struct proto_exec *req,
 	if (len > IPC_FRAME_MAX_DEFAULT) {
 		ipc_describe_oversize(len, IPC_FRAME_MAX_DEFAULT, why,
 				      sizeof(why));
-		return refusal(req, OUTCOME_TOO_LARGE, why, ret_frame);
+		/* Without an id, as from a supervisor, which cannot read the
+		 * id of a frame it does not take. */
+		struct proto_result res = proto_result_error(false, 0,
+							     OUTCOME_TOO_LARGE, why);
+		return proto_encode_result(&res, ret_frame);
 	}
 	l.base = event_base_new();
 	if (!l.base)

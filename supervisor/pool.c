@@ -1537,8 +1537,10 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	}
 
 	struct job *job = calloc(1, sizeof(*job));
-	if (!job)
+	if (!job) {
+		(void)snprintf(why, why_size, "the supervisor is out of memory");
 		return -ENOMEM;
+	}
 	job->owner = owner;
 	job->done = done;
 	job->has_id = req->has_id;

@@ -734,6 +734,50 @@ START_TEST(test_supervisor_bounds_answers_a_client_does_not_read)
 }
 END_TEST
 
+/* Whether pid is gone or a zombie: no longer running anything. */
+static bool
+is_gone(pid_t pid)
+{
+	char path[64], buf[512];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	(void)fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
+START_TEST(test_supervisor_workers_die_with_the_supervisor)
+{
+	struct proto_frame f;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_frame(1, "for (;;) {}", NULL, 5000, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	pid_t busy = harness_busy_worker(&h, 5000);
+	ck_assert_int_gt(busy, 0);
+
+	/* A busy worker never reads its pipe again; the kernel must end it
+	 * when the supervisor dies, also after it changed its uid. */
+	ck_assert_int_eq(kill(h.pid, SIGKILL), 0);
+	uint64_t deadline = sys_now_ns() + 5000000000ull;
+	while (!is_gone(busy)) {
+		ck_assert_msg(sys_now_ns() < deadline, "worker %d outlived its supervisor",
+			      (int)busy);
+		struct pollfd none = { .fd = -1 };
+		(void)poll(&none, 1, 10);
+	}
+	(void)close(fd);
+	(void)harness_stop(&h, 1000);
+}
+END_TEST
+
 Suite *supervisor_suite(void);
 
 Suite *
@@ -770,6 +814,12 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_answers_malformed_frames);
 	tcase_add_test(tc, test_supervisor_answers_bad_requests);
 	tcase_add_test(tc, test_supervisor_answers_oversized_frames);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("supervisor_death");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_supervisor_workers_die_with_the_supervisor);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

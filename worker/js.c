@@ -150,8 +150,10 @@ heap_fatal(void *udata, const char *msg)
 static int
 set_text(char **dst, size_t *dst_len, const char *s, size_t len, size_t max)
 {
-	if (len > max)
-		len = max;
+	/* A character above U+FFFF takes 6 bytes in the engine and 4 in
+	 * UTF-8: half as much again of the engine's text fills max. */
+	if (len > max / 2 * 3)
+		len = max / 2 * 3;
 	char *out = malloc(UTIL_UTF8_CAPACITY(len) + 1);
 	if (!out)
 		return -ENOMEM;

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -148,9 +149,18 @@ sandbox_enter_or_die(void)
 {
 	int r;
 
+	pid_t parent = getppid();
+
 	set_limits_or_die();
 	drop_bounding_set_or_die();
 	leave_root_or_die();
+	/* The kernel clears the parent-death signal the supervisor set when
+	 * the uid changes (prctl(2), PR_SET_PDEATHSIG): set it again, then
+	 * make sure the supervisor did not die in between. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		sandbox_fail("parent_death_signal", -errno);
+	if (getppid() != parent)
+		sandbox_fail("parent_death_signal", -ESRCH);
 	clear_caps_or_die();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		sandbox_fail("no_new_privs", -errno);
