@@ -85,7 +85,12 @@ autoscale_decide(const struct autoscale_config *cfg,
 {
 	unsigned size = win->size;
 	unsigned cap = budget_cap(cfg, win);
+	/* The budget may allow fewer than the minimum, never none. */
 	unsigned floor_size = cfg->min_workers < cap ? cfg->min_workers : cap;
+	if (floor_size == 0)
+		floor_size = 1;
+	if (cap == 0)
+		cap = 1;
 
 	/* The budget wins: past it, shrink to what it allows. */
 	if (size > cap) {

@@ -104,11 +104,14 @@ struct worker {
 /* Scripts that took workers down recently, per tenant. The table is
  * bounded: past it, the oldest entry makes way. */
 #define POOL_STRIKES_MAX 256
+/* A worker's resident memory before any has been measured. */
+#define POOL_WORKER_RSS_GUESS_BYTES (4u * 1024u * 1024u)
 /* Repeated start-up failures are logged once per this window. */
 #define POOL_STORM_LOG_MS 10000
 
 struct strike {
 	uint64_t key;
+	char tenant[POOL_TENANT_MAX_BYTES + 1];
 	unsigned count;
 	uint64_t first_us;
 };
@@ -179,6 +182,7 @@ struct pool {
 	 * the figures of the window being gathered. */
 	unsigned target;
 	struct strike strikes[POOL_STRIKES_MAX];
+	char yielded_tenant[POOL_TENANT_MAX_BYTES + 1]; /* last to yield */
 	uint64_t storm_logged_us; /* last start-up failure logged */
 	unsigned storm_unlogged;  /* failures since */
 	struct event *scale_timer;
@@ -266,7 +270,8 @@ record_execution(struct pool *p, uint64_t total_us, uint64_t queue_us,
 	win->executions++;
 	win->busy_us += busy_us;
 	/* Past the sample room, later executions replace earlier ones in
-	 * turn, so the percentiles still cover the whole window. */
+	 * turn: the percentiles then cover the window's last
+	 * POOL_WINDOW_SAMPLES executions. */
 	size_t i = win->n_samples < POOL_WINDOW_SAMPLES ?
 			   win->n_samples++ :
 			   (size_t)(win->executions % POOL_WINDOW_SAMPLES);
@@ -325,11 +330,15 @@ is_storm_log_due(struct pool *p)
 
 /* ---- Quarantine ----------------------------------------------------- */
 
+/* SECURITY: the key is a plain hash, which a client could make collide;
+ * the tenant is compared in full as well, so a collision can only ever
+ * quarantine a script of the colliding client's own tenant. */
 static struct strike *
-find_strike(struct pool *p, uint64_t key)
+find_strike(struct pool *p, uint64_t key, const char *tenant)
 {
 	for (size_t i = 0; i < POOL_STRIKES_MAX; i++) {
-		if (p->strikes[i].count > 0 && p->strikes[i].key == key)
+		if (p->strikes[i].count > 0 && p->strikes[i].key == key &&
+		    strcmp(p->strikes[i].tenant, tenant) == 0)
 			return &p->strikes[i];
 	}
 	return NULL;
@@ -340,7 +349,7 @@ static void
 note_taint(struct pool *p, const struct job *job)
 {
 	uint64_t now = sys_now_us(), window_us = p->cfg.quarantine_window_ms * 1000u;
-	struct strike *s = find_strike(p, job->script_key);
+	struct strike *s = find_strike(p, job->script_key, job->tenant);
 
 	if (s && now - s->first_us >= window_us)
 		s->count = 0;
@@ -358,6 +367,7 @@ note_taint(struct pool *p, const struct job *job)
 			}
 		}
 		*s = (struct strike){ .key = job->script_key, .first_us = now };
+		memcpy(s->tenant, job->tenant, sizeof(s->tenant));
 	}
 	if (++s->count == p->cfg.quarantine_strikes) {
 		char tenant[4 * UTIL_LOG_QUOTE_MAX + 8];
@@ -370,9 +380,9 @@ note_taint(struct pool *p, const struct job *job)
 }
 
 static bool
-is_quarantined(struct pool *p, uint64_t key)
+is_quarantined(struct pool *p, uint64_t key, const char *tenant)
 {
-	struct strike *s = find_strike(p, key);
+	struct strike *s = find_strike(p, key, tenant);
 
 	return s && s->count >= p->cfg.quarantine_strikes &&
 	       sys_now_us() - s->first_us < p->cfg.quarantine_window_ms * 1000u;
@@ -400,8 +410,9 @@ kill_worker(struct worker *w, enum reaper_cause cause)
 	(void)kill(w->pid, SIGKILL);
 }
 
-/* Asks an idle or starting worker to exit by closing its request pipe;
- * it gets SIGKILL if it is still there after the grace period. */
+/* Asks a worker that runs no request (idle, starting, or just answered)
+ * to exit by closing its request pipe; it gets SIGKILL if it is still
+ * there after the grace period. */
 static void
 retire_worker(struct worker *w, enum retire_reason reason)
 {
@@ -586,6 +597,8 @@ on_result(struct worker *w, const struct proto_msg *m)
 		return 0;
 	}
 	if (should_yield(w)) {
+		/* It must not win its place straight back as a newcomer. */
+		memcpy(w->pool->yielded_tenant, w->tenant, sizeof(w->tenant));
 		retire_worker(w, RETIRE_FAIRNESS);
 		return 0;
 	}
@@ -852,12 +865,18 @@ static bool
 is_over_budget(struct pool *p)
 {
 	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+	unsigned measured = live - p->n_state[WORKER_STARTING];
 	uint64_t budget = p->cfg.memory_budget_bytes;
 
 	if (budget == 0 || live == 0)
 		return false;
-	uint64_t each = p->rss_bytes / live;
-	bool is_over = p->rss_bytes + each > budget;
+	/* Workers still starting have no figure yet: they count at the
+	 * average of the others, as the new one does. */
+	uint64_t each = measured ? p->rss_bytes / measured :
+				   POOL_WORKER_RSS_GUESS_BYTES;
+	uint64_t projected = p->rss_bytes +
+			     (uint64_t)(p->n_state[WORKER_STARTING] + 1) * each;
+	bool is_over = projected > budget;
 	if (is_over && !p->is_over_budget)
 		log_warn("pool: memory budget reached, starting no more workers rss_bytes=%llu budget_bytes=%llu workers=%u",
 			 (unsigned long long)p->rss_bytes,
@@ -996,7 +1015,8 @@ find_idle_for(struct pool *p, const char *tenant, enum placement how)
 			fresh = w;
 	}
 	if (fresh && (how == PLACE_ANY ||
-		      (how == PLACE_NEWCOMER && !has_worker(p, tenant))))
+		      (how == PLACE_NEWCOMER && !has_worker(p, tenant) &&
+		       strcmp(p->yielded_tenant, tenant) != 0)))
 		return fresh;
 	if (clearing && how == PLACE_ANY) {
 		clearing->is_claimed = true;
@@ -1507,7 +1527,10 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	uint64_t script_key = util_hash64(tenant, tenant_len, UTIL_HASH_SEED);
 	script_key = util_hash64("", 1, script_key);
 	script_key = util_hash64(req->code, req->code_len, script_key);
-	if (is_quarantined(p, script_key)) {
+	char tenant_z[POOL_TENANT_MAX_BYTES + 1] = "";
+	if (tenant_len <= POOL_TENANT_MAX_BYTES)
+		memcpy(tenant_z, tenant, tenant_len);
+	if (is_quarantined(p, script_key, tenant_z)) {
 		(void)snprintf(why, why_size,
 			       "this script took down %u workers within %llu ms and is refused for now",
 			       p->cfg.quarantine_strikes,

@@ -148,7 +148,8 @@ rounded_digits(double d, int k, int *ret_exp)
 
 /* The fewest significant digits (and the exponent of the first) that
  * read back as d > 0, and among those the closest to d, a tie going to
- * the even one (ECMA-262 7.1.12.1, step 5). At each length the correctly
+ * the even one (ECMA-262 7.1.12.1, step 5 and the note that recommends
+ * this choice). At each length the correctly
  * rounded digits and their two neighbours are tried: a neighbour may read
  * back where the rounded one does not. Closeness is measured against d
  * rounded to four more digits than the candidates have (glibc's printf

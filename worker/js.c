@@ -152,8 +152,16 @@ set_text(char **dst, size_t *dst_len, const char *s, size_t len, size_t max)
 {
 	/* A character above U+FFFF takes 6 bytes in the engine and 4 in
 	 * UTF-8: half as much again of the engine's text fills max. */
-	if (len > max / 2 * 3)
+	if (len > max / 2 * 3) {
 		len = max / 2 * 3;
+		/* Not inside a character, nor between the halves of a pair
+		 * (a high surrogate is ED A0..AF). */
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+		if (len >= 3 && (unsigned char)s[len - 3] == 0xed &&
+		    ((unsigned char)s[len - 2] & 0xf0) == 0xa0)
+			len -= 3;
+	}
 	char *out = malloc(UTIL_UTF8_CAPACITY(len) + 1);
 	if (!out)
 		return -ENOMEM;

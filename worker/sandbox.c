@@ -15,6 +15,9 @@
  *   4. leave root     needs CAP_SETUID/CAP_SETGID; clears the effective
  *                     and permitted sets as a side effect (capabilities(7),
  *                     "Effect of user ID changes on capabilities").
+ *   4b. death signal  the uid change cleared the parent-death signal the
+ *                     supervisor set (prctl(2), PR_SET_PDEATHSIG): set it
+ *                     again, and check the parent is still there.
  *   5. clear caps     for a non-root start, where step 4 does nothing.
  *   6. no_new_privs   required before an unprivileged seccomp load, and
  *                     it makes any later execve unable to gain privileges
