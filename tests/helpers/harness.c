@@ -301,6 +301,19 @@ harness_read_result(int fd, int timeout_ms, struct proto_msg **ret_msg,
 	return r;
 }
 
+/* Sends f (and releases it), then reads the answer. */
+static int
+send_and_read(int fd, struct proto_frame *f, struct proto_msg **ret_msg,
+	      struct proto_result *ret_res)
+{
+	int r = sys_write_all(fd, f->data, f->len);
+
+	proto_frame_fini(f);
+	if (r < 0)
+		return r;
+	return harness_read_result(fd, 30000, ret_msg, ret_res);
+}
+
 int
 harness_exec(int fd, uint64_t id, const char *code, const char *input_json,
 	     uint64_t timeout_ms, struct proto_msg **ret_msg,
@@ -311,11 +324,7 @@ harness_exec(int fd, uint64_t id, const char *code, const char *input_json,
 	int r = harness_exec_frame(id, code, input_json, timeout_ms, &f);
 	if (r < 0)
 		return r;
-	r = sys_write_all(fd, f.data, f.len);
-	proto_frame_fini(&f);
-	if (r < 0)
-		return r;
-	return harness_read_result(fd, 30000, ret_msg, ret_res);
+	return send_and_read(fd, &f, ret_msg, ret_res);
 }
 
 char *
@@ -491,9 +500,5 @@ harness_exec_for(int fd, uint64_t id, const char *tenant, const char *code,
 	int r = proto_encode_exec(&e, &f);
 	if (r < 0)
 		return r;
-	r = sys_write_all(fd, f.data, f.len);
-	proto_frame_fini(&f);
-	if (r < 0)
-		return r;
-	return harness_read_result(fd, 30000, ret_msg, ret_res);
+	return send_and_read(fd, &f, ret_msg, ret_res);
 }
