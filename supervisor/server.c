@@ -314,6 +314,10 @@ server_setup(struct server *s, int listen_fd)
 static void
 server_teardown(struct server *s)
 {
+	/* Stopped: a late SIGTERM must not turn the clean exit into a death
+	 * by signal once libevent's handlers are gone. */
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
 	stop_listening(s);
 	/* Pool first: it calls no owner back when freed, and after it the
 	 * hub closes its clients without reaching into it. */
