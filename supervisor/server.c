@@ -315,9 +315,13 @@ static void
 server_teardown(struct server *s)
 {
 	/* Stopped: a late SIGTERM must not turn the clean exit into a death
-	 * by signal once libevent's handlers are gone. */
-	(void)signal(SIGTERM, SIG_IGN);
-	(void)signal(SIGINT, SIG_IGN);
+	 * by signal once libevent has put the default handlers back, so the
+	 * stop signals stay blocked (and pending) until the exit. */
+	sigset_t stops;
+	(void)sigemptyset(&stops);
+	(void)sigaddset(&stops, SIGTERM);
+	(void)sigaddset(&stops, SIGINT);
+	(void)sigprocmask(SIG_BLOCK, &stops, NULL);
 	stop_listening(s);
 	/* Pool first: it calls no owner back when freed, and after it the
 	 * hub closes its clients without reaching into it. */
