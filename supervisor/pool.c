@@ -1454,6 +1454,23 @@ count_queued(const struct pool *p, const char *tenant, size_t len)
 	return n;
 }
 
+/* Workers that can take a request of tenant at once or in a moment: fresh
+ * idle ones, and the tenant's own idle or clearing ones. */
+static unsigned
+count_free_for(struct pool *p, const char *tenant)
+{
+	struct worker *w;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
+		bool is_free = w->state == WORKER_IDLE ||
+			       w->state == WORKER_CLEARING;
+		n += is_free && (!w->has_tenant || is_bound_to(w, tenant));
+	}
+	return n;
+}
+
 /* For a full queue: the newest waiting request of the tenant that holds
  * the most, if that is more than its fair share (the queue divided among
  * the tenants waiting, the newcomer included) and the newcomer, holding
@@ -1517,10 +1534,6 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	r = check_request(p, req, &exec, why, why_size);
 	if (r < 0)
 		return r;
-	/* The queue holds requests that wait for a busy worker. One that an
-	 * idle worker takes at once, or one that a worker just finishing its
-	 * clean-up (CLEARING, well under a millisecond) will take, does not
-	 * count against it. */
 	const char *tenant = req->tenant ? req->tenant : POOL_TENANT_DEFAULT;
 	size_t tenant_len = req->tenant ? req->tenant_len :
 					  sizeof(POOL_TENANT_DEFAULT) - 1;
@@ -1537,7 +1550,11 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 			       (unsigned long long)p->cfg.quarantine_window_ms);
 		return -EPERM;
 	}
-	unsigned free_soon = p->n_state[WORKER_IDLE] + p->n_state[WORKER_CLEARING];
+	/* The queue holds requests that wait for a busy worker. One that an
+	 * idle worker it may use takes at once, or one that a worker of its
+	 * tenant just finishing its clean-up (CLEARING, well under a
+	 * millisecond) will take, does not count against it. */
+	unsigned free_soon = count_free_for(p, tenant_z);
 	unsigned theirs = count_queued(p, tenant, tenant_len);
 	if (p->cfg.queue_max_per_tenant > 0 &&
 	    theirs >= p->cfg.queue_max_per_tenant + free_soon) {
