@@ -1520,30 +1520,28 @@ pick_eviction(struct pool *p, const char *tenant, size_t tenant_len,
 	return NULL;
 }
 
-int
-pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
-	    void *owner, char *why, size_t why_size)
+/* The identity quarantine keeps for a script: its tenant and its code. */
+static uint64_t
+script_key_of(const char *tenant, size_t tenant_len, const struct proto_exec *req)
 {
-	struct proto_exec exec;
-	int r;
+	uint64_t key = util_hash64(tenant, tenant_len, UTIL_HASH_SEED);
 
-	if (p->is_draining) {
-		(void)snprintf(why, why_size, "the supervisor is shutting down");
-		return -ESHUTDOWN;
-	}
-	r = check_request(p, req, &exec, why, why_size);
-	if (r < 0)
-		return r;
-	const char *tenant = req->tenant ? req->tenant : POOL_TENANT_DEFAULT;
-	size_t tenant_len = req->tenant ? req->tenant_len :
-					  sizeof(POOL_TENANT_DEFAULT) - 1;
-	uint64_t script_key = util_hash64(tenant, tenant_len, UTIL_HASH_SEED);
-	script_key = util_hash64("", 1, script_key);
-	script_key = util_hash64(req->code, req->code_len, script_key);
+	key = util_hash64("", 1, key);
+	return util_hash64(req->code, req->code_len, key);
+}
+
+/* Whether a request of tenant may join the queue. Returns 0, with
+ * *ret_evicted set to a waiting request that must make room for it (or
+ * NULL); -EPERM for a quarantined script; -EAGAIN when there is no
+ * room. why says why on failure. */
+static int
+admit(struct pool *p, const char *tenant, size_t tenant_len, uint64_t key,
+      struct job **ret_evicted, char *why, size_t why_size)
+{
 	char tenant_z[POOL_TENANT_MAX_BYTES + 1] = "";
-	if (tenant_len <= POOL_TENANT_MAX_BYTES)
-		memcpy(tenant_z, tenant, tenant_len);
-	if (is_quarantined(p, script_key, tenant_z)) {
+
+	memcpy(tenant_z, tenant, tenant_len);
+	if (is_quarantined(p, key, tenant_z)) {
 		(void)snprintf(why, why_size,
 			       "this script took down %u workers within %llu ms and is refused for now",
 			       p->cfg.quarantine_strikes,
@@ -1565,16 +1563,41 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	}
 	/* A full queue takes a request of a tenant under its fair share in
 	 * place of the newest one of the tenant that holds the most. */
-	struct job *evicted = NULL;
+	*ret_evicted = NULL;
 	if (p->n_queued >= p->cfg.queue_max + free_soon) {
-		evicted = pick_eviction(p, tenant, tenant_len, theirs);
-		if (!evicted) {
+		*ret_evicted = pick_eviction(p, tenant, tenant_len, theirs);
+		if (!*ret_evicted) {
 			(void)snprintf(why, why_size,
 				       "the request queue is full (%u waiting)",
 				       p->n_queued);
 			return -EAGAIN;
 		}
 	}
+	return 0;
+}
+
+int
+pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
+	    void *owner, char *why, size_t why_size)
+{
+	struct proto_exec exec;
+	struct job *evicted;
+	int r;
+
+	if (p->is_draining) {
+		(void)snprintf(why, why_size, "the supervisor is shutting down");
+		return -ESHUTDOWN;
+	}
+	r = check_request(p, req, &exec, why, why_size);
+	if (r < 0)
+		return r;
+	const char *tenant = req->tenant ? req->tenant : POOL_TENANT_DEFAULT;
+	size_t tenant_len = req->tenant ? req->tenant_len :
+					  sizeof(POOL_TENANT_DEFAULT) - 1;
+	uint64_t key = script_key_of(tenant, tenant_len, req);
+	r = admit(p, tenant, tenant_len, key, &evicted, why, why_size);
+	if (r < 0)
+		return r;
 
 	struct job *job = calloc(1, sizeof(*job));
 	if (!job) {
@@ -1589,7 +1612,7 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	job->timeout_ms = exec.timeout_ms;
 	job->submit_us = sys_now_us();
 	memcpy(job->tenant, tenant, tenant_len);
-	job->script_key = script_key;
+	job->script_key = key;
 
 	/* The worker sees the script, its input and its limits; the
 	 * tenant and the client's id stay here. */
