@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,124 +166,131 @@ parse_number(const char *name, const char *arg, uint64_t min, uint64_t max,
 	return r;
 }
 
+/* The numeric options: where each goes, how wide the field is, and the
+ * range it accepts. */
+enum field_width {
+	FIELD_U64,
+	FIELD_UNSIGNED,
+	FIELD_SIZE,
+};
+
+#define FIELD(member) offsetof(struct server_config, member)
+
+static const struct number_option {
+	int opt;
+	const char *name;
+	uint64_t min;
+	uint64_t max;
+	enum field_width width;
+	size_t offset;
+} number_options[] = {
+	{ OPT_WORKERS, "workers", 0, POOL_MAX_WORKERS_CEILING, FIELD_UNSIGNED,
+	  FIELD(pool.min_workers) },
+	{ OPT_MAX_WORKERS, "max-workers", 1, POOL_MAX_WORKERS_CEILING,
+	  FIELD_UNSIGNED, FIELD(pool.max_workers) },
+	{ OPT_QUEUE_MAX, "queue-max", 0, 1000000, FIELD_UNSIGNED,
+	  FIELD(pool.queue_max) },
+	{ OPT_QUEUE_TENANT, "queue-max-per-tenant", 1, 1000000, FIELD_UNSIGNED,
+	  FIELD(pool.queue_max_per_tenant) },
+	{ OPT_QUEUE_WAIT, "queue-max-wait-ms", 1, 3600000, FIELD_U64,
+	  FIELD(pool.queue_max_wait_ms) },
+	{ OPT_TIMEOUT_MS, "timeout-ms", 1, 3600000, FIELD_U64,
+	  FIELD(pool.timeout_ms) },
+	{ OPT_HEAP_LIMIT, "heap-limit-bytes", 65536,
+	  POOL_HEAP_LIMIT_BYTES_CEILING, FIELD_U64,
+	  FIELD(pool.heap_limit_bytes) },
+	/* Half the frame ceiling: the request the pool builds from a frame
+	 * adds fields to it, and a result needs room for its stats. */
+	{ OPT_RESULT_MAX, "result-max-bytes", 64, IPC_FRAME_MAX_CEILING / 2,
+	  FIELD_U64, FIELD(pool.result_max_bytes) },
+	{ OPT_FRAME_MAX, "frame-max-bytes", 64, IPC_FRAME_MAX_CEILING / 2,
+	  FIELD_SIZE, FIELD(clients.frame_max_bytes) },
+	{ OPT_MAX_EXECS, "worker-max-execs", 1, UINT64_MAX, FIELD_U64,
+	  FIELD(pool.worker_max_execs) },
+	{ OPT_RSS_MAX, "worker-rss-max-bytes", 65536, UINT64_MAX, FIELD_U64,
+	  FIELD(pool.worker_rss_max_bytes) },
+	{ OPT_IDLE_TIMEOUT, "idle-timeout-ms", 10, 86400000, FIELD_U64,
+	  FIELD(pool.idle_timeout_ms) },
+	{ OPT_BUDGET, "memory-budget-bytes", 0, UINT64_MAX, FIELD_U64,
+	  FIELD(pool.memory_budget_bytes) },
+	{ OPT_STRIKES, "quarantine-strikes", 1, 1000000, FIELD_UNSIGNED,
+	  FIELD(pool.quarantine_strikes) },
+	{ OPT_STRIKE_WINDOW, "quarantine-window-ms", 1, 86400000, FIELD_U64,
+	  FIELD(pool.quarantine_window_ms) },
+	{ OPT_SCALE_INTERVAL, "scale-interval-ms", 10, 86400000, FIELD_U64,
+	  FIELD(pool.scale_interval_ms) },
+	{ OPT_SCALE_GROW, "scale-grow-latency-us", 1, UINT64_MAX, FIELD_U64,
+	  FIELD(pool.scale.grow_latency_us) },
+	{ OPT_SCALE_SHRINK, "scale-shrink-latency-us", 1, UINT64_MAX,
+	  FIELD_U64, FIELD(pool.scale.shrink_latency_us) },
+	{ OPT_MAX_CLIENTS, "max-clients", 1, 1000000, FIELD_UNSIGNED,
+	  FIELD(clients.max_clients) },
+	{ OPT_STALL_MS, "stall-timeout-ms", 10, 3600000, FIELD_UNSIGNED,
+	  FIELD(clients.stall_ms) },
+};
+
+/* Parses a numeric option into its field. Returns 0, -EINVAL (said), or
+ * -ENOENT when opt is not a numeric option. */
+static int
+apply_number(struct server_config *cfg, int opt, const char *arg)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(number_options); i++) {
+		const struct number_option *n = &number_options[i];
+		uint64_t v;
+		if (n->opt != opt)
+			continue;
+		if (parse_number(n->name, arg, n->min, n->max, &v) < 0)
+			return -EINVAL;
+		void *field = (char *)cfg + n->offset;
+		if (n->width == FIELD_U64)
+			*(uint64_t *)field = v;
+		else if (n->width == FIELD_UNSIGNED)
+			*(unsigned *)field = (unsigned)v;
+		else
+			*(size_t *)field = (size_t)v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* Applies one option to cfg. Returns 0, 1 when the program should exit
- * successfully (help, version), or -EINVAL. */
+ * successfully after printing help, 2 after printing the version, or
+ * -EINVAL. */
 static int
 apply_option(struct server_config *cfg, int opt, const char *arg)
 {
-	uint64_t v;
 	enum log_level level;
-	int r = 0;
+	char *end;
 
+	int r = apply_number(cfg, opt, arg);
+	if (r != -ENOENT)
+		return r;
 	switch (opt) {
 	case OPT_SOCKET:
 		cfg->socket_path = arg;
-		break;
+		return 0;
 	case OPT_SOCKET_MODE: {
-		char *end;
 		unsigned long m = strtoul(arg, &end, 8);
 		if (*arg == '\0' || *end != '\0' || m > 0777) {
 			fprintf(stderr, "beddel-supervisor: --socket-mode wants an octal mode, not '%s'\n", arg);
 			return -EINVAL;
 		}
 		cfg->socket_mode = (mode_t)m;
-		break;
+		return 0;
 	}
-	case OPT_WORKERS:
-		r = parse_number("workers", arg, 0, POOL_MAX_WORKERS_CEILING, &v);
-		cfg->pool.min_workers = (unsigned)v;
-		break;
-	case OPT_MAX_WORKERS:
-		r = parse_number("max-workers", arg, 1, POOL_MAX_WORKERS_CEILING, &v);
-		cfg->pool.max_workers = (unsigned)v;
-		break;
-	case OPT_QUEUE_MAX:
-		r = parse_number("queue-max", arg, 0, 1000000, &v);
-		cfg->pool.queue_max = (unsigned)v;
-		break;
-	case OPT_TIMEOUT_MS:
-		r = parse_number("timeout-ms", arg, 1, 3600000, &cfg->pool.timeout_ms);
-		break;
-	case OPT_HEAP_LIMIT:
-		r = parse_number("heap-limit-bytes", arg, 65536,
-				 POOL_HEAP_LIMIT_BYTES_CEILING,
-				 &cfg->pool.heap_limit_bytes);
-		break;
-	case OPT_RESULT_MAX:
-		r = parse_number("result-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2,
-				 &cfg->pool.result_max_bytes);
-		break;
-	case OPT_FRAME_MAX:
-		/* Half the ceiling: the request the pool builds from a frame
-		 * adds fields to it. */
-		r = parse_number("frame-max-bytes", arg, 64, IPC_FRAME_MAX_CEILING / 2, &v);
-		cfg->clients.frame_max_bytes = (size_t)v;
-		break;
-	case OPT_STRIKES:
-		r = parse_number("quarantine-strikes", arg, 1, 1000000, &v);
-		cfg->pool.quarantine_strikes = (unsigned)v;
-		break;
-	case OPT_STRIKE_WINDOW:
-		r = parse_number("quarantine-window-ms", arg, 1, 86400000,
-				 &cfg->pool.quarantine_window_ms);
-		break;
-	case OPT_QUEUE_TENANT:
-		r = parse_number("queue-max-per-tenant", arg, 1, 1000000, &v);
-		cfg->pool.queue_max_per_tenant = (unsigned)v;
-		break;
-	case OPT_SCALE_INTERVAL:
-		r = parse_number("scale-interval-ms", arg, 10, 86400000,
-				 &cfg->pool.scale_interval_ms);
-		break;
-	case OPT_SCALE_GROW:
-		r = parse_number("scale-grow-latency-us", arg, 1, UINT64_MAX,
-				 &cfg->pool.scale.grow_latency_us);
-		break;
-	case OPT_SCALE_SHRINK:
-		r = parse_number("scale-shrink-latency-us", arg, 1, UINT64_MAX,
-				 &cfg->pool.scale.shrink_latency_us);
-		break;
 	case OPT_SCALE_ADVISE:
 		cfg->pool.is_scale_advise_only = true;
-		break;
-	case OPT_QUEUE_WAIT:
-		r = parse_number("queue-max-wait-ms", arg, 1, 3600000,
-				 &cfg->pool.queue_max_wait_ms);
-		break;
-	case OPT_BUDGET:
-		r = parse_number("memory-budget-bytes", arg, 0, UINT64_MAX,
-				 &cfg->pool.memory_budget_bytes);
-		break;
-	case OPT_MAX_EXECS:
-		r = parse_number("worker-max-execs", arg, 1, UINT64_MAX,
-				 &cfg->pool.worker_max_execs);
-		break;
-	case OPT_RSS_MAX:
-		r = parse_number("worker-rss-max-bytes", arg, 65536, UINT64_MAX,
-				 &cfg->pool.worker_rss_max_bytes);
-		break;
-	case OPT_IDLE_TIMEOUT:
-		r = parse_number("idle-timeout-ms", arg, 10, 86400000,
-				 &cfg->pool.idle_timeout_ms);
-		break;
-	case OPT_MAX_CLIENTS:
-		r = parse_number("max-clients", arg, 1, 1000000, &v);
-		cfg->clients.max_clients = (unsigned)v;
-		break;
-	case OPT_STALL_MS:
-		r = parse_number("stall-timeout-ms", arg, 10, 3600000, &v);
-		cfg->clients.stall_ms = (unsigned)v;
-		break;
+		return 0;
 	case OPT_WORKER:
 		cfg->pool.worker_path = arg;
-		break;
+		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &level) < 0) {
 			fprintf(stderr, "beddel-supervisor: unknown log level '%s'\n", arg);
 			return -EINVAL;
 		}
 		log_init("beddel-supervisor", level);
-		break;
+		return 0;
 	case OPT_HELP:
 		return 1;
 	case OPT_VERSION:
@@ -290,7 +299,6 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 	default:
 		return -EINVAL;
 	}
-	return r;
 }
 
 int
