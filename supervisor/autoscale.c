@@ -9,7 +9,10 @@
  *     target is a whole number within the bounds;
  *   - shrinking needs `shrink_patience` calm windows in a row and never
  *     follows a grow directly (hysteresis against flapping);
- *   - the memory budget caps any growth, and past it the pool shrinks.
+ *   - the memory budget caps any growth, and past it the pool shrinks;
+ *   - latency counts for growth only when requests waited for it (a
+ *     queue wait p95 of a tenth of the threshold or more): the scripts'
+ *     own run time does not shrink with more workers.
  */
 #include "supervisor/autoscale.h"
 
@@ -106,7 +109,10 @@ autoscale_decide(const struct autoscale_config *cfg,
 		return;
 	}
 
-	bool is_slow = win->latency_p95_us > cfg->grow_latency_us;
+	/* Latency that is the scripts' own run time, with nothing waiting,
+	 * is no reason to grow: more workers would not shorten it. */
+	bool is_slow = win->latency_p95_us > cfg->grow_latency_us &&
+		       win->queue_wait_p95_us * 10 > cfg->grow_latency_us;
 	bool is_busy = win->utilisation * cfg->safety_margin > cfg->grow_utilisation;
 	if (is_slow || is_busy || win->queue_depth > 0) {
 		state->calm_windows = 0;

@@ -22,7 +22,8 @@ struct autoscale_config {
 	unsigned min_workers;
 	unsigned max_workers;
 	uint64_t memory_budget_bytes; /* 0: none */
-	/* Grow when p95 end-to-end latency passes grow_latency_us, or when
+	/* Grow when p95 end-to-end latency passes grow_latency_us while
+	 * requests wait (queue wait p95 at least a tenth of it), or when
 	 * utilisation times safety_margin passes grow_utilisation. */
 	uint64_t grow_latency_us;
 	double grow_utilisation;

@@ -739,12 +739,20 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 		kill_worker(w, REAPER_CAUSE_NONE);
 		break;
 	case WORKER_IDLE:
-		/* Idle reaping keeps the pool at its target size. */
+		/* An idle pool goes back to its minimum, and its target with
+		 * it: the sizing policy holds on windows without data. */
 		if (w->pool->n_workers - w->pool->n_state[WORKER_STOPPING] >
-		    w->pool->target)
+		    w->pool->cfg.min_workers) {
 			retire_worker(w, RETIRE_IDLE);
-		else
+			unsigned live = w->pool->n_workers -
+					w->pool->n_state[WORKER_STOPPING];
+			if (w->pool->target > live)
+				w->pool->target = live > w->pool->cfg.min_workers ?
+							  live :
+							  w->pool->cfg.min_workers;
+		} else {
 			arm_timer(w, w->pool->cfg.idle_timeout_ms);
+		}
 		break;
 	default:
 		(void)kill(w->pid, SIGKILL);
@@ -1455,20 +1463,31 @@ count_queued(const struct pool *p, const char *tenant, size_t len)
 }
 
 /* Workers that can take a request of tenant at once or in a moment: fresh
- * idle ones, and the tenant's own idle or clearing ones. */
+ * idle ones, the tenant's own idle or clearing ones; failing those, one
+ * the pool can start or make room for. */
 static unsigned
 count_free_for(struct pool *p, const char *tenant)
 {
 	struct worker *w;
 	unsigned n = 0;
+	bool has_other_idle = false;
 
 	TAILQ_FOREACH(w, &p->workers, link)
 	{
 		bool is_free = w->state == WORKER_IDLE ||
 			       w->state == WORKER_CLEARING;
 		n += is_free && (!w->has_tenant || is_bound_to(w, tenant));
+		has_other_idle |= is_free && w->has_tenant &&
+				  !is_bound_to(w, tenant);
 	}
-	return n;
+	if (n > 0)
+		return n;
+	/* None now, but one in a moment: a worker the pool can start, or
+	 * an idle one of another tenant that can make room. */
+	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+	if ((live < p->cfg.max_workers && !is_over_budget(p)) || has_other_idle)
+		return 1;
+	return 0;
 }
 
 /* For a full queue: the newest waiting request of the tenant that holds

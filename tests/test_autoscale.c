@@ -90,9 +90,22 @@ START_TEST(test_autoscale_grows_by_a_quarter_in_a_burst)
 }
 END_TEST
 
-START_TEST(test_autoscale_grows_on_latency_alone)
+START_TEST(test_autoscale_grows_on_latency_when_requests_wait)
 {
-	ck_assert_uint_eq(step(10, 0.1, 60000), 13);
+	struct autoscale_window w = window(10, 0.1, 60000);
+	struct autoscale_decision d;
+
+	w.queue_wait_p95_us = 20000;
+	autoscale_decide(&cfg, &w, &state, &d);
+	ck_assert_int_eq(d.action, AUTOSCALE_GROW);
+	ck_assert_uint_eq(d.target, 13);
+}
+END_TEST
+
+START_TEST(test_autoscale_ignores_latency_that_is_run_time)
+{
+	/* Slow scripts, nothing waiting, little use: hold. */
+	ck_assert_uint_eq(step(10, 0.1, 60000), 10);
 }
 END_TEST
 
@@ -205,7 +218,8 @@ autoscale_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_autoscale_holds_under_steady_load);
 	tcase_add_test(tc, test_autoscale_grows_by_a_quarter_in_a_burst);
-	tcase_add_test(tc, test_autoscale_grows_on_latency_alone);
+	tcase_add_test(tc, test_autoscale_grows_on_latency_when_requests_wait);
+	tcase_add_test(tc, test_autoscale_ignores_latency_that_is_run_time);
 	tcase_add_test(tc, test_autoscale_uses_the_safety_margin);
 	tcase_add_test(tc, test_autoscale_stops_at_the_maximum);
 	tcase_add_test(tc, test_autoscale_shrinks_slowly_to_the_minimum);

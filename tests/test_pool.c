@@ -427,6 +427,26 @@ START_TEST(test_pool_grows_in_a_burst_and_shrinks_back)
 }
 END_TEST
 
+START_TEST(test_pool_does_not_grow_for_slow_scripts)
+{
+	static const char *const args[] = { "--max-workers", "6",
+					    "--scale-interval-ms", "200", NULL };
+	static const char slow[] =
+		"var t = Date.now(); while (Date.now() - t < 80) {} 1";
+
+	/* One client, one slow request at a time on two workers: latency
+	 * over the threshold, but nothing waits and half the pool is idle,
+	 * so more workers would not help. */
+	start(2, args);
+	for (int i = 0; i < 12; i++)
+		(void)run_for("alice", slow);
+	ck_assert_uint_ge(harness_count_log(&h, "autoscale: hold"), 1);
+	ck_assert_uint_eq(harness_count_log(&h, "autoscale: grow"), 0);
+	pid_t pids[8];
+	ck_assert_uint_eq(harness_children(&h, pids, 8), 2);
+}
+END_TEST
+
 START_TEST(test_pool_advise_only_logs_but_does_not_act)
 {
 	static const char *const args[] = { "--max-workers", "6",
@@ -524,6 +544,7 @@ pool_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_pool_grows_in_a_burst_and_shrinks_back);
 	tcase_add_test(tc, test_pool_advise_only_logs_but_does_not_act);
+	tcase_add_test(tc, test_pool_does_not_grow_for_slow_scripts);
 	suite_add_tcase(s, tc);
 	return s;
 }

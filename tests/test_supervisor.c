@@ -666,9 +666,23 @@ setup_no_queue(void)
 
 START_TEST(test_supervisor_serves_without_a_queue)
 {
-	/* No request may wait, but one an idle worker takes does not. */
+	struct proto_msg *m;
+	struct proto_result res;
+
+	/* No request may wait, but one an idle worker takes does not... */
 	expect_ok_json("1 + 1", NULL, "2");
 	expect_ok_json("2 + 2", NULL, "4");
+	/* ...nor one of another tenant, for which the only worker, idle,
+	 * makes room. */
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_for(fd, 1, "other", "3 + 3", &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	ck_assert_int_eq(harness_exec_for(fd, 2, "default", "4 + 4", &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)close(fd);
 }
 END_TEST
 
