@@ -67,23 +67,27 @@ harness_drain_log(struct harness *h)
 	}
 }
 
+/* Counts lines from offset from that contain needle, up to stop matches
+ * (0: no limit); *ret_end is set past the last line counted, so that a
+ * later wait sees the lines after it. */
 static unsigned
 count_lines_from(const struct harness *h, size_t from, const char *needle,
-		 size_t *ret_end)
+		 unsigned stop, size_t *ret_end)
 {
 	unsigned count = 0;
 	const char *p = h->log + from;
 	const char *end = h->log + h->log_len;
 
 	*ret_end = from;
-	while (p < end) {
+	while (p < end && (stop == 0 || count < stop)) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			break;
-		if (memmem(p, (size_t)(nl - p), needle, strlen(needle)))
+		if (memmem(p, (size_t)(nl - p), needle, strlen(needle))) {
 			count++;
+			*ret_end = (size_t)(nl + 1 - h->log);
+		}
 		p = nl + 1;
-		*ret_end = (size_t)(p - h->log);
 	}
 	return count;
 }
@@ -94,7 +98,7 @@ harness_count_log(struct harness *h, const char *needle)
 	size_t end;
 
 	harness_drain_log(h);
-	return count_lines_from(h, 0, needle, &end);
+	return count_lines_from(h, 0, needle, 0, &end);
 }
 
 int
@@ -106,7 +110,7 @@ harness_wait_log(struct harness *h, const char *needle, unsigned count,
 
 	for (;;) {
 		harness_drain_log(h);
-		if (count_lines_from(h, h->log_seen, needle, &end) >= count) {
+		if (count_lines_from(h, h->log_seen, needle, count, &end) >= count) {
 			h->log_seen = end;
 			return 0;
 		}

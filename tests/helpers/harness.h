@@ -47,8 +47,8 @@ int harness_stop(struct harness *h, int timeout_ms);
 /* Reads whatever the supervisor has logged since the last call. */
 void harness_drain_log(struct harness *h);
 
-/* Waits until the log holds `count` more lines containing needle than it
- * held at the last call that returned. Returns 0 or -ETIMEDOUT. */
+/* Waits until the log holds `count` lines containing needle after the
+ * last line a previous wait matched. Returns 0 or -ETIMEDOUT. */
 int harness_wait_log(struct harness *h, const char *needle, unsigned count,
 		     int timeout_ms);
 
