@@ -9,18 +9,22 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
 #include "common/proto.h"
 #include "common/sys.h"
+#include "supervisor/remote.h"
 #include "tests/helpers/harness.h"
 
 #define MAX_WORKERS_SEEN 64
@@ -200,23 +204,32 @@ START_TEST(test_supervisor_stops_memory_bombs)
 }
 END_TEST
 
+/* Sends code as request id on fd, without waiting for the answer, and
+ * returns the worker that runs it. */
+static pid_t
+start_busy(int fd, uint64_t id, const char *code, uint64_t timeout_ms)
+{
+	struct proto_frame f;
+
+	ck_assert_int_eq(harness_exec_frame(id, code, NULL, timeout_ms, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	pid_t busy = harness_busy_worker(&h, 5000);
+	ck_assert_int_gt(busy, 0);
+	return busy;
+}
+
 /* Sends an endless loop, kills its worker with sig while it runs, and
  * returns the kind the client got. */
 static enum outcome
 kill_busy_worker(int sig)
 {
-	struct proto_frame f;
 	struct proto_msg *m;
 	struct proto_result res;
 	int fd = harness_connect(&h);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(harness_exec_frame(7, "while (true) {}", NULL, 5000, &f), 0);
-	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
-	proto_frame_fini(&f);
-
-	pid_t busy = harness_busy_worker(&h, 5000);
-	ck_assert_int_gt(busy, 0);
+	pid_t busy = start_busy(fd, 7, "while (true) {}", 5000);
 	ck_assert_int_eq(kill(busy, sig), 0);
 	ck_assert_int_eq(harness_read_result(fd, 4000, &m, &res), 0);
 	ck_assert_uint_eq(res.id, 7);
@@ -513,19 +526,14 @@ END_TEST
 
 START_TEST(test_supervisor_finishes_in_flight_work_on_sigterm)
 {
-	struct proto_frame f;
 	struct proto_msg *m;
 	struct proto_result res;
 	int fd = harness_connect(&h);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(harness_exec_frame(
-				 1, "var t = Date.now(); while (Date.now() - t < 300) {} 'done'",
-				 NULL, 0, &f),
+	(void)start_busy(fd, 1,
+			 "var t = Date.now(); while (Date.now() - t < 300) {} 'done'",
 			 0);
-	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
-	proto_frame_fini(&f);
-	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
 	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
 	ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
 	ck_assert_int_eq(res.outcome, OUTCOME_OK);
@@ -767,15 +775,10 @@ is_gone(pid_t pid)
 
 START_TEST(test_supervisor_workers_die_with_the_supervisor)
 {
-	struct proto_frame f;
 	int fd = harness_connect(&h);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(harness_exec_frame(1, "for (;;) {}", NULL, 5000, &f), 0);
-	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
-	proto_frame_fini(&f);
-	pid_t busy = harness_busy_worker(&h, 5000);
-	ck_assert_int_gt(busy, 0);
+	pid_t busy = start_busy(fd, 1, "for (;;) {}", 5000);
 
 	/* A busy worker never reads its pipe again; the kernel must end it
 	 * when the supervisor dies, also after it changed its uid. */
@@ -789,6 +792,109 @@ START_TEST(test_supervisor_workers_die_with_the_supervisor)
 	}
 	(void)close(fd);
 	(void)harness_stop(&h, 1000);
+}
+END_TEST
+
+/* Runs beddel-supervisor on path in the foreground until it exits or
+ * timeout_ms passes, and returns its wait status (-1 on timeout, after
+ * killing it). */
+/* Starts a quiet supervisor with no workers on path. */
+static pid_t
+spawn_supervisor_on(const char *path)
+{
+	const char *argv[] = { harness_supervisor_path(), "--socket", path,
+			       "--workers", "0", NULL };
+
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		(void)dup2(null, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+run_supervisor_on(const char *path, int timeout_ms)
+{
+	int status;
+	pid_t pid = spawn_supervisor_on(path);
+	uint64_t deadline = sys_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	while (waitpid(pid, &status, WNOHANG) != pid) {
+		if (sys_now_ns() >= deadline) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, &status, 0);
+			return -1;
+		}
+		struct pollfd none = { .fd = -1 };
+		(void)poll(&none, 1, 10);
+	}
+	return status;
+}
+
+START_TEST(test_supervisor_never_takes_over_a_live_socket)
+{
+	/* A second supervisor on the first one's socket refuses to start,
+	 * and the first one serves on. */
+	int status = run_supervisor_on(h.socket, 5000);
+	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	expect_ok_json("1 + 1", NULL, "2");
+}
+END_TEST
+
+START_TEST(test_supervisor_replaces_a_stale_socket)
+{
+	char dir[] = "/tmp/beddel-stale-XXXXXX", path[64];
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	(void)snprintf(path, sizeof(path), "%s/s.sock", dir);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	/* A socket file nobody listens on, as a killed supervisor leaves. */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	(void)close(fd);
+
+	pid_t pid = spawn_supervisor_on(path);
+	/* It listens there: a connection is accepted. */
+	uint64_t deadline = sys_now_ns() + 5000000000ull;
+	int c;
+	while ((c = remote_connect(path)) < 0) {
+		ck_assert_msg(sys_now_ns() < deadline, "no supervisor on the stale path");
+		struct pollfd none = { .fd = -1 };
+		(void)poll(&none, 1, 10);
+	}
+	(void)close(c);
+	int status;
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_supervisor_stops_at_once_on_a_second_signal)
+{
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	pid_t busy = start_busy(fd, 1, "for (;;) {}", 5000);
+	/* The first signal waits for the endless loop's 5 s timeout; the
+	 * second ends the wait, and the worker with it. */
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "supervisor: stopping", 1, 5000), 0);
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "second signal", 1, 5000), 0);
+	int status = harness_stop(&h, 3000);
+	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status %d", status);
+	ck_assert_msg(kill(busy, 0) < 0 && errno == ESRCH, "worker %d outlived the stop",
+		      (int)busy);
+	(void)close(fd);
 }
 END_TEST
 
@@ -828,6 +934,19 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_answers_malformed_frames);
 	tcase_add_test(tc, test_supervisor_answers_bad_requests);
 	tcase_add_test(tc, test_supervisor_answers_oversized_frames);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("socket_and_signals");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_supervisor_never_takes_over_a_live_socket);
+	tcase_add_test(tc, test_supervisor_replaces_a_stale_socket);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("second_signal");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_supervisor_stops_at_once_on_a_second_signal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("supervisor_death");
