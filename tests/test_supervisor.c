@@ -841,6 +841,11 @@ START_TEST(test_supervisor_never_takes_over_a_live_socket)
 	int status = run_supervisor_on(h.socket, 5000);
 	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0);
 	expect_ok_json("1 + 1", NULL, "2");
+	/* Only its owner may connect, by default. */
+	struct stat st;
+	ck_assert_int_eq(stat(h.socket, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 }
 END_TEST
 
