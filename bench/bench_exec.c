@@ -208,15 +208,17 @@ run_plain(struct bench *b, const struct example *ex, uint64_t *ret_ns)
 
 /* ---- (c) the Beddel engine ------------------------------------------ */
 
-/* The limits a supervisor with default settings passes to its workers, so
- * that (c) does the work that (a) asks of a worker. */
+/* The limits of the default profile (policies/profiles.yaml), so that (c)
+ * does the work that (a) asks of a worker. */
+#define BENCH_HEAP_LIMIT_BYTES (2u * 1024u * 1024u)
+
 static struct js_request
 engine_request(const struct example *ex)
 {
 	return (struct js_request){
 		.code = ex->code,
 		.code_len = ex->code_len,
-		.heap_limit_bytes = POOL_HEAP_LIMIT_BYTES_DEFAULT,
+		.heap_limit_bytes = BENCH_HEAP_LIMIT_BYTES,
 		.result_max_bytes = IPC_FRAME_MAX_DEFAULT,
 	};
 }

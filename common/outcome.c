@@ -24,6 +24,8 @@ static const struct {
 	[OUTCOME_OVERLOADED] = { "overloaded", 18 },
 	[OUTCOME_INTERNAL] = { "internal", 19 },
 	[OUTCOME_QUARANTINED] = { "quarantined", 20 },
+	[OUTCOME_SCRIPT_ERROR] = { "script_error", 21 },
+	[OUTCOME_NO_RESULT] = { "no_result", 22 },
 };
 
 const char *

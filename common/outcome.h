@@ -23,6 +23,8 @@ enum outcome {
 	OUTCOME_OVERLOADED,
 	OUTCOME_INTERNAL,
 	OUTCOME_QUARANTINED,
+	OUTCOME_SCRIPT_ERROR, /* function mode: context.setError() */
+	OUTCOME_NO_RESULT,    /* function mode: neither output nor error */
 	OUTCOME_COUNT,
 };
 

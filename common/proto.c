@@ -19,6 +19,7 @@
 #include <msgpack.h>
 
 #include "common/ipc.h"
+#include "common/restricted.h"
 #include "common/util.h"
 
 #define EXT_UNDEFINED 0
@@ -605,13 +606,50 @@ read_fields(const msgpack_object *map, const struct field *fields,
 	return 0;
 }
 
+static bool
+read_mode(const char *mode, size_t len, bool *ret_is_function)
+{
+	if (len == 6 && memcmp(mode, "script", 6) == 0) {
+		*ret_is_function = false;
+		return true;
+	}
+	if (len == 8 && memcmp(mode, "function", 8) == 0) {
+		*ret_is_function = true;
+		return true;
+	}
+	return false;
+}
+
+/* An array of restrictable names, as a mask of RESTRICTED_* bits. */
+static bool
+read_restricted(const msgpack_object *o, unsigned *ret_mask)
+{
+	unsigned mask = 0;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return false;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *name = &o->via.array.ptr[i];
+		unsigned bit;
+		if (name->type != MSGPACK_OBJECT_STR ||
+		    restricted_parse(name->via.str.ptr, name->via.str.size,
+				     &bit) < 0)
+			return false;
+		mask |= bit;
+	}
+	*ret_mask = mask;
+	return true;
+}
+
 int
 proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 	       const char **ret_why)
 {
 	struct proto_exec e = { 0 };
-	const msgpack_object *input = NULL;
-	bool seen[8] = { false };
+	const msgpack_object *input = NULL, *props = NULL, *restricted = NULL;
+	const char *mode = NULL;
+	size_t mode_len = 0;
+	bool seen[14] = { false };
 
 	const struct field fields[] = {
 		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
@@ -631,6 +669,17 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		{ "result_max_bytes", FIELD_UINT,
 		  "'result_max_bytes' must be an unsigned integer",
 		  &e.result_max_bytes, NULL, &seen[7] },
+		{ "profile", FIELD_STR, "'profile' must be a string", &e.profile,
+		  &e.profile_len, &seen[8] },
+		{ "cpu_ms", FIELD_UINT, "'cpu_ms' must be an unsigned integer",
+		  &e.cpu_ms, NULL, &seen[9] },
+		{ "log_max_bytes", FIELD_UINT,
+		  "'log_max_bytes' must be an unsigned integer",
+		  &e.log_max_bytes, NULL, &seen[10] },
+		{ "mode", FIELD_STR, "'mode' must be a string", &mode, &mode_len,
+		  &seen[11] },
+		{ "props", FIELD_ANY, NULL, &props, NULL, &seen[12] },
+		{ "restricted", FIELD_ANY, NULL, &restricted, NULL, &seen[13] },
 	};
 
 	if (m->type != PROTO_MSG_EXEC) {
@@ -645,7 +694,16 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		*ret_why = "exec needs 'code'";
 		return -EBADMSG;
 	}
+	if (mode && !read_mode(mode, mode_len, &e.is_function)) {
+		*ret_why = "'mode' must be \"script\" or \"function\"";
+		return -EBADMSG;
+	}
+	if (restricted && !read_restricted(restricted, &e.restricted)) {
+		*ret_why = "'restricted' must be an array of names among eval, Function, require and process";
+		return -EBADMSG;
+	}
 	e.input = input ? val(input) : NULL;
+	e.props = props ? val(props) : NULL;
 	*ret_exec = e;
 	return 0;
 }
@@ -703,14 +761,31 @@ read_stats(const msgpack_object *map, struct proto_stats *s,
 	return read_fields(map, fields, UTIL_ARRAY_SIZE(fields), ret_why);
 }
 
+static bool
+is_log_list(const msgpack_object *o)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return false;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *pair = &o->via.array.ptr[i];
+		if (pair->type != MSGPACK_OBJECT_ARRAY ||
+		    pair->via.array.size != 2 ||
+		    pair->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+		    pair->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+			return false;
+	}
+	return true;
+}
+
 int
 proto_msg_result(const struct proto_msg *m, struct proto_result *ret_result,
 		 const char **ret_why)
 {
 	struct proto_result res = { 0 };
 	const msgpack_object *value = NULL, *error = NULL, *stats = NULL;
+	const msgpack_object *logs = NULL;
 	bool ok = false;
-	bool seen[6] = { false };
+	bool seen[8] = { false };
 
 	const struct field fields[] = {
 		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
@@ -723,6 +798,9 @@ proto_msg_result(const struct proto_msg *m, struct proto_result *ret_result,
 		  &seen[4] },
 		{ "stats", FIELD_MAP, "'stats' must be a map", &stats, NULL,
 		  &seen[5] },
+		{ "logs", FIELD_ANY, NULL, &logs, NULL, &seen[6] },
+		{ "logs_truncated", FIELD_BOOL, "'logs_truncated' must be a boolean",
+		  &res.is_logs_truncated, NULL, &seen[7] },
 	};
 
 	if (m->type != PROTO_MSG_RESULT) {
@@ -750,6 +828,11 @@ proto_msg_result(const struct proto_msg *m, struct proto_result *ret_result,
 		if (r < 0)
 			return r;
 	}
+	if (logs && !is_log_list(logs)) {
+		*ret_why = "'logs' must be an array of [level, text] string pairs";
+		return -EBADMSG;
+	}
+	res.logs = logs ? val(logs) : NULL;
 	*ret_result = res;
 	return 0;
 }
@@ -820,6 +903,76 @@ proto_msg_peek_id(const struct proto_msg *m, uint64_t *ret_id)
 			return get_uint(&kv->val, ret_id);
 	}
 	return false;
+}
+
+/* Bytes of a msgpack header for a length n, given the widths a format
+ * family offers: the smallest one that holds n. */
+static size_t
+header_size(uint64_t n, uint64_t fix_max, size_t fix, size_t w8, size_t w16)
+{
+	if (n <= fix_max)
+		return fix;
+	if (n <= UINT8_MAX && w8 > 0)
+		return w8;
+	if (n <= UINT16_MAX)
+		return w16;
+	return 5;
+}
+
+static size_t
+int_size(const msgpack_object *o)
+{
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		uint64_t u = o->via.u64;
+		return u < 128 ? 1 : u <= UINT8_MAX ? 2 : u <= UINT16_MAX ? 3 :
+		       u <= UINT32_MAX ? 5 : 9;
+	}
+	int64_t i = o->via.i64;
+	return i >= -32 ? 1 : i >= INT8_MIN ? 2 : i >= INT16_MIN ? 3 :
+	       i >= INT32_MIN ? 5 : 9;
+}
+
+/* What o takes once packed, as msgpack-c packs it. */
+static uint64_t
+packed_size(const msgpack_object *o)
+{
+	uint64_t n = 0;
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return int_size(o);
+	case MSGPACK_OBJECT_FLOAT32:
+		return 5;
+	case MSGPACK_OBJECT_FLOAT64:
+		return 9;
+	case MSGPACK_OBJECT_STR:
+		return header_size(o->via.str.size, 31, 1, 2, 3) + o->via.str.size;
+	case MSGPACK_OBJECT_BIN:
+		return header_size(o->via.bin.size, 0, 2, 2, 3) + o->via.bin.size;
+	case MSGPACK_OBJECT_EXT:
+		return 1 + header_size(o->via.ext.size, 0, 2, 2, 3) +
+		       o->via.ext.size;
+	case MSGPACK_OBJECT_ARRAY:
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			n += packed_size(&o->via.array.ptr[i]);
+		return header_size(o->via.array.size, 15, 1, 0, 3) + n;
+	case MSGPACK_OBJECT_MAP:
+		for (uint32_t i = 0; i < o->via.map.size; i++)
+			n += packed_size(&o->via.map.ptr[i].key) +
+			     packed_size(&o->via.map.ptr[i].val);
+		return header_size(o->via.map.size, 15, 1, 0, 3) + n;
+	case MSGPACK_OBJECT_NIL:
+	case MSGPACK_OBJECT_BOOLEAN:
+	default:
+		return 1;
+	}
+}
+
+uint64_t
+proto_value_size(const struct proto_value *v)
+{
+	return v ? packed_size(obj(v)) : 0;
 }
 
 /* ---- Messages: encoding ------------------------------------------- */
@@ -893,34 +1046,67 @@ write_type(struct proto_writer *w, enum proto_type t)
 	write_key_str(w, "type", type_names[t], strlen(type_names[t]));
 }
 
+static void
+write_restricted(struct proto_writer *w, unsigned mask)
+{
+	write_key(w, "restricted");
+	(void)proto_write_array(w, (size_t)__builtin_popcount(mask));
+	for (unsigned i = 0; i < RESTRICTED_COUNT; i++) {
+		const char *name = restricted_name(i);
+		if (mask & (1u << i))
+			(void)proto_write_str(w, name, strlen(name));
+	}
+}
+
 int
 proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 {
 	struct proto_writer w;
 	bool has_input = e->input || e->input_raw;
+	bool has_props = e->props || e->props_raw;
+	const struct {
+		const char *key;
+		uint64_t value;
+	} limits[] = {
+		{ "timeout_ms", e->timeout_ms },
+		{ "cpu_ms", e->cpu_ms },
+		{ "heap_limit_bytes", e->heap_limit_bytes },
+		{ "result_max_bytes", e->result_max_bytes },
+		{ "log_max_bytes", e->log_max_bytes },
+	};
+	size_t n_limits = 0;
 
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(limits); i++)
+		n_limits += limits[i].value > 0;
 	frame_begin(&w);
-	(void)proto_write_map(&w, 2 + e->has_id + has_input +
-					  (e->tenant != NULL) +
-					  (e->timeout_ms > 0) +
-					  (e->heap_limit_bytes > 0) +
-					  (e->result_max_bytes > 0));
+	(void)proto_write_map(&w, 2 + e->has_id + e->is_function + has_input +
+					  has_props + (e->tenant != NULL) +
+					  (e->profile != NULL) +
+					  (e->restricted != 0) + n_limits);
 	write_type(&w, PROTO_MSG_EXEC);
 	if (e->has_id)
 		write_key_uint(&w, "id", e->id);
 	write_key_str(&w, "code", e->code, e->code_len);
+	if (e->is_function)
+		write_key_str(&w, "mode", "function", 8);
 	if (has_input) {
 		write_key(&w, "input");
 		write_value(&w, e->input, e->input_raw, e->input_raw_len);
 	}
+	if (has_props) {
+		write_key(&w, "props");
+		write_value(&w, e->props, e->props_raw, e->props_raw_len);
+	}
 	if (e->tenant)
 		write_key_str(&w, "tenant", e->tenant, e->tenant_len);
-	if (e->timeout_ms > 0)
-		write_key_uint(&w, "timeout_ms", e->timeout_ms);
-	if (e->heap_limit_bytes > 0)
-		write_key_uint(&w, "heap_limit_bytes", e->heap_limit_bytes);
-	if (e->result_max_bytes > 0)
-		write_key_uint(&w, "result_max_bytes", e->result_max_bytes);
+	if (e->profile)
+		write_key_str(&w, "profile", e->profile, e->profile_len);
+	if (e->restricted != 0)
+		write_restricted(&w, e->restricted);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(limits); i++) {
+		if (limits[i].value > 0)
+			write_key_uint(&w, limits[i].key, limits[i].value);
+	}
 	return frame_finish(&w, ret_frame);
 }
 
@@ -960,8 +1146,11 @@ proto_encode_result(const struct proto_result *r, struct proto_frame *ret_frame)
 	struct proto_writer w;
 	bool ok = r->outcome == OUTCOME_OK;
 
+	bool has_logs = r->logs || r->logs_raw;
+
 	frame_begin(&w);
-	(void)proto_write_map(&w, 4 + r->has_id);
+	(void)proto_write_map(&w, 4 + r->has_id + has_logs +
+					  r->is_logs_truncated);
 	write_type(&w, PROTO_MSG_RESULT);
 	if (r->has_id)
 		write_key_uint(&w, "id", r->id);
@@ -972,6 +1161,16 @@ proto_encode_result(const struct proto_result *r, struct proto_frame *ret_frame)
 		write_value(&w, r->value, r->value_raw, r->value_raw_len);
 	} else {
 		write_error(&w, r);
+	}
+	if (has_logs) {
+		write_key(&w, "logs");
+		if (!r->logs)
+			(void)proto_write_array(&w, r->logs_count);
+		write_value(&w, r->logs, r->logs_raw, r->logs_raw_len);
+	}
+	if (r->is_logs_truncated) {
+		write_key(&w, "logs_truncated");
+		(void)proto_write_bool(&w, true);
 	}
 	write_stats(&w, &r->stats);
 	return frame_finish(&w, ret_frame);

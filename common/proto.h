@@ -77,6 +77,10 @@ const struct proto_value *proto_value_key(const struct proto_value *v,
 const struct proto_value *proto_value_val(const struct proto_value *v,
 					  size_t i);
 
+/* The bytes v takes as msgpack (about: an encoder may pick a wider
+ * form); 0 for NULL. */
+uint64_t proto_value_size(const struct proto_value *v);
+
 /* ---- Values: write side ------------------------------------------- */
 
 /* Builds one msgpack value incrementally, refusing to grow past
@@ -112,20 +116,30 @@ enum proto_type {
 };
 
 /* A request to run a script. A zero limit means "not given". On the way
- * out, input_raw (pre-encoded msgpack) is used when input is NULL. */
+ * out, input_raw and props_raw (pre-encoded msgpack) are used when input
+ * and props are NULL. */
 struct proto_exec {
 	bool has_id;
 	uint64_t id;
 	const char *code;
 	size_t code_len;
+	bool is_function; /* "mode": "function" rather than "script" */
 	const struct proto_value *input;
 	const uint8_t *input_raw;
 	size_t input_raw_len;
+	const struct proto_value *props; /* function mode's second argument */
+	const uint8_t *props_raw;
+	size_t props_raw_len;
 	const char *tenant;
 	size_t tenant_len;
+	const char *profile;
+	size_t profile_len;
+	unsigned restricted; /* RESTRICTED_* bits (common/restricted.h) */
 	uint64_t timeout_ms;
+	uint64_t cpu_ms;
 	uint64_t heap_limit_bytes;
 	uint64_t result_max_bytes;
+	uint64_t log_max_bytes;
 };
 
 /* Figures about one execution. Workers fill exec_us, cpu_us and
@@ -156,6 +170,14 @@ struct proto_result {
 	const char *stack;
 	size_t stack_len;
 	uint64_t line;
+	/* What the script wrote to its console: when decoded, logs (an
+	 * array of [level, text] pairs, or NULL); on the way out logs, or
+	 * logs_count pairs pre-encoded in logs_raw if logs is NULL. */
+	const struct proto_value *logs;
+	const uint8_t *logs_raw;
+	size_t logs_raw_len;
+	size_t logs_count;
+	bool is_logs_truncated;
 	struct proto_stats stats;
 };
 

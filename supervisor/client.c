@@ -119,22 +119,6 @@ on_done(void *owner, const struct proto_result *res)
 		process_input(c);
 }
 
-static enum outcome
-kind_of_submit_error(int r)
-{
-	switch (r) {
-	case -EINVAL:
-		return OUTCOME_BAD_REQUEST;
-	case -EAGAIN:
-	case -ESHUTDOWN:
-		return OUTCOME_OVERLOADED;
-	case -EPERM:
-		return OUTCOME_QUARANTINED;
-	default:
-		return OUTCOME_INTERNAL;
-	}
-}
-
 static void
 handle_request(struct client *c, uint8_t *buf, size_t len)
 {
@@ -167,7 +151,7 @@ handle_request(struct client *c, uint8_t *buf, size_t len)
 	} else {
 		log_info("client: request refused: %s client=%u", reason,
 			 c->id);
-		reply_error(c, has_id, id, kind_of_submit_error(r), reason);
+		reply_error(c, has_id, id, pool_submit_error_kind(r), reason);
 	}
 	proto_msg_free(m);
 	return;

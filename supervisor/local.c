@@ -92,8 +92,8 @@ local_run(const struct pool_config *cfg, const struct proto_exec *req,
 	}
 
 	r = pool_submit(l.pool, req, on_done, &l, why, sizeof(why));
-	if (r == -EINVAL) {
-		r = refusal(req, OUTCOME_BAD_REQUEST, why, ret_frame);
+	if (r == -EINVAL || r == -E2BIG || r == -EPERM) {
+		r = refusal(req, pool_submit_error_kind(r), why, ret_frame);
 		goto out;
 	}
 	if (r < 0)

@@ -31,6 +31,7 @@
 #include <event2/event.h>
 
 #include "common/ipc.h"
+#include "config.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/sys.h"
@@ -41,6 +42,10 @@
 
 /* A worker must be warm within this time of its spawn. */
 #define POOL_READY_TIMEOUT_MS 10000
+/* A worker that has not answered this long after its request's deadline
+ * is killed: the engine's own interrupt check failed to stop the script
+ * (a long native call, such as a regular expression that backtracks). */
+#define POOL_TIMEOUT_GRACE_MS 250
 /* A retired worker must exit within this time of its pipe closing. */
 #define POOL_STOP_GRACE_MS 2000
 /* Respawn back-off after consecutive start-up failures. */
@@ -79,6 +84,7 @@ struct job {
 	uint64_t dispatch_us;
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
 	uint64_t script_key; /* tenant and code, for quarantine */
+	const struct profile *profile;
 };
 
 struct worker {
@@ -133,6 +139,8 @@ struct window {
 /* Why a worker was asked to stop, counted per pool. */
 enum retire_reason {
 	RETIRE_MEMORY_LIMIT,
+	RETIRE_VIOLATION,
+	RETIRE_SINGLE_USE,
 	RETIRE_INTERNAL,
 	RETIRE_MAX_EXECS,
 	RETIRE_RSS,
@@ -147,6 +155,8 @@ enum retire_reason {
 
 static const char *const retire_names[] = {
 	[RETIRE_MEMORY_LIMIT] = "hit its heap cap",
+	[RETIRE_VIOLATION] = "its script called a restricted function",
+	[RETIRE_SINGLE_USE] = "its profile uses a worker once",
 	[RETIRE_INTERNAL] = "failed internally",
 	[RETIRE_MAX_EXECS] = "reached its execution limit",
 	[RETIRE_RSS] = "resident memory over its ceiling",
@@ -202,9 +212,6 @@ pool_config_defaults(struct pool_config *cfg)
 		.min_workers = POOL_MIN_WORKERS_DEFAULT,
 		.max_workers = POOL_MAX_WORKERS_DEFAULT,
 		.queue_max = POOL_QUEUE_MAX_DEFAULT,
-		.timeout_ms = POOL_TIMEOUT_MS_DEFAULT,
-		.heap_limit_bytes = POOL_HEAP_LIMIT_BYTES_DEFAULT,
-		.result_max_bytes = IPC_FRAME_MAX_DEFAULT,
 		.worker_max_execs = POOL_WORKER_MAX_EXECS_DEFAULT,
 		.worker_rss_max_bytes = POOL_WORKER_RSS_MAX_BYTES_DEFAULT,
 		.idle_timeout_ms = POOL_IDLE_TIMEOUT_MS_DEFAULT,
@@ -215,6 +222,19 @@ pool_config_defaults(struct pool_config *cfg)
 		.scale_interval_ms = AUTOSCALE_INTERVAL_MS_DEFAULT,
 	};
 	autoscale_config_defaults(&cfg->scale);
+}
+
+int
+pool_config_load_profiles(struct pool_config *cfg, const char *path,
+			  char *err, size_t err_size)
+{
+	int r = profile_set_load(path ? path : BEDDEL_PROFILES_PATH,
+				 &cfg->profiles, err, err_size);
+	if (r < 0)
+		return r;
+	profile_set_cap(&cfg->profiles, cfg->cap_timeout_ms,
+			cfg->cap_heap_limit_bytes, cfg->cap_result_max_bytes);
+	return 0;
 }
 
 uint64_t
@@ -544,13 +564,27 @@ is_worker_outcome(enum outcome o)
 	case OUTCOME_SYNTAX_ERROR:
 	case OUTCOME_RUNTIME_ERROR:
 	case OUTCOME_MEMORY_LIMIT:
+	case OUTCOME_TIMEOUT:
+	case OUTCOME_SECURITY_VIOLATION:
 	case OUTCOME_BAD_REQUEST:
 	case OUTCOME_TOO_LARGE:
 	case OUTCOME_INTERNAL:
+	case OUTCOME_SCRIPT_ERROR:
+	case OUTCOME_NO_RESULT:
 		return true;
 	default:
 		return false;
 	}
+}
+
+static enum retire_reason
+retire_reason_of(enum outcome kind)
+{
+	if (kind == OUTCOME_MEMORY_LIMIT)
+		return RETIRE_MEMORY_LIMIT;
+	if (kind == OUTCOME_SECURITY_VIOLATION)
+		return RETIRE_VIOLATION;
+	return RETIRE_INTERNAL;
 }
 
 static int
@@ -573,26 +607,35 @@ on_result(struct worker *w, const struct proto_msg *m)
 		  (unsigned long long)job->seq, w->slot, (int)w->pid,
 		  outcome_name(res.outcome),
 		  (unsigned long long)res.stats.exec_us);
-	if (is_taint(res.outcome))
+	/* A timeout the worker caught itself costs it nothing: the
+	 * script's environment is dropped like any other, and the worker
+	 * checks its heap came back (js_engine_idle) before it says ready. */
+	bool is_retired = res.outcome == OUTCOME_MEMORY_LIMIT ||
+			  res.outcome == OUTCOME_SECURITY_VIOLATION ||
+			  res.outcome == OUTCOME_INTERNAL;
+	if (is_retired && res.outcome != OUTCOME_INTERNAL)
 		note_taint(w->pool, job);
+	const struct profile *job_profile = job->profile;
 	job_complete(job, w, &res);
 
-	/* A worker that hit its cap may hold a fragmented heap; one that
-	 * failed internally is not trusted to be sound. Neither serves
-	 * again. */
-	if (res.outcome == OUTCOME_MEMORY_LIMIT ||
-	    res.outcome == OUTCOME_INTERNAL) {
-		retire_worker(w, res.outcome == OUTCOME_INTERNAL ?
-					 RETIRE_INTERNAL :
-					 RETIRE_MEMORY_LIMIT);
+	/* A worker that hit its cap may hold a fragmented heap; one whose
+	 * script tried a restricted function ran a hostile script; one that
+	 * failed internally is not trusted to be sound. None serves again. */
+	if (is_retired) {
+		retire_worker(w, retire_reason_of(res.outcome));
 		return 0;
 	}
 	if (w->execs >= w->pool->cfg.worker_max_execs) {
 		retire_worker(w, RETIRE_MAX_EXECS);
 		return 0;
 	}
+	if (job_profile->is_single_use) {
+		retire_worker(w, RETIRE_SINGLE_USE);
+		return 0;
+	}
 	update_rss(w);
-	if (w->rss_bytes > w->pool->cfg.worker_rss_max_bytes) {
+	if (w->rss_bytes > w->pool->cfg.worker_rss_max_bytes ||
+	    w->rss_bytes > job_profile->worker_rss_max_bytes) {
 		retire_worker(w, RETIRE_RSS);
 		return 0;
 	}
@@ -660,7 +703,7 @@ handle_frame(struct worker *w, uint8_t *buf, size_t len)
 static size_t
 worker_frame_max(const struct pool *p)
 {
-	return p->cfg.result_max_bytes + POOL_FRAME_SLACK_BYTES;
+	return profile_set_max_frame(&p->cfg.profiles) + POOL_FRAME_SLACK_BYTES;
 }
 
 /* Handles every whole frame buffered from w. */
@@ -1099,7 +1142,9 @@ start_job(struct worker *w, struct job *job)
 		return;
 	}
 	proto_frame_fini(&job->frame);
-	arm_timer(w, job->timeout_ms);
+	/* The worker stops the script at its deadline itself and answers
+	 * `timeout`; this timer is the backstop for one that does not. */
+	arm_timer(w, job->timeout_ms + POOL_TIMEOUT_GRACE_MS);
 }
 
 /* Answers `overloaded` to every request that has waited its longest,
@@ -1423,9 +1468,63 @@ choose_limit(uint64_t asked, uint64_t max, const char *name, uint64_t *ret,
 	return 0;
 }
 
+/* The request's profile: the one it names, or the default. */
+static const struct profile *
+find_profile(const struct pool *p, const struct proto_exec *req, char *why,
+	     size_t why_size)
+{
+	const struct profile_set *s = &p->cfg.profiles;
+
+	if (!req->profile)
+		return &s->items[s->default_index];
+	const struct profile *found = profile_set_find(s, req->profile,
+						       req->profile_len);
+	if (!found) {
+		char name[4 * UTIL_LOG_QUOTE_MAX + 8];
+		util_quote_for_log(req->profile, req->profile_len, name,
+				   sizeof(name));
+		(void)snprintf(why, why_size, "there is no profile %s", name);
+	}
+	return found;
+}
+
+/* Lowers the request's limits to its profile's where it asks for more
+ * or for nothing. */
+static int
+choose_limits(const struct profile *pr, const struct proto_exec *req,
+	      struct proto_exec *out, char *why, size_t why_size)
+{
+	const struct {
+		const char *name;
+		uint64_t asked;
+		uint64_t max;
+		uint64_t *ret;
+	} limits[] = {
+		{ "timeout_ms", req->timeout_ms, pr->timeout_ms, &out->timeout_ms },
+		{ "cpu_ms", req->cpu_ms, pr->cpu_ms, &out->cpu_ms },
+		{ "heap_limit_bytes", req->heap_limit_bytes,
+		  pr->heap_limit_bytes, &out->heap_limit_bytes },
+		{ "result_max_bytes", req->result_max_bytes,
+		  pr->result_max_bytes, &out->result_max_bytes },
+		{ "log_max_bytes", req->log_max_bytes, pr->log_max_bytes,
+		  &out->log_max_bytes },
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(limits); i++) {
+		if (choose_limit(limits[i].asked, limits[i].max, limits[i].name,
+				 limits[i].ret, why, why_size) < 0)
+			return -EINVAL;
+	}
+	/* A CPU budget above the wall-clock one would never be reached. */
+	if (out->cpu_ms > out->timeout_ms)
+		out->cpu_ms = out->timeout_ms;
+	return 0;
+}
+
 static int
 check_request(const struct pool *p, const struct proto_exec *req,
-	      struct proto_exec *out, char *why, size_t why_size)
+	      struct proto_exec *out, const struct profile **ret_profile,
+	      char *why, size_t why_size)
 {
 	*out = *req;
 	if (!util_utf8_is_valid(req->code, req->code_len)) {
@@ -1438,15 +1537,23 @@ check_request(const struct pool *p, const struct proto_exec *req,
 			       POOL_TENANT_MAX_BYTES);
 		return -EINVAL;
 	}
-	if (choose_limit(req->timeout_ms, p->cfg.timeout_ms, "timeout_ms",
-			 &out->timeout_ms, why, why_size) < 0 ||
-	    choose_limit(req->heap_limit_bytes, p->cfg.heap_limit_bytes,
-			 "heap_limit_bytes", &out->heap_limit_bytes, why,
-			 why_size) < 0 ||
-	    choose_limit(req->result_max_bytes, p->cfg.result_max_bytes,
-			 "result_max_bytes", &out->result_max_bytes, why,
-			 why_size) < 0)
+	const struct profile *pr = find_profile(p, req, why, why_size);
+	if (!pr || choose_limits(pr, req, out, why, why_size) < 0)
 		return -EINVAL;
+	uint64_t input_bytes = proto_value_size(req->input) +
+			       proto_value_size(req->props);
+	if (input_bytes > pr->input_max_bytes) {
+		(void)snprintf(why, why_size,
+			       "the input takes %llu bytes, above the profile's limit of %llu",
+			       (unsigned long long)input_bytes,
+			       (unsigned long long)pr->input_max_bytes);
+		return -E2BIG;
+	}
+	/* SECURITY: a request may restrict more functions, never fewer. */
+	out->restricted = req->restricted | pr->restricted;
+	out->profile = pr->name;
+	out->profile_len = strlen(pr->name);
+	*ret_profile = pr;
 	return 0;
 }
 
@@ -1607,7 +1714,8 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 		(void)snprintf(why, why_size, "the supervisor is shutting down");
 		return -ESHUTDOWN;
 	}
-	r = check_request(p, req, &exec, why, why_size);
+	const struct profile *profile;
+	r = check_request(p, req, &exec, &profile, why, why_size);
 	if (r < 0)
 		return r;
 	const char *tenant = req->tenant ? req->tenant : POOL_TENANT_DEFAULT;
@@ -1632,13 +1740,15 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	job->submit_us = sys_now_us();
 	memcpy(job->tenant, tenant, tenant_len);
 	job->script_key = key;
+	job->profile = profile;
 
-	/* The worker sees the script, its input and its limits; the
-	 * tenant and the client's id stay here. */
+	/* The worker sees the script, its input, its limits and its
+	 * tenant (the worker serves that tenant only); the client's id
+	 * stays here. */
 	exec.has_id = true;
 	exec.id = job->seq;
-	exec.tenant = NULL;
-	exec.timeout_ms = 0;
+	exec.tenant = tenant;
+	exec.tenant_len = tenant_len;
 	r = proto_encode_exec(&exec, &job->frame);
 	if (r < 0) {
 		free(job);
@@ -1659,6 +1769,24 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 			 "dropped from a full queue to make room for another tenant's request");
 	dispatch(p);
 	return 0;
+}
+
+enum outcome
+pool_submit_error_kind(int r)
+{
+	switch (r) {
+	case -EINVAL:
+		return OUTCOME_BAD_REQUEST;
+	case -E2BIG:
+		return OUTCOME_TOO_LARGE;
+	case -EAGAIN:
+	case -ESHUTDOWN:
+		return OUTCOME_OVERLOADED;
+	case -EPERM:
+		return OUTCOME_QUARANTINED;
+	default:
+		return OUTCOME_INTERNAL;
+	}
 }
 
 void

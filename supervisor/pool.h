@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/outcome.h"
 #include "supervisor/autoscale.h"
+#include "supervisor/profile.h"
 
 struct event_base;
 struct proto_exec;
@@ -29,12 +31,6 @@ struct pool;
 #define POOL_MAX_WORKERS_DEFAULT 100
 #define POOL_MAX_WORKERS_CEILING 4096
 #define POOL_QUEUE_MAX_DEFAULT 1024
-#define POOL_TIMEOUT_MS_DEFAULT 5000
-#define POOL_HEAP_LIMIT_BYTES_DEFAULT (2u * 1024u * 1024u)
-/* The most a heap cap may be set to: a quarter of a worker's address
- * space (WORKER_LIMITS_AS_BYTES in policies/worker_limits.h), leaving the
- * rest for the engine, its garbage and the result's encoding. */
-#define POOL_HEAP_LIMIT_BYTES_CEILING (64u * 1024u * 1024u)
 #define POOL_TENANT_DEFAULT "default"
 #define POOL_TENANT_MAX_BYTES 64
 /* A worker is replaced after this many executions, ... */
@@ -57,11 +53,14 @@ struct pool_config {
 	unsigned min_workers;
 	unsigned max_workers;
 	unsigned queue_max;
-	/* Defaults for a request, and the most a request may ask for. */
-	uint64_t timeout_ms;
-	uint64_t heap_limit_bytes;
-	uint64_t result_max_bytes;
-	/* When a worker is replaced. */
+	/* The profiles requests choose from, and ceilings over all of them
+	 * (0: none) that pool_config_load_profiles() applies. */
+	struct profile_set profiles;
+	uint64_t cap_timeout_ms;
+	uint64_t cap_heap_limit_bytes;
+	uint64_t cap_result_max_bytes;
+	/* When a worker is replaced (the lower of this and its profile's
+	 * ceiling for resident memory). */
 	uint64_t worker_max_execs;
 	uint64_t worker_rss_max_bytes;
 	uint64_t idle_timeout_ms;
@@ -89,8 +88,15 @@ struct pool_config {
  * /proc/meminfo), or 0 when that cannot be read. */
 uint64_t pool_default_memory_budget(void);
 
-/* Fills cfg with the built-in defaults (worker_path excepted). */
+/* Fills cfg with the built-in defaults (worker_path and profiles
+ * excepted: the caller loads those). */
 void pool_config_defaults(struct pool_config *cfg);
+
+/* Loads the profiles file at path (NULL: the one Beddel ships) into
+ * cfg->profiles, lowered to cfg's cap_* ceilings. Returns 0, or -errno /
+ * -EINVAL with err naming the file, line and field. */
+int pool_config_load_profiles(struct pool_config *cfg, const char *path,
+			      char *err, size_t err_size);
 
 /* Called exactly once for each accepted request, from the event loop,
  * unless its owner was cancelled first. res (and everything it points to)
@@ -104,12 +110,16 @@ struct pool *pool_new(struct event_base *base, const struct pool_config *cfg);
  * first spawn (the pool retries later). */
 int pool_start(struct pool *p);
 
-/* Checks a request, applies defaults and queues it. Returns 0 (done will
- * be called); -EINVAL with why filled in for a bad request; -EAGAIN when
- * the queue is full; -EPERM when the script is quarantined; -ESHUTDOWN
- * while the pool drains; -ENOMEM. */
+/* Checks a request, applies its profile and queues it. Returns 0 (done
+ * will be called); -EINVAL with why filled in for a bad request; -E2BIG
+ * for an input over its profile's limit; -EAGAIN when the queue is full;
+ * -EPERM when the script is quarantined; -ESHUTDOWN while the pool
+ * drains; -ENOMEM. */
 int pool_submit(struct pool *p, const struct proto_exec *req,
 		pool_done_fn done, void *owner, char *why, size_t why_size);
+
+/* The error kind a client gets for pool_submit()'s return value r. */
+enum outcome pool_submit_error_kind(int r);
 
 /* Forgets every request of owner: queued ones are dropped, running ones
  * finish but their results are discarded. done is not called for them. */

@@ -98,12 +98,18 @@ run_call_supervisor(const char *socket, const struct proto_exec *exec,
 }
 
 int
-run_alone(const struct proto_exec *exec, uint8_t **ret_buf, size_t *ret_len)
+run_alone(const struct proto_exec *exec, const char *profiles_path,
+	  uint8_t **ret_buf, size_t *ret_len)
 {
-	struct pool_config cfg;
+	static struct pool_config cfg;
 	struct proto_frame rsp;
+	char err[256];
 
 	pool_config_defaults(&cfg);
+	if (pool_config_load_profiles(&cfg, profiles_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "beddel-run: %s\n", err);
+		return -EINVAL;
+	}
 	cfg.worker_path = spawn_find_worker();
 	if (!cfg.worker_path) {
 		fprintf(stderr, "beddel-run: no beddel-worker binary found; set BEDDEL_WORKER\n");
@@ -127,7 +133,7 @@ run_alone(const struct proto_exec *exec, uint8_t **ret_buf, size_t *ret_len)
 /* Prints script-made text for a terminal: control bytes other than
  * newline and tab, which could steer the terminal, are shown as \xNN. */
 static void
-print_text(FILE *out, const char *s, size_t len)
+print_chars(FILE *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -136,6 +142,13 @@ print_text(FILE *out, const char *s, size_t len)
 		else
 			fputc(c, out);
 	}
+}
+
+/* The same, as one line. */
+static void
+print_text(FILE *out, const char *s, size_t len)
+{
+	print_chars(out, s, len);
 	fputc('\n', out);
 }
 
@@ -148,6 +161,28 @@ print_stats(const struct proto_stats *s)
 		(unsigned long long)s->heap_peak_bytes,
 		(unsigned long long)s->worker_pid,
 		(unsigned long long)s->worker_execs);
+}
+
+/* The script's console, on stderr: "[level] text" per entry. */
+static void
+print_logs(const struct proto_result *res)
+{
+	size_t n = res->logs ? proto_value_count(res->logs) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct proto_value *pair = proto_value_at(res->logs, i);
+		size_t level_len, text_len;
+		const char *level = proto_value_str(proto_value_at(pair, 0),
+						    &level_len);
+		const char *text = proto_value_str(proto_value_at(pair, 1),
+						   &text_len);
+		fputc('[', stderr);
+		print_chars(stderr, level, level_len);
+		fputs("] ", stderr);
+		print_text(stderr, text, text_len);
+	}
+	if (res->is_logs_truncated)
+		fputs("[the console output was cut at its limit]\n", stderr);
 }
 
 int
@@ -169,6 +204,8 @@ run_report(uint8_t *buf, size_t len, bool is_json, bool is_stats)
 		r = run_json_print(stdout, proto_msg_root(m));
 	else if (res.outcome == OUTCOME_OK)
 		r = run_json_print(stdout, res.value);
+	if (!is_json)
+		print_logs(&res);
 	if (res.outcome != OUTCOME_OK) {
 		fprintf(stderr, "%s: ", outcome_name(res.outcome));
 		print_text(stderr, res.message, res.message_len);

@@ -23,14 +23,17 @@ int run_read_script(const char *path, char **ret_text, size_t *ret_len);
 int run_call_supervisor(const char *socket, const struct proto_exec *exec,
 			uint8_t **ret_buf, size_t *ret_len);
 
-/* Runs exec in a private pool of one sandboxed worker and returns the
- * answer's payload, as a supervisor would send it. Returns 0 or -errno
- * after printing why. */
-int run_alone(const struct proto_exec *exec, uint8_t **ret_buf, size_t *ret_len);
+/* Runs exec in a private pool of one sandboxed worker, with the profiles
+ * of the file at profiles_path (NULL: the ones Beddel ships), and returns
+ * the answer's payload, as a supervisor would send it. Returns 0 or
+ * -errno after printing why. */
+int run_alone(const struct proto_exec *exec, const char *profiles_path,
+	      uint8_t **ret_buf, size_t *ret_len);
 
 /* Prints an answer (takes ownership of buf): the value as JSON on stdout,
- * or "KIND: message" on stderr; with is_json the whole response; with
- * is_stats the figures on stderr. Returns the exit code for it. */
+ * or "KIND: message" on stderr, after the script's console entries on
+ * stderr; with is_json the whole response; with is_stats the figures on
+ * stderr. Returns the exit code for it. */
 int run_report(uint8_t *buf, size_t len, bool is_json, bool is_stats);
 
 #endif

@@ -28,7 +28,11 @@ struct run_options {
 	const char *code_arg;
 	const char *file;
 	const char *input_json;
+	const char *props_json;
 	const char *tenant;
+	const char *profile;
+	const char *profiles_path;
+	bool is_function;
 	const char *socket;
 	uint64_t timeout_ms;
 	bool is_json;
@@ -44,11 +48,18 @@ usage(FILE *out)
 		"       beddel-run [OPTION]... -        (script on stdin)\n"
 		"Run one JavaScript script in a Beddel sandbox and print its result as JSON.\n"
 		"The result is the script's completion value, as with eval: '1 + 1' prints 2.\n"
+		"What it writes with console.log() and the like goes to stderr.\n"
 		"\n"
 		"  -e, --eval CODE      run CODE\n"
 		"      --input JSON     value the script sees as the global '%s'\n"
-		"      --timeout MS     wall-clock timeout; default and maximum are the\n"
-		"                       supervisor's (%d when run alone)\n"
+		"      --function       CODE is a function expression, called as\n"
+		"                       (params, props, context): params is --input,\n"
+		"                       and it reports through context.setOutput(value)\n"
+		"                       or context.setError(message)\n"
+		"      --props JSON     the function's second argument\n"
+		"      --profile NAME   security profile (default: the profiles file's)\n"
+		"      --profiles PATH  profiles file when run alone (default: %s)\n"
+		"      --timeout MS     wall-clock timeout, at most the profile's\n"
 		"      --tenant ID      tenant the script runs for (default: %s)\n"
 		"      --socket PATH    send it to the supervisor listening at PATH\n"
 		"                       (default: $BEDDEL_SOCKET; without either, run it alone\n"
@@ -59,7 +70,7 @@ usage(FILE *out)
 		"      --version        show the version\n"
 		"\n"
 		"Exit status:\n",
-		"input", POOL_TIMEOUT_MS_DEFAULT, POOL_TENANT_DEFAULT);
+		"input", BEDDEL_PROFILES_PATH, POOL_TENANT_DEFAULT);
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		fprintf(out, "  %2d  %s\n", outcome_exit_code((enum outcome)o),
 			outcome_name((enum outcome)o));
@@ -75,6 +86,10 @@ parse_args(int argc, char **argv, struct run_options *o)
 		{ "input", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "tenant", required_argument, NULL, 'T' },
+		{ "function", no_argument, NULL, 'f' },
+		{ "props", required_argument, NULL, 'p' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "profiles", required_argument, NULL, 'F' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "stats", no_argument, NULL, 'S' },
@@ -104,6 +119,18 @@ parse_args(int argc, char **argv, struct run_options *o)
 			break;
 		case 'T':
 			o->tenant = optarg;
+			break;
+		case 'f':
+			o->is_function = true;
+			break;
+		case 'p':
+			o->props_json = optarg;
+			break;
+		case 'P':
+			o->profile = optarg;
+			break;
+		case 'F':
+			o->profiles_path = optarg;
 			break;
 		case 's':
 			if (!*optarg) {
@@ -141,16 +168,33 @@ parse_args(int argc, char **argv, struct run_options *o)
 	return 0;
 }
 
+/* Encodes a JSON option's value as msgpack. Returns 0 or -EINVAL after
+ * saying why. */
+static int
+encode_json_arg(const char *json, struct proto_writer **ret_writer,
+		const uint8_t **ret_data, size_t *ret_len)
+{
+	char why[256];
+	struct proto_writer *w = proto_writer_new(IPC_FRAME_MAX_CEILING);
+
+	*ret_writer = w;
+	if (!w || run_json_to_msgpack(json, w, why, sizeof(why)) < 0) {
+		fprintf(stderr, "beddel-run: %s\n", w ? why : "out of memory");
+		return -EINVAL;
+	}
+	*ret_data = proto_writer_data(w, ret_len);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct run_options o = { 0 };
 	struct proto_exec exec = { .has_id = true, .id = 1 };
-	struct proto_writer *input = NULL;
+	struct proto_writer *input = NULL, *props = NULL;
 	char *script = NULL;
 	uint8_t *rsp;
 	size_t rsp_len;
-	char why[256];
 	int r, code = OUTCOME_EXIT_USAGE;
 
 	log_init("beddel-run", LOG_LEVEL_WARN);
@@ -176,15 +220,18 @@ main(int argc, char **argv)
 		}
 		exec.code = script;
 	}
-	if (o.input_json) {
-		input = proto_writer_new(IPC_FRAME_MAX_CEILING);
-		if (!input || run_json_to_msgpack(o.input_json, input, why,
-						  sizeof(why)) < 0) {
-			fprintf(stderr, "beddel-run: %s\n",
-				input ? why : "out of memory");
-			goto out;
-		}
-		exec.input_raw = proto_writer_data(input, &exec.input_raw_len);
+	if (o.input_json && encode_json_arg(o.input_json, &input,
+					    &exec.input_raw,
+					    &exec.input_raw_len) < 0)
+		goto out;
+	if (o.props_json && encode_json_arg(o.props_json, &props,
+					    &exec.props_raw,
+					    &exec.props_raw_len) < 0)
+		goto out;
+	exec.is_function = o.is_function;
+	if (o.profile) {
+		exec.profile = o.profile;
+		exec.profile_len = strlen(o.profile);
 	}
 	if (o.tenant) {
 		exec.tenant = o.tenant;
@@ -193,7 +240,7 @@ main(int argc, char **argv)
 	exec.timeout_ms = o.timeout_ms;
 
 	r = o.socket ? run_call_supervisor(o.socket, &exec, &rsp, &rsp_len) :
-		       run_alone(&exec, &rsp, &rsp_len);
+		       run_alone(&exec, o.profiles_path, &rsp, &rsp_len);
 	if (r < 0) {
 		code = r == -EHOSTUNREACH ? OUTCOME_EXIT_UNREACHABLE :
 					    outcome_exit_code(OUTCOME_INTERNAL);
@@ -203,6 +250,7 @@ main(int argc, char **argv)
 	code = run_report(rsp, rsp_len, o.is_json, o.is_stats);
 out:
 	proto_writer_free(input);
+	proto_writer_free(props);
 	free(script);
 	return code;
 }

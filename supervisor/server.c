@@ -391,12 +391,17 @@ server_run(const struct server_config *config)
 		log_error_errno(r, "supervisor: setup failed");
 		goto out;
 	}
-	log_info("supervisor: started socket='%s' workers=%u max_workers=%u queue_max=%u timeout_ms=%llu heap_limit_bytes=%llu frame_max_bytes=%zu worker='%s'",
+	const struct profile_set *ps = &cfg->pool.profiles;
+	log_info("supervisor: started socket='%s' workers=%u max_workers=%u queue_max=%u profiles=%zu default_profile='%s' frame_max_bytes=%zu worker='%s'",
 		 cfg->socket_path, cfg->pool.min_workers, cfg->pool.max_workers,
-		 cfg->pool.queue_max,
-		 (unsigned long long)cfg->pool.timeout_ms,
-		 (unsigned long long)cfg->pool.heap_limit_bytes,
+		 cfg->pool.queue_max, ps->count,
+		 ps->items[ps->default_index].name,
 		 cfg->clients.frame_max_bytes, cfg->pool.worker_path);
+	for (size_t i = 0; i < ps->count; i++) {
+		char line[256];
+		profile_describe(&ps->items[i], line, sizeof(line));
+		log_info("supervisor: profile %s", line);
+	}
 	if (pool_start(s.pool) < 0)
 		log_warn("supervisor: not every worker could start, retrying");
 

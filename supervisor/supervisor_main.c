@@ -15,7 +15,9 @@
 #include "common/util.h"
 #include "config.h"
 #include "supervisor/server.h"
+#include "supervisor/profile.h"
 #include "supervisor/spawn.h"
+#include "supervisor/yaml_file.h"
 
 static void
 usage(FILE *out, const struct server_config *d)
@@ -38,12 +40,14 @@ usage(FILE *out, const struct server_config *d)
 		"  --memory-budget-bytes N  resident memory of all workers together; no\n"
 		"                           worker beyond the first starts past it (default:\n"
 		"                           half the host's memory, here %llu; 0: none)\n"
-		"  --timeout-ms MS          wall-clock timeout per execution, default and\n"
-		"                           maximum a request may ask for (default: %llu)\n"
-		"  --heap-limit-bytes N     heap cap per execution, default and maximum\n"
-		"                           (default: %llu)\n"
-		"  --result-max-bytes N     largest encoded result, default and maximum\n"
-		"                           (default: %llu)\n"
+		"  --config PATH            read these options from a YAML file first, one\n"
+		"                           'name: value' per option (command-line options\n"
+		"                           given too win)\n"
+		"  --profiles PATH          security profiles file (default: %s)\n"
+		"  --timeout-ms MS          lower every profile's wall-clock timeout (and CPU\n"
+		"                           limit) to MS (default: as the profiles say)\n"
+		"  --heap-limit-bytes N     lower every profile's heap cap to N\n"
+		"  --result-max-bytes N     lower every profile's result limit to N\n"
 		"  --worker-max-execs N     replace a worker after N executions (default: %llu)\n"
 		"  --worker-rss-max-bytes N replace a worker whose resident memory passes N\n"
 		"                           after a request (default: %llu)\n"
@@ -78,9 +82,7 @@ usage(FILE *out, const struct server_config *d)
 		d->pool.min_workers, d->pool.max_workers, d->pool.queue_max,
 		(unsigned long long)d->pool.queue_max_wait_ms,
 		(unsigned long long)d->pool.memory_budget_bytes,
-		(unsigned long long)d->pool.timeout_ms,
-		(unsigned long long)d->pool.heap_limit_bytes,
-		(unsigned long long)d->pool.result_max_bytes,
+		BEDDEL_PROFILES_PATH,
 		(unsigned long long)d->pool.worker_max_execs,
 		(unsigned long long)d->pool.worker_rss_max_bytes,
 		(unsigned long long)d->pool.idle_timeout_ms,
@@ -92,6 +94,9 @@ usage(FILE *out, const struct server_config *d)
 		d->clients.frame_max_bytes, d->clients.max_clients,
 		d->clients.stall_ms, BEDDEL_LIBEXECDIR);
 }
+
+/* --profiles, kept until the other options are read. */
+static const char *profiles_path;
 
 enum {
 	OPT_SOCKET = 1000,
@@ -118,6 +123,8 @@ enum {
 	OPT_MAX_CLIENTS,
 	OPT_STALL_MS,
 	OPT_WORKER,
+	OPT_CONFIG,
+	OPT_PROFILES,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -148,20 +155,24 @@ static const struct option options[] = {
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "stall-timeout-ms", required_argument, NULL, OPT_STALL_MS },
 	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "profiles", required_argument, NULL, OPT_PROFILES },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* origin names where an option's value came from in error messages:
+ * "--workers" on the command line, "FILE:LINE: 'workers'" from --config. */
 static int
-parse_number(const char *name, const char *arg, uint64_t min, uint64_t max,
+parse_number(const char *origin, const char *arg, uint64_t min, uint64_t max,
 	     uint64_t *ret)
 {
 	int r = util_parse_u64(arg, min, max, ret);
 	if (r < 0)
-		fprintf(stderr, "beddel-supervisor: --%s wants a whole number from %llu to %llu, not '%s'\n",
-			name, (unsigned long long)min, (unsigned long long)max,
+		fprintf(stderr, "beddel-supervisor: %s wants a whole number from %llu to %llu, not '%s'\n",
+			origin, (unsigned long long)min, (unsigned long long)max,
 			arg);
 	return r;
 }
@@ -195,14 +206,12 @@ static const struct number_option {
 	{ OPT_QUEUE_WAIT, "queue-max-wait-ms", 1, 3600000, FIELD_U64,
 	  FIELD(pool.queue_max_wait_ms) },
 	{ OPT_TIMEOUT_MS, "timeout-ms", 1, 3600000, FIELD_U64,
-	  FIELD(pool.timeout_ms) },
+	  FIELD(pool.cap_timeout_ms) },
 	{ OPT_HEAP_LIMIT, "heap-limit-bytes", 65536,
-	  POOL_HEAP_LIMIT_BYTES_CEILING, FIELD_U64,
-	  FIELD(pool.heap_limit_bytes) },
-	/* Half the frame ceiling: the request the pool builds from a frame
-	 * adds fields to it, and a result needs room for its stats. */
-	{ OPT_RESULT_MAX, "result-max-bytes", 64, IPC_FRAME_MAX_CEILING / 2,
-	  FIELD_U64, FIELD(pool.result_max_bytes) },
+	  PROFILE_HEAP_LIMIT_BYTES_CEILING, FIELD_U64,
+	  FIELD(pool.cap_heap_limit_bytes) },
+	{ OPT_RESULT_MAX, "result-max-bytes", 64, IPC_FRAME_MAX_CEILING / 4,
+	  FIELD_U64, FIELD(pool.cap_result_max_bytes) },
 	{ OPT_FRAME_MAX, "frame-max-bytes", 64, IPC_FRAME_MAX_CEILING / 2,
 	  FIELD_SIZE, FIELD(clients.frame_max_bytes) },
 	{ OPT_MAX_EXECS, "worker-max-execs", 1, UINT64_MAX, FIELD_U64,
@@ -232,14 +241,15 @@ static const struct number_option {
 /* Parses a numeric option into its field. Returns 0, -EINVAL (said), or
  * -ENOENT when opt is not a numeric option. */
 static int
-apply_number(struct server_config *cfg, int opt, const char *arg)
+apply_number(struct server_config *cfg, int opt, const char *arg,
+	     const char *origin)
 {
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(number_options); i++) {
 		const struct number_option *n = &number_options[i];
 		uint64_t v;
 		if (n->opt != opt)
 			continue;
-		if (parse_number(n->name, arg, n->min, n->max, &v) < 0)
+		if (parse_number(origin, arg, n->min, n->max, &v) < 0)
 			return -EINVAL;
 		void *field = (char *)cfg + n->offset;
 		if (n->width == FIELD_U64)
@@ -257,12 +267,13 @@ apply_number(struct server_config *cfg, int opt, const char *arg)
  * successfully after printing help, 2 after printing the version, or
  * -EINVAL. */
 static int
-apply_option(struct server_config *cfg, int opt, const char *arg)
+apply_option(struct server_config *cfg, int opt, const char *arg,
+	     const char *origin)
 {
 	enum log_level level;
 	char *end;
 
-	int r = apply_number(cfg, opt, arg);
+	int r = apply_number(cfg, opt, arg, origin);
 	if (r != -ENOENT)
 		return r;
 	switch (opt) {
@@ -272,7 +283,8 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 	case OPT_SOCKET_MODE: {
 		unsigned long m = strtoul(arg, &end, 8);
 		if (*arg == '\0' || *end != '\0' || m > 0777) {
-			fprintf(stderr, "beddel-supervisor: --socket-mode wants an octal mode, not '%s'\n", arg);
+			fprintf(stderr, "beddel-supervisor: %s wants an octal mode, not '%s'\n",
+				origin, arg);
 			return -EINVAL;
 		}
 		cfg->socket_mode = (mode_t)m;
@@ -284,9 +296,16 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 	case OPT_WORKER:
 		cfg->pool.worker_path = arg;
 		return 0;
+	case OPT_PROFILES:
+		profiles_path = arg;
+		return 0;
+	case OPT_CONFIG:
+		/* Read before the other options: see main(). */
+		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &level) < 0) {
-			fprintf(stderr, "beddel-supervisor: unknown log level '%s'\n", arg);
+			fprintf(stderr, "beddel-supervisor: %s: unknown log level '%s'\n",
+				origin, arg);
 			return -EINVAL;
 		}
 		log_init("beddel-supervisor", level);
@@ -301,46 +320,185 @@ apply_option(struct server_config *cfg, int opt, const char *arg)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* The option of a configuration file key: any long option but these. */
+static const struct option *
+find_config_option(const char *key)
 {
-	struct server_config cfg;
+	static const char *const not_in_files[] = { "config", "help",
+						    "version" };
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(not_in_files); i++) {
+		if (strcmp(key, not_in_files[i]) == 0)
+			return NULL;
+	}
+	for (const struct option *o = options; o->name; o++) {
+		if (strcmp(o->name, key) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* Applies one `key: value` of a configuration file. */
+static int
+apply_config_pair(struct server_config *cfg, struct yaml_file *f,
+		  const char *key, yaml_node_t *value)
+{
+	const struct option *o = key ? find_config_option(key) : NULL;
+	const char *text = yaml_file_text(value);
+	char origin[YAML_FILE_ERR_MAX];
+
+	(void)snprintf(origin, sizeof(origin), "%s:%u: '%s'", f->path,
+		       yaml_file_line(value), key ? key : "?");
+	if (!o) {
+		fprintf(stderr, "beddel-supervisor: %s is not an option a configuration file may set\n",
+			origin);
+		return -EINVAL;
+	}
+	if (!text) {
+		fprintf(stderr, "beddel-supervisor: %s must be a single value\n",
+			origin);
+		return -EINVAL;
+	}
+	if (o->has_arg == no_argument) {
+		if (strcmp(text, "false") == 0)
+			return 0;
+		if (strcmp(text, "true") != 0) {
+			fprintf(stderr, "beddel-supervisor: %s must be true or false\n",
+				origin);
+			return -EINVAL;
+		}
+	}
+	return apply_option(cfg, o->val, text, origin);
+}
+
+/* Reads the options of a --config file into cfg. f stays loaded: cfg
+ * points into it. */
+static int
+apply_config_file(struct server_config *cfg, struct yaml_file *f,
+		  const char *path)
+{
+	char err[YAML_FILE_ERR_MAX];
+
+	int r = yaml_file_load(f, path, err, sizeof(err));
+	yaml_node_t *root = r == 0 ? yaml_file_root(f) : NULL;
+	if (r == 0 && root)
+		r = yaml_file_want_map(f, root, "(top level)", err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "beddel-supervisor: %s\n", err);
+		return r;
+	}
+	for (size_t i = 0; root && i < yaml_file_count(root); i++) {
+		yaml_node_t *value;
+		const char *key = yaml_file_key(f, root, i, &value);
+		r = apply_config_pair(cfg, f, key, value);
+		if (r != 0)
+			return r < 0 ? r : -EINVAL;
+	}
+	return 0;
+}
+
+/* The --config option's value, looked for before the others are read so
+ * that the command line can override the file. */
+static const char *
+find_config_path(int argc, char **argv)
+{
+	const char *path = NULL;
 	int opt;
 
-	log_init("beddel-supervisor", LOG_LEVEL_INFO);
-	server_config_defaults(&cfg);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (opt == OPT_CONFIG)
+			path = optarg;
+	}
+	opterr = 1;
+	optind = 0; /* glibc: start over, re-reading the environment */
+	return path;
+}
+
+static int
+parse_command_line(struct server_config *cfg, int argc, char **argv)
+{
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		int r = apply_option(&cfg, opt, optarg);
+		char origin[64];
+		const char *name = "";
+		for (const struct option *o = options; o->name; o++) {
+			if (o->val == opt)
+				name = o->name;
+		}
+		(void)snprintf(origin, sizeof(origin), "--%s", name);
+		int r = apply_option(cfg, opt, optarg, origin);
 		if (r == 1) {
-			usage(stdout, &cfg);
-			return 0;
+			usage(stdout, cfg);
+			return 1;
 		}
 		if (r == 2)
-			return 0;
+			return 1;
 		if (r < 0) {
 			fprintf(stderr, "Try 'beddel-supervisor --help'.\n");
-			return 2;
+			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "beddel-supervisor: unexpected argument '%s'\nTry 'beddel-supervisor --help'.\n",
 			argv[optind]);
-		return 2;
+		return -EINVAL;
 	}
-	if (cfg.pool.min_workers > cfg.pool.max_workers) {
+	return 0;
+}
+
+/* Checks the options together and fills in what follows from them. */
+static int
+finish_config(struct server_config *cfg)
+{
+	char err[YAML_FILE_ERR_MAX];
+
+	if (cfg->pool.min_workers > cfg->pool.max_workers) {
 		fprintf(stderr, "beddel-supervisor: --workers (%u) is above --max-workers (%u)\n",
-			cfg.pool.min_workers, cfg.pool.max_workers);
-		return 2;
+			cfg->pool.min_workers, cfg->pool.max_workers);
+		return -EINVAL;
 	}
-	cfg.clients.result_max_bytes = cfg.pool.result_max_bytes;
-	if (!cfg.socket_path)
-		cfg.socket_path = server_default_socket();
-	if (!cfg.pool.worker_path)
-		cfg.pool.worker_path = spawn_find_worker();
+	if (pool_config_load_profiles(&cfg->pool, profiles_path, err,
+				      sizeof(err)) < 0) {
+		fprintf(stderr, "beddel-supervisor: %s\n", err);
+		return -EINVAL;
+	}
+	cfg->clients.result_max_bytes =
+		profile_set_max_frame(&cfg->pool.profiles);
+	if (!cfg->socket_path)
+		cfg->socket_path = server_default_socket();
+	if (!cfg->pool.worker_path)
+		cfg->pool.worker_path = spawn_find_worker();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct server_config cfg;
+	struct yaml_file config_file = { .is_loaded = false };
+	int r;
+
+	log_init("beddel-supervisor", LOG_LEVEL_INFO);
+	server_config_defaults(&cfg);
+
+	const char *config_path = find_config_path(argc, argv);
+	if (config_path && apply_config_file(&cfg, &config_file, config_path) < 0)
+		return 2;
+	r = parse_command_line(&cfg, argc, argv);
+	if (r == 0)
+		r = finish_config(&cfg);
+	if (r != 0) {
+		yaml_file_fini(&config_file);
+		return r > 0 ? 0 : 2;
+	}
 	if (!cfg.pool.worker_path) {
+		yaml_file_fini(&config_file);
 		log_error("supervisor: no beddel-worker binary found; set --worker or BEDDEL_WORKER");
 		return 1;
 	}
-	return server_run(&cfg) < 0 ? 1 : 0;
+	r = server_run(&cfg);
+	yaml_file_fini(&config_file);
+	return r < 0 ? 1 : 0;
 }

@@ -29,6 +29,7 @@
 
 #include "common/ipc.h"
 #include "common/proto.h"
+#include "common/restricted.h"
 #include "common/sys.h"
 #include "common/util.h"
 #include "worker/js_value.h"
@@ -40,6 +41,17 @@ union block_header {
 	max_align_t align;
 };
 
+/* Why the running execution is being stopped; once set, it stays set
+ * until the execution is over. */
+enum stop {
+	STOP_NONE,
+	STOP_WALL,	 /* past its wall-clock deadline */
+	STOP_CPU,	 /* past its CPU time budget */
+	STOP_RESTRICTED, /* called a function its profile restricts */
+};
+
+struct run;
+
 struct js_engine {
 	duk_context *ctx;
 	bool has_env;	  /* a fresh environment waits on the stack */
@@ -50,6 +62,12 @@ struct js_engine {
 	size_t peak_bytes;
 	size_t limit_bytes; /* 0: no cap, between executions */
 	bool is_limit_hit;
+	/* The running execution's bounds, read by the interrupt check. */
+	uint64_t deadline_us;	  /* monotonic; 0: none */
+	uint64_t cpu_deadline_us; /* process CPU time; 0: none */
+	enum stop stop;
+	unsigned stopped_fn; /* RESTRICTED_* bit number, for STOP_RESTRICTED */
+	struct run *run;     /* the execution in progress, for natives */
 };
 
 /* A block of size bytes fits when the heap stays at or under the cap. */
@@ -140,6 +158,32 @@ heap_fatal(void *udata, const char *msg)
 	_exit(e->is_limit_hit ? IPC_EXIT_OOM : IPC_EXIT_FATAL);
 }
 
+int
+js_engine_interrupt_due(void *udata)
+{
+	struct js_engine *e = udata;
+
+	/* A heap made by another module (js_plain.c) has no bounds. */
+	if (!e)
+		return 0;
+	if (e->stop == STOP_NONE && e->deadline_us > 0 &&
+	    sys_now_us() >= e->deadline_us)
+		e->stop = STOP_WALL;
+	if (e->stop == STOP_NONE && e->cpu_deadline_us > 0 &&
+	    sys_cpu_us() >= e->cpu_deadline_us)
+		e->stop = STOP_CPU;
+	return e->stop != STOP_NONE;
+}
+
+static struct js_engine *
+engine_of(duk_context *ctx)
+{
+	duk_memory_functions funcs;
+
+	duk_get_memory_functions(ctx, &funcs);
+	return funcs.udata;
+}
+
 /* Longest error message and stack trace sent back; longer ones are cut,
  * so that a script cannot turn an error into a huge frame. */
 #define JS_MESSAGE_MAX_BYTES 4096
@@ -183,30 +227,315 @@ set_error(struct js_result *ret, enum outcome kind, const char *message)
 
 /* ---- One execution, step by step ---------------------------------- */
 
+/* Each console entry costs its text plus this much, so that a flood of
+ * empty lines meets the cap too. */
+#define JS_LOG_ENTRY_COST_BYTES 16
+
 struct run {
 	struct js_engine *e;
 	const struct js_request *req;
 	struct js_result *ret;
 	struct proto_writer *w;
+	struct proto_writer *logs; /* [level, text] pairs, one after another */
+	size_t log_used_bytes;
 	char why[JS_VALUE_WHY_MAX];
 	int conv_err;
+	bool has_output; /* function mode: setOutput() or setError() called */
+	bool is_output_error;
 };
 
-/* [ date regexp ] -> [ date regexp ]. Defines the input global. */
+/* ---- What a script may call ----------------------------------------
+ *
+ * SECURITY: these are all the native functions Beddel adds to a script's
+ * environment; the rest are the engine's standard built-ins, less the
+ * removed_globals below. None does I/O, keeps state between executions
+ * or hands out an engine object.
+ *
+ *   console.log/info/warn/error  capture text into the answer, bounded by
+ *                                log_max_bytes; never printed
+ *   context.log                  the same, in function mode
+ *   context.setOutput/setError   report a function-mode result
+ *   restricted gates             stand in for eval, Function, require,
+ *                                process where the profile restricts
+ *                                them, and stop the execution
+ */
+
+/* Appends one console entry, cut to what the cap leaves. */
+static void
+capture_log(struct run *run, const char *level, const char *text, size_t len)
+{
+	struct js_result *ret = run->ret;
+	size_t room = run->req->log_max_bytes > run->log_used_bytes ?
+			      run->req->log_max_bytes - run->log_used_bytes :
+			      0;
+
+	if (ret->is_logs_truncated || room < JS_LOG_ENTRY_COST_BYTES) {
+		ret->is_logs_truncated = true;
+		return;
+	}
+	room -= JS_LOG_ENTRY_COST_BYTES;
+	if (len > room) {
+		len = util_utf8_cut(text, len, room);
+		ret->is_logs_truncated = true;
+	}
+	(void)proto_write_array(run->logs, 2);
+	(void)proto_write_str(run->logs, level, strlen(level));
+	(void)proto_write_str(run->logs, text, len);
+	run->log_used_bytes += len + JS_LOG_ENTRY_COST_BYTES;
+	ret->log_count++;
+}
+
+/* [ value ] -> [ json ]. */
 static duk_ret_t
-set_input(duk_context *ctx, void *udata)
+encode_json(duk_context *ctx, void *udata)
+{
+	(void)udata;
+	(void)duk_json_encode(ctx, -1);
+	return 1;
+}
+
+/* [ ... value ] -> [ ... text ]. Strings as they are; other values as
+ * JSON where they have a JSON form, else as String() gives them. */
+static void
+to_log_text(duk_context *ctx)
+{
+	if (duk_is_string(ctx, -1))
+		return;
+	duk_dup(ctx, -1);
+	if (!duk_is_function(ctx, -1) &&
+	    duk_safe_call(ctx, encode_json, NULL, 1, 1) == DUK_EXEC_SUCCESS &&
+	    duk_is_string(ctx, -1)) {
+		duk_remove(ctx, -2);
+		return;
+	}
+	duk_pop(ctx);
+	(void)duk_safe_to_string(ctx, -1);
+}
+
+static const char *const log_levels[] = { "log", "info", "warn", "error" };
+
+/* console.log(...args) and friends; the magic is the level. Arguments are
+ * joined by spaces, as a terminal console shows them. */
+static duk_ret_t
+console_call(duk_context *ctx)
+{
+	struct run *run = engine_of(ctx)->run;
+	duk_idx_t n = duk_get_top(ctx);
+	duk_int_t level = duk_get_current_magic(ctx);
+
+	if (!run)
+		return 0;
+	for (duk_idx_t i = 0; i < n; i++) {
+		duk_dup(ctx, i);
+		to_log_text(ctx);
+		duk_replace(ctx, i);
+	}
+	duk_push_string(ctx, " ");
+	duk_insert(ctx, 0);
+	duk_join(ctx, n);
+
+	duk_size_t len;
+	const char *s = duk_get_lstring(ctx, -1, &len);
+	char *text = malloc(UTIL_UTF8_CAPACITY(len) + 1);
+	if (!text)
+		return duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+	size_t n_text = util_engine_to_utf8(s, len, text);
+	capture_log(run, log_levels[level], text, n_text);
+	free(text);
+	return 0;
+}
+
+/* context.setOutput(value) and context.setError(message); the magic says
+ * which. The value waits in the thread's stash until the call returns. */
+static duk_ret_t
+context_set(duk_context *ctx)
+{
+	struct run *run = engine_of(ctx)->run;
+	bool is_error = duk_get_current_magic(ctx) == 1;
+
+	if (!run)
+		return 0;
+	if (run->has_output)
+		return duk_error(ctx, DUK_ERR_TYPE_ERROR, "the output is already set");
+	/* [ value ] -> [ value stash ] -> [ value ] */
+	if (is_error)
+		(void)duk_safe_to_string(ctx, 0);
+	duk_push_thread_stash(ctx, ctx);
+	duk_dup(ctx, 0);
+	(void)duk_put_prop_string(ctx, -2, "output");
+	duk_pop(ctx);
+	run->has_output = true;
+	run->is_output_error = is_error;
+	return 0;
+}
+
+/* Stands in for a restricted function; the magic is its bit number. The
+ * error it throws may be caught, but the execution is over all the same:
+ * the interrupt check stops it, and its answer is security_violation. */
+static duk_ret_t
+gate_call(duk_context *ctx)
+{
+	struct js_engine *e = engine_of(ctx);
+	duk_int_t fn = duk_get_current_magic(ctx);
+
+	if (e->stop == STOP_NONE) {
+		e->stop = STOP_RESTRICTED;
+		e->stopped_fn = (unsigned)fn;
+	}
+	return duk_error(ctx, DUK_ERR_ERROR, "%s is restricted by this execution's profile",
+			 restricted_name((unsigned)fn));
+}
+
+/* [ ... ] -> [ ... gate ] */
+static void
+push_gate(duk_context *ctx, unsigned fn)
+{
+	duk_push_c_function(ctx, gate_call, DUK_VARARGS);
+	duk_set_magic(ctx, -1, (duk_int_t)fn);
+	duk_push_string(ctx, "name");
+	duk_push_string(ctx, restricted_name(fn));
+	duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE);
+}
+
+/* [ ... global ] -> [ ... global ]. Sets global.name to a gate. */
+static void
+gate_global(duk_context *ctx, unsigned fn)
+{
+	push_gate(ctx, fn);
+	(void)duk_put_prop_string(ctx, -2, restricted_name(fn));
+}
+
+/* [ ... global ] -> [ ... global ]. SECURITY: the Function constructor
+ * is reachable as a global and as the constructor of every function
+ * (Function.prototype.constructor: the engine has no other function kinds
+ * with constructors of their own); both become the gate. The gate keeps
+ * Function.prototype as its prototype, so `f instanceof Function` and
+ * `f.constructor === Function` still hold. */
+static void
+gate_function(duk_context *ctx, unsigned fn)
+{
+	/* [ global ] -> [ global Function proto gate ] */
+	(void)duk_get_prop_string(ctx, -1, "Function");
+	(void)duk_get_prop_string(ctx, -1, "prototype");
+	push_gate(ctx, fn);
+	duk_dup(ctx, -1);
+	(void)duk_put_prop_string(ctx, -3, "constructor");
+	duk_dup(ctx, -2);
+	(void)duk_put_prop_string(ctx, -2, "prototype");
+	(void)duk_put_prop_string(ctx, -4, "Function");
+	duk_pop_2(ctx);
+}
+
+/* [ ... global ] -> [ ... global ]. process is an object, not a function,
+ * elsewhere: reading the global at all is the violation. */
+static void
+gate_accessor(duk_context *ctx, unsigned fn)
+{
+	duk_push_string(ctx, restricted_name(fn));
+	push_gate(ctx, fn);
+	push_gate(ctx, fn);
+	duk_def_prop(ctx, -4, DUK_DEFPROP_HAVE_GETTER | DUK_DEFPROP_HAVE_SETTER |
+				      DUK_DEFPROP_SET_CONFIGURABLE);
+}
+
+static void (*const gate_installers[RESTRICTED_COUNT])(duk_context *, unsigned) = {
+	gate_global,   /* eval: also indirect eval, which reads the global */
+	gate_function, /* Function */
+	gate_global,   /* require */
+	gate_accessor, /* process */
+};
+
+/* [ ... ] -> [ ... ]. Defines name as a frozen object or value. */
+static void
+put_frozen_global(duk_context *ctx, const char *name)
+{
+	if (duk_is_object(ctx, -1))
+		duk_freeze(ctx, -1);
+	(void)duk_put_global_string(ctx, name);
+}
+
+/* [ ... ] -> [ ... value ]: a request value, or undefined. */
+static int
+push_request_value(struct run *run, duk_context *ctx,
+		   const struct proto_value *v)
+{
+	if (!v) {
+		duk_push_undefined(ctx);
+		return 0;
+	}
+	run->conv_err = js_value_push(ctx, v, run->why);
+	return run->conv_err;
+}
+
+/* [ ... ] -> [ ... info ]: { id, tenant, profile }, frozen. */
+static void
+push_execution_info(struct run *run, duk_context *ctx)
+{
+	const struct js_request *req = run->req;
+
+	duk_push_object(ctx);
+	duk_push_number(ctx, (duk_double_t)req->id);
+	(void)duk_put_prop_string(ctx, -2, "id");
+	if (req->tenant)
+		(void)js_value_push_utf8(ctx, req->tenant, req->tenant_len);
+	else
+		duk_push_null(ctx);
+	(void)duk_put_prop_string(ctx, -2, "tenant");
+	if (req->profile)
+		(void)js_value_push_utf8(ctx, req->profile, req->profile_len);
+	else
+		duk_push_null(ctx);
+	(void)duk_put_prop_string(ctx, -2, "profile");
+}
+
+/* [ date regexp ] -> [ date regexp ]. Gates the restricted functions and
+ * defines the request's globals. */
+static duk_ret_t
+set_globals(duk_context *ctx, void *udata)
 {
 	struct run *run = udata;
 
-	if (!run->req->input) {
-		duk_push_undefined(ctx);
-	} else {
-		run->conv_err = js_value_push(ctx, run->req->input, run->why);
-		if (run->conv_err < 0)
-			return 0;
+	duk_push_global_object(ctx);
+	for (unsigned i = 0; i < RESTRICTED_COUNT; i++) {
+		if (run->req->restricted & (1u << i))
+			gate_installers[i](ctx, i);
 	}
-	(void)duk_put_global_string(ctx, JS_INPUT_GLOBAL);
+	duk_pop(ctx);
+	if (run->req->is_function)
+		return 0;
+
+	if (push_request_value(run, ctx, run->req->input) < 0)
+		return 0;
+	put_frozen_global(ctx, JS_INPUT_GLOBAL);
+	push_execution_info(run, ctx);
+	put_frozen_global(ctx, JS_EXECUTION_GLOBAL);
 	return 0;
+}
+
+/* [ ... fn ] -> [ ... fn params props context ]. */
+static duk_ret_t
+push_function_args(duk_context *ctx, void *udata)
+{
+	static const duk_function_list_entry context_fns[] = {
+		{ "log", console_call, DUK_VARARGS },
+		{ "setOutput", context_set, 1 },
+		{ "setError", context_set, 1 },
+		{ NULL, NULL, 0 },
+	};
+	struct run *run = udata;
+
+	if (push_request_value(run, ctx, run->req->input) < 0)
+		return 0;
+	if (push_request_value(run, ctx, run->req->props) < 0)
+		return 0;
+	push_execution_info(run, ctx);
+	duk_put_function_list(ctx, -1, context_fns);
+	/* setError is the second setter: magic 1. */
+	(void)duk_get_prop_string(ctx, -1, "setError");
+	duk_set_magic(ctx, -1, 1);
+	duk_pop(ctx);
+	duk_freeze(ctx, -1);
+	return 3;
 }
 
 /* [ ... result ] -> [ ... result ]. Encodes the completion value. */
@@ -243,6 +572,17 @@ trim_frame_flags(const char *line, size_t n)
 	return n;
 }
 
+/* Whether a stack line is a frame of C code: the engine's own ("(duk_")
+ * or Beddel's natives, whose location is a C file ("(../worker/js.c:385)").
+ * Scripts are named "script", never "*.c". */
+static bool
+is_native_frame(const char *line, size_t n)
+{
+	if (memmem(line, n, "(duk_", 5))
+		return true;
+	return n > 0 && line[n - 1] == ')' && memmem(line, n, ".c:", 3);
+}
+
 /* Drops the engine's own frames ("at [anon] (duk_js_compiler.c:6826)
  * internal") from a stack trace, and the flags of the others: they say
  * nothing about the script. */
@@ -255,9 +595,8 @@ strip_engine_frames(char *stack, size_t len)
 	for (const char *line = stack; line < end_of_text;) {
 		const char *end = memchr(line, '\n', (size_t)(end_of_text - line));
 		size_t n = end ? (size_t)(end - line) : (size_t)(end_of_text - line);
-		bool is_engine = memmem(line, n, "(duk_", 5) != NULL;
-		if (!is_engine) {
-			size_t keep = trim_frame_flags(line, n);
+		size_t keep = trim_frame_flags(line, n);
+		if (!is_native_frame(line, keep)) {
 			memmove(out, line, keep);
 			out += keep;
 			/* Only where the line had one: the last line ends at
@@ -301,44 +640,74 @@ set_memory_limit(struct run *run)
 	return set_error(run->ret, OUTCOME_MEMORY_LIMIT, run->why);
 }
 
+/* The outcome and sentence of a stopped execution. */
+static enum outcome
+describe_stop(struct run *run)
+{
+	const struct js_request *req = run->req;
+
+	switch (run->e->stop) {
+	case STOP_WALL:
+		(void)snprintf(run->why, sizeof(run->why),
+			       "the script ran past its timeout of %llu ms",
+			       (unsigned long long)req->timeout_ms);
+		return OUTCOME_TIMEOUT;
+	case STOP_CPU:
+		(void)snprintf(run->why, sizeof(run->why),
+			       "the script used more than its CPU time limit of %llu ms",
+			       (unsigned long long)req->cpu_ms);
+		return OUTCOME_TIMEOUT;
+	case STOP_RESTRICTED:
+		(void)snprintf(run->why, sizeof(run->why),
+			       "the script called %s, which its profile restricts",
+			       restricted_name(run->e->stopped_fn));
+		return OUTCOME_SECURITY_VIOLATION;
+	case STOP_NONE:
+	default:
+		return OUTCOME_OK;
+	}
+}
+
+/* Keeps the thrown value's stack, without the engine's frames. */
 static int
-fill_error(struct run *run, duk_context *t, enum outcome kind)
+set_stack(struct js_result *ret, const char *stack, size_t len)
+{
+	if (set_text(&ret->stack, &ret->stack_len, stack, len,
+		     JS_STACK_MAX_BYTES) < 0)
+		return -ENOMEM;
+	ret->stack_len = strip_engine_frames(ret->stack, ret->stack_len);
+	if (ret->stack_len == 0) {
+		free(ret->stack);
+		ret->stack = NULL;
+	}
+	return 0;
+}
+
+/* [ ... err msg stack line ]: fills ret from the description. A stopped
+ * execution's own sentence replaces the thrown message. */
+static int
+fill_described(struct run *run, duk_context *t, enum outcome kind)
 {
 	struct js_result *ret = run->ret;
 	duk_size_t len;
 
-	if (kind == OUTCOME_MEMORY_LIMIT)
-		return set_memory_limit(run);
-
-	/* [ ... err ] -> [ ... err msg stack line ], or an error of its own
-	 * if describing the thrown value failed too. */
-	bool is_described = duk_safe_call(t, describe_error, NULL, 1, 4) ==
-			    DUK_EXEC_SUCCESS;
-	/* Describing runs script code (toString, getters), which may reach
-	 * the cap too. */
-	if (run->e->is_limit_hit)
-		return set_memory_limit(run);
-	if (!is_described)
-		return set_error(ret, kind, "the script threw a value that cannot be described");
-
 	ret->outcome = kind;
 	const char *msg = duk_get_lstring(t, -3, &len);
-	if (!msg)
-		return set_error(ret, kind, "error");
-	if (set_text(&ret->message, &ret->message_len, msg, len,
-		     JS_MESSAGE_MAX_BYTES) < 0)
+	if (run->e->stop != STOP_NONE) {
+		if (set_error(ret, describe_stop(run), run->why) < 0)
+			return -ENOMEM;
+	} else if (!msg) {
+		if (set_error(ret, kind, "error") < 0)
+			return -ENOMEM;
+	} else if (set_text(&ret->message, &ret->message_len, msg, len,
+			    JS_MESSAGE_MAX_BYTES) < 0) {
 		return -ENOMEM;
+	}
 	/* A syntax error's trace shows only the compiler. */
 	if (duk_is_string(t, -2) && kind != OUTCOME_SYNTAX_ERROR) {
 		const char *stack = duk_get_lstring(t, -2, &len);
-		if (set_text(&ret->stack, &ret->stack_len, stack, len,
-			     JS_STACK_MAX_BYTES) < 0)
+		if (set_stack(ret, stack, len) < 0)
 			return -ENOMEM;
-		ret->stack_len = strip_engine_frames(ret->stack, ret->stack_len);
-		if (ret->stack_len == 0) {
-			free(ret->stack);
-			ret->stack = NULL;
-		}
 	}
 	/* lineNumber is the script's to set: only a plausible one is kept. */
 	if (duk_is_number(t, -1)) {
@@ -349,8 +718,32 @@ fill_error(struct run *run, duk_context *t, enum outcome kind)
 	return 0;
 }
 
+static int
+fill_error(struct run *run, duk_context *t, enum outcome kind)
+{
+	if (kind == OUTCOME_MEMORY_LIMIT)
+		return set_memory_limit(run);
+
+	/* [ ... err ] -> [ ... err msg stack line ], or an error of its own
+	 * if describing the thrown value failed too. While a stop is on, no
+	 * script code (a toString, a getter) runs during the description:
+	 * the interrupt check stops it at its first instruction. */
+	bool is_described = duk_safe_call(t, describe_error, NULL, 1, 4) ==
+			    DUK_EXEC_SUCCESS;
+	/* Describing runs script code (toString, getters), which may reach
+	 * the cap too. */
+	if (run->e->is_limit_hit)
+		return set_memory_limit(run);
+	if (is_described)
+		return fill_described(run, t, kind);
+	if (run->e->stop != STOP_NONE)
+		return set_error(run->ret, describe_stop(run), run->why);
+	return set_error(run->ret, kind, "the script threw a value that cannot be described");
+}
+
 /* [ ... ] -> [ ... fn ]. Runs protected: pushing a large source may hit
- * the heap cap, and a syntax error throws. */
+ * the heap cap, and a syntax error throws. A script compiles as global
+ * code; in function mode the code is one function expression. */
 static duk_ret_t
 compile_script(duk_context *ctx, void *udata)
 {
@@ -362,16 +755,24 @@ compile_script(duk_context *ctx, void *udata)
 		return DUK_RET_RANGE_ERROR;
 	duk_push_string(ctx, "script");
 	/* [ ... source filename ] -> [ ... fn ] */
-	duk_compile(ctx, DUK_COMPILE_EVAL);
+	duk_compile(ctx, run->req->is_function ? DUK_COMPILE_FUNCTION :
+						 DUK_COMPILE_EVAL);
 	return 1;
 }
 
+/* The kind of a failure: the cap and a stop take precedence over what
+ * the script threw. */
 static enum outcome
-kind_of_failure(struct js_engine *e, enum outcome otherwise)
+kind_of_failure(struct run *run, enum outcome otherwise)
 {
-	return e->is_limit_hit ? OUTCOME_MEMORY_LIMIT : otherwise;
+	if (run->e->is_limit_hit)
+		return OUTCOME_MEMORY_LIMIT;
+	if (run->e->stop != STOP_NONE)
+		return describe_stop(run);
+	return otherwise;
 }
 
+/* [ ... value ] -> [ ... value ]. Encodes the value as the result. */
 static int
 finish_ok(struct run *run, duk_context *t)
 {
@@ -382,7 +783,7 @@ finish_ok(struct run *run, duk_context *t)
 		return -ENOMEM;
 	/* [ ... result ] -> [ ... result undefined ] or [ ... result err ] */
 	if (duk_safe_call(t, encode_result, run, 0, 1) != DUK_EXEC_SUCCESS)
-		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_RUNTIME_ERROR));
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
 	duk_pop(t);
 	if (run->e->is_limit_hit)
 		return set_memory_limit(run);
@@ -404,13 +805,47 @@ finish_ok(struct run *run, duk_context *t)
 	return 0;
 }
 
+/* [ ... fn ] -> [ ... ]: calls a function-mode script and reports what
+ * it set through its context. */
+static int
+call_function(struct run *run, duk_context *t)
+{
+	/* [ ... fn ] -> [ ... fn params props context ] */
+	if (duk_safe_call(t, push_function_args, run, 0, 3) != DUK_EXEC_SUCCESS)
+		return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
+	if (run->conv_err == -EINVAL)
+		return set_error(run->ret, OUTCOME_BAD_REQUEST, run->why);
+	if (run->conv_err < 0)
+		return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
+
+	/* [ ... fn params props context ] -> [ ... retval ] */
+	if (duk_pcall(t, 3) != DUK_EXEC_SUCCESS)
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
+	duk_pop(t);
+	if (!run->has_output)
+		return set_error(run->ret, OUTCOME_NO_RESULT, "the function returned without calling context.setOutput() or context.setError()");
+
+	/* [ ... ] -> [ ... stash output ] */
+	duk_push_thread_stash(t, t);
+	(void)duk_get_prop_string(t, -1, "output");
+	if (run->is_output_error) {
+		duk_size_t len;
+		const char *msg = duk_get_lstring(t, -1, &len);
+		run->ret->outcome = OUTCOME_SCRIPT_ERROR;
+		return set_text(&run->ret->message, &run->ret->message_len,
+				msg ? msg : "", msg ? len : 0,
+				JS_MESSAGE_MAX_BYTES);
+	}
+	return finish_ok(run, t);
+}
+
 /* Runs the request on thread t, whose stack holds [ Date RegExp ]. */
 static int
 execute(struct run *run, duk_context *t)
 {
 	/* [ date regexp ] -> [ date regexp undefined-or-err ] */
-	if (duk_safe_call(t, set_input, run, 0, 1) != DUK_EXEC_SUCCESS)
-		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_INTERNAL));
+	if (duk_safe_call(t, set_globals, run, 0, 1) != DUK_EXEC_SUCCESS)
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_INTERNAL));
 	duk_pop(t);
 	if (run->conv_err == -EINVAL)
 		return set_error(run->ret, OUTCOME_BAD_REQUEST, run->why);
@@ -421,14 +856,53 @@ execute(struct run *run, duk_context *t)
 	if (duk_safe_call(t, compile_script, run, 0, 1) != DUK_EXEC_SUCCESS) {
 		if (run->conv_err < 0)
 			return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
-		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_SYNTAX_ERROR));
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_SYNTAX_ERROR));
 	}
+	if (run->req->is_function)
+		return call_function(run, t);
 
 	/* [ ... fn ] -> [ ... fn global ] -> [ ... result ] */
 	duk_push_global_object(t);
 	if (duk_pcall_method(t, 0) != DUK_EXEC_SUCCESS)
-		return fill_error(run, t, kind_of_failure(run->e, OUTCOME_RUNTIME_ERROR));
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
 	return finish_ok(run, t);
+}
+
+/* A script that called a restricted function and caught the gate's
+ * error may still have finished: its answer is the violation all the
+ * same, and whatever it produced is dropped. */
+static int
+apply_stop(struct run *run)
+{
+	struct js_result *ret = run->ret;
+
+	if (run->e->stop == STOP_NONE || ret->outcome != OUTCOME_OK)
+		return 0;
+	free(ret->value);
+	ret->value = NULL;
+	ret->value_len = 0;
+	enum outcome kind = describe_stop(run);
+	return set_error(ret, kind, run->why);
+}
+
+/* Moves the captured console entries into the result. */
+static int
+take_logs(struct run *run)
+{
+	struct js_result *ret = run->ret;
+	size_t len;
+
+	if (ret->log_count == 0)
+		return 0;
+	if (proto_writer_status(run->logs) < 0)
+		return -ENOMEM;
+	const uint8_t *data = proto_writer_data(run->logs, &len);
+	ret->logs = malloc(len);
+	if (!ret->logs)
+		return -ENOMEM;
+	memcpy(ret->logs, data, len);
+	ret->logs_len = len;
+	return 0;
 }
 
 /* Drops a used environment: everything the script made becomes garbage.
@@ -469,6 +943,15 @@ prepare_env(struct js_engine *e)
 	duk_push_global_object(t);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(removed_globals); i++)
 		(void)duk_del_prop_string(t, -1, removed_globals[i]);
+
+	/* [ global ] -> [ global console ] -> [ global ] */
+	duk_push_object(t);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(log_levels); i++) {
+		duk_push_c_function(t, console_call, DUK_VARARGS);
+		duk_set_magic(t, -1, (duk_int_t)i);
+		(void)duk_put_prop_string(t, -2, log_levels[i]);
+	}
+	(void)duk_put_prop_string(t, -2, "console");
 	duk_pop(t);
 
 	(void)duk_get_global_string(t, "Date");
@@ -493,6 +976,17 @@ js_engine_idle(struct js_engine *e)
 	return e->live_bytes <= e->warm_bytes + slack;
 }
 
+/* Sets the bounds the interrupt check enforces, from now. */
+static void
+arm_bounds(struct js_engine *e, const struct js_request *req,
+	   uint64_t start_us, uint64_t start_cpu_us)
+{
+	e->stop = STOP_NONE;
+	e->deadline_us = req->timeout_ms ? start_us + req->timeout_ms * 1000 : 0;
+	e->cpu_deadline_us = req->cpu_ms ? start_cpu_us + req->cpu_ms * 1000 :
+					   0;
+}
+
 int
 js_engine_run(struct js_engine *e, const struct js_request *req,
 	      struct js_result *ret_result)
@@ -503,9 +997,15 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 
 	(void)js_engine_idle(e);
 
+	/* Room for the entries' framing besides the text. */
+	run.logs = proto_writer_new(req->log_max_bytes * 2 + 64);
+	if (!run.logs)
+		return -ENOMEM;
 	uint64_t start_us = sys_now_us(), start_cpu_us = sys_cpu_us();
 	duk_context *t = duk_get_context(e->ctx, 0);
 	e->is_env_used = true;
+	e->run = &run;
+	arm_bounds(e, req, start_us, start_cpu_us);
 
 	/* The cap applies from here: the environment's built-ins are the
 	 * engine's cost, not the script's. */
@@ -517,10 +1017,19 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 		e->max_limit_bytes = req->heap_limit_bytes;
 
 	int r = execute(&run, t);
+	if (r == 0)
+		r = apply_stop(&run);
+	if (r == 0)
+		r = take_logs(&run);
 
 	e->limit_bytes = 0;
+	e->run = NULL;
+	e->stop = STOP_NONE;
+	e->deadline_us = 0;
+	e->cpu_deadline_us = 0;
 	ret->heap_peak_bytes = e->peak_bytes - base_bytes;
 	proto_writer_free(run.w);
+	proto_writer_free(run.logs);
 	ret->exec_us = sys_now_us() - start_us;
 	ret->cpu_us = sys_cpu_us() - start_cpu_us;
 	if (r < 0) {
@@ -537,9 +1046,11 @@ js_result_fini(struct js_result *r)
 	free(r->value);
 	free(r->message);
 	free(r->stack);
+	free(r->logs);
 	r->value = NULL;
 	r->message = NULL;
 	r->stack = NULL;
+	r->logs = NULL;
 }
 
 struct js_engine *

@@ -17,23 +17,39 @@
 struct proto_value;
 struct js_engine;
 
-/* The name of the global through which a script sees its input. */
+/* The globals through which a script sees its request: the input value
+ * (a frozen copy) and, frozen too, { id, tenant, profile }. In function
+ * mode the same values come as the function's arguments instead. */
 #define JS_INPUT_GLOBAL "input"
+#define JS_EXECUTION_GLOBAL "execution"
 
-/* One execution's request. input may be NULL (the global is then
- * undefined). */
+/* One execution's request. input and props may be NULL (undefined to
+ * the script). A zero limit means none. */
 struct js_request {
 	const char *code;
 	size_t code_len;
+	bool is_function; /* code is a function expression, called as
+			   * (params, props, context) */
 	const struct proto_value *input;
+	const struct proto_value *props;
+	uint64_t id;
+	const char *tenant; /* UTF-8, tenant_len bytes; NULL: none */
+	size_t tenant_len;
+	const char *profile;
+	size_t profile_len;
+	unsigned restricted; /* RESTRICTED_* bits: functions gated */
+	uint64_t timeout_ms; /* wall clock, from the start of js_engine_run */
+	uint64_t cpu_ms;     /* CPU time of the execution */
 	uint64_t heap_limit_bytes;
 	size_t result_max_bytes;
+	size_t log_max_bytes; /* text the console may capture */
 };
 
 /* One execution's outcome. On OUTCOME_OK, value holds the result encoded as
  * msgpack (value_len bytes); otherwise message, and maybe stack and line,
- * describe the error. Strings are UTF-8, NUL-terminated and counted, owned
- * by the struct; release with js_result_fini(). */
+ * describe the error. logs holds log_count [level, text] pairs encoded as
+ * msgpack, whatever the outcome. Strings are UTF-8, NUL-terminated and
+ * counted, owned by the struct; release with js_result_fini(). */
 struct js_result {
 	enum outcome outcome;
 	uint8_t *value;
@@ -43,6 +59,10 @@ struct js_result {
 	char *stack;
 	size_t stack_len;
 	uint64_t line;
+	uint8_t *logs;
+	size_t logs_len;
+	size_t log_count;
+	bool is_logs_truncated;
 	uint64_t heap_peak_bytes;
 	uint64_t exec_us;
 	uint64_t cpu_us;

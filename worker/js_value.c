@@ -298,6 +298,8 @@ push_array(duk_context *ctx, const struct proto_value *v, int depth,
 		}
 		(void)duk_put_prop_index(ctx, arr, (duk_uarridx_t)i);
 	}
+	/* Scripts get a read-only copy of their request. */
+	duk_freeze(ctx, arr);
 	return 0;
 }
 
@@ -332,6 +334,7 @@ push_map(duk_context *ctx, const struct proto_value *v, int depth, char *why)
 				     DUK_DEFPROP_SET_ENUMERABLE |
 				     DUK_DEFPROP_SET_CONFIGURABLE);
 	}
+	duk_freeze(ctx, o);
 	return 0;
 }
 

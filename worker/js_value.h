@@ -27,7 +27,8 @@ struct proto_writer;
  * the language requires. Returns 0 or -ENOMEM (stack unchanged). */
 int js_value_push_utf8(duk_context *ctx, const char *s, size_t len);
 
-/* [ ... ] -> [ ... value ]. Pushes the JavaScript form of v. Returns 0, or
+/* [ ... ] -> [ ... value ]. Pushes the JavaScript form of v, every array
+ * and object in it frozen. Returns 0, or
  * -EINVAL with why filled in (a bad string, an unsupported type, nesting
  * too deep); the stack is then unchanged. May throw on allocation failure:
  * call inside duk_safe_call(). */

@@ -44,6 +44,10 @@ send_result(uint64_t id, const struct js_result *res)
 		.stack = res->stack,
 		.stack_len = res->stack_len,
 		.line = res->line,
+		.logs_raw = res->logs,
+		.logs_raw_len = res->logs_len,
+		.logs_count = res->log_count,
+		.is_logs_truncated = res->is_logs_truncated,
 		.stats = {
 			.exec_us = res->exec_us,
 			.cpu_us = res->cpu_us,
@@ -86,9 +90,20 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 	const struct js_request req = {
 		.code = exec.code,
 		.code_len = exec.code_len,
+		.is_function = exec.is_function,
 		.input = exec.input,
+		.props = exec.props,
+		.id = exec.id,
+		.tenant = exec.tenant,
+		.tenant_len = exec.tenant_len,
+		.profile = exec.profile,
+		.profile_len = exec.profile_len,
+		.restricted = exec.restricted,
+		.timeout_ms = exec.timeout_ms,
+		.cpu_ms = exec.cpu_ms,
 		.heap_limit_bytes = exec.heap_limit_bytes,
 		.result_max_bytes = exec.result_max_bytes,
+		.log_max_bytes = exec.log_max_bytes,
 	};
 	if (js_engine_run(engine, &req, &res) < 0)
 		_exit(IPC_EXIT_OOM);
