@@ -7,11 +7,13 @@
 #include "common/policy.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 int
 policy_load(const struct policy_rule *rules, size_t n_rules, bool log_only)
 {
-	uint32_t deny = log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
+	uint32_t deny = log_only ? SCMP_ACT_LOG : SCMP_ACT_TRAP;
 	int r;
 
 	scmp_filter_ctx ctx = seccomp_init(deny);
@@ -41,4 +43,19 @@ policy_load(const struct policy_rule *rules, size_t n_rules, bool log_only)
 out:
 	seccomp_release(ctx);
 	return r;
+}
+
+void
+policy_syscall_name(long nr, char *buf, size_t size)
+{
+	char *name = nr >= 0 && nr <= INT32_MAX ?
+			     seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
+							      (int)nr) :
+			     NULL;
+
+	if (name)
+		(void)snprintf(buf, size, "%s", name);
+	else
+		(void)snprintf(buf, size, "#%ld", nr);
+	free(name);
 }

@@ -57,13 +57,21 @@ struct policy_limit {
 	const char *reason;
 };
 
-/* Builds and loads a filter that allows exactly the rules given and kills
- * the process on anything else, foreign architectures included. When
- * log_only is set (seccomp_debug builds) forbidden calls are logged by the
- * kernel and allowed instead. Returns 0, -ENOENT when a rule names an
- * unknown syscall, or -errno from libseccomp. Worker only, as the last
- * sandbox step; after success only allowed calls remain. */
+/* Builds and loads a filter that allows exactly the rules given. Any
+ * other call does not run: the kernel sends the process a SIGSYS that it
+ * cannot block or ignore (SECCOMP_RET_TRAP, seccomp(2)), so that its
+ * handler can report the call's number before the process dies of that
+ * signal; a process without a handler dies of it at once. A call through
+ * a foreign architecture kills the process outright. When log_only is set
+ * (seccomp_debug builds) forbidden calls are logged by the kernel and
+ * allowed instead. Returns 0, -ENOENT when a rule names an unknown
+ * syscall, or -errno from libseccomp. Worker only, as the last sandbox
+ * step; after success only allowed calls remain. */
 int policy_load(const struct policy_rule *rules, size_t n_rules,
 		bool log_only);
+
+/* Writes the name of syscall number nr on this architecture into buf
+ * ("socket"), or "#nr" when libseccomp does not know it. Any process. */
+void policy_syscall_name(long nr, char *buf, size_t size);
 
 #endif

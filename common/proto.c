@@ -327,6 +327,7 @@ static const char *const type_names[] = {
 	[PROTO_MSG_RESULT] = "result",
 	[PROTO_MSG_READY] = "ready",
 	[PROTO_MSG_SETUP_FAILED] = "setup_failed",
+	[PROTO_MSG_VIOLATION] = "violation",
 };
 
 static bool
@@ -892,6 +893,34 @@ proto_msg_setup_failed(const struct proto_msg *m,
 	return 0;
 }
 
+int
+proto_msg_violation(const struct proto_msg *m, int64_t *ret_syscall,
+		    const char **ret_why)
+{
+	int64_t nr = -1;
+	bool seen[2] = { false };
+
+	const struct field fields[] = {
+		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
+		{ "syscall", FIELD_INT, "'syscall' must be an integer", &nr, NULL,
+		  &seen[1] },
+	};
+
+	if (m->type != PROTO_MSG_VIOLATION) {
+		*ret_why = "not a violation message";
+		return -EBADMSG;
+	}
+	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	if (r < 0)
+		return r;
+	if (nr < 0 || nr > 4095) {
+		*ret_why = "violation needs a 'syscall' number from 0 to 4095";
+		return -EBADMSG;
+	}
+	*ret_syscall = nr;
+	return 0;
+}
+
 bool
 proto_msg_peek_id(const struct proto_msg *m, uint64_t *ret_id)
 {
@@ -1226,4 +1255,41 @@ proto_encode_setup_failed(const char *stage, int err, struct proto_frame *ret_fr
 	write_key(&w, "errno");
 	(void)proto_write_int(&w, err);
 	return frame_finish(&w, ret_frame);
+}
+
+/* A fixed buffer as a msgpack-c output: nothing is allocated. */
+struct fixed_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+static int
+write_fixed(void *data, const char *buf, size_t len)
+{
+	struct fixed_buf *b = data;
+
+	if (len > b->cap - b->len)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		b->data[b->len + i] = (uint8_t)buf[i];
+	b->len += len;
+	return 0;
+}
+
+size_t
+proto_encode_violation(int64_t nr, uint8_t *buf)
+{
+	struct fixed_buf b = { .data = buf, .len = IPC_HEADER_BYTES,
+			       .cap = PROTO_VIOLATION_FRAME_MAX };
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, &b, write_fixed);
+	(void)msgpack_pack_map(&pk, 2);
+	(void)msgpack_pack_str_with_body(&pk, "type", 4);
+	(void)msgpack_pack_str_with_body(&pk, "violation", 9);
+	(void)msgpack_pack_str_with_body(&pk, "syscall", 7);
+	(void)msgpack_pack_int64(&pk, nr);
+	ipc_header_encode(b.len - IPC_HEADER_BYTES, buf);
+	return b.len;
 }

@@ -113,6 +113,8 @@ enum proto_type {
 	PROTO_MSG_RESULT, /* worker -> supervisor, supervisor -> client */
 	PROTO_MSG_READY,	 /* worker -> supervisor, once warm */
 	PROTO_MSG_SETUP_FAILED, /* worker -> supervisor, then it exits */
+	PROTO_MSG_VIOLATION, /* worker -> supervisor: a forbidden call, then
+			      * it dies of SIGSYS */
 };
 
 /* A request to run a script. A zero limit means "not given". On the way
@@ -221,6 +223,10 @@ int proto_msg_setup_failed(const struct proto_msg *m,
 			   struct proto_setup_failed *ret_setup,
 			   const char **ret_why);
 
+/* The syscall number a violation message reports: 0 to 4095. */
+int proto_msg_violation(const struct proto_msg *m, int64_t *ret_syscall,
+			const char **ret_why);
+
 /* A best-effort request id of a message that failed to decode as an
  * exec, so that the error reply can carry it. */
 bool proto_msg_peek_id(const struct proto_msg *m, uint64_t *ret_id);
@@ -240,5 +246,13 @@ int proto_encode_result_or_internal(const struct proto_result *r,
 				    struct proto_frame *ret_frame);
 int proto_encode_setup_failed(const char *stage, int err,
 			      struct proto_frame *ret_frame);
+
+/* Room for a whole violation frame. */
+#define PROTO_VIOLATION_FRAME_MAX 64
+
+/* Writes a violation frame for syscall number nr into buf (at least
+ * PROTO_VIOLATION_FRAME_MAX bytes) and returns its length. Allocates
+ * nothing: async-signal-safe, for the worker's SIGSYS handler. */
+size_t proto_encode_violation(int64_t nr, uint8_t *buf);
 
 #endif

@@ -33,6 +33,7 @@
 #include "common/ipc.h"
 #include "config.h"
 #include "common/log.h"
+#include "common/policy.h"
 #include "common/proto.h"
 #include "common/sys.h"
 #include "common/util.h"
@@ -104,6 +105,7 @@ struct worker {
 	bool has_tenant; /* bound: serves tenant's requests only */
 	bool is_claimed; /* clearing, and awaited by a queued request */
 	uint64_t rss_bytes; /* resident memory, read after each request */
+	int64_t violation_syscall; /* reported before a SIGSYS death; or -1 */
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
 };
 
@@ -653,6 +655,18 @@ on_result(struct worker *w, const struct proto_msg *m)
 	return 0;
 }
 
+/* The forbidden call a worker says it made; it dies of SIGSYS next, and
+ * its death is named after the call. */
+static int
+on_violation(struct worker *w, const struct proto_msg *m)
+{
+	const char *why;
+
+	return proto_msg_violation(m, &w->violation_syscall, &why) < 0 ?
+		       -EBADMSG :
+		       0;
+}
+
 /* A worker retired right after a result still says ready once its next
  * environment is built; that frame means nothing now. */
 static int
@@ -678,6 +692,9 @@ static const struct {
 	{ PROTO_MSG_READY, WORKER_STOPPING, on_late_ready },
 	{ PROTO_MSG_SETUP_FAILED, WORKER_STARTING, on_setup_failed },
 	{ PROTO_MSG_RESULT, WORKER_BUSY, on_result },
+	{ PROTO_MSG_VIOLATION, WORKER_BUSY, on_violation },
+	{ PROTO_MSG_VIOLATION, WORKER_CLEARING, on_violation },
+	{ PROTO_MSG_VIOLATION, WORKER_IDLE, on_violation },
 };
 
 static int
@@ -762,7 +779,8 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	switch (w->state) {
 	case WORKER_BUSY:
-		kind = reaper_classify(0, REAPER_CAUSE_DEADLINE, why, sizeof(why));
+		kind = reaper_classify(0, REAPER_CAUSE_DEADLINE, NULL, why,
+				       sizeof(why));
 		log_notice("pool: request timed out, killing worker worker=%u pid=%d req=%llu timeout_ms=%llu",
 			   w->slot, (int)w->pid,
 			   (unsigned long long)w->job->seq,
@@ -820,6 +838,7 @@ spawn_one(struct pool *p)
 	w->slot = p->next_slot++;
 	w->state = WORKER_STARTING;
 	w->spawn_us = sys_now_us();
+	w->violation_syscall = -1;
 	w->req = bufferevent_socket_new(p->base, c.req_fd, BEV_OPT_CLOSE_ON_FREE);
 	w->rsp = bufferevent_socket_new(p->base, c.rsp_fd, BEV_OPT_CLOSE_ON_FREE);
 	w->timer = evtimer_new(p->base, on_worker_timer, w);
@@ -1254,10 +1273,17 @@ static void
 finalize(struct worker *w, int status)
 {
 	struct pool *p = w->pool;
-	char how[32], why[160];
-	enum outcome kind = reaper_classify(status, w->cause, why, sizeof(why));
+	char how[64], why[160], syscall[32];
+	const char *named = NULL;
 
-	reaper_describe(status, how, sizeof(how));
+	if (w->violation_syscall >= 0) {
+		policy_syscall_name(w->violation_syscall, syscall,
+				    sizeof(syscall));
+		named = syscall;
+	}
+	enum outcome kind = reaper_classify(status, w->cause, named, why,
+					    sizeof(why));
+	reaper_describe(status, named, how, sizeof(how));
 	unsigned long long uptime_ms = (sys_now_us() - w->spawn_us) / 1000;
 	if (w->cause == REAPER_CAUSE_RETIRED && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == IPC_EXIT_DONE)

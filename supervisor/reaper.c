@@ -18,8 +18,8 @@
 #include "common/ipc.h"
 
 enum outcome
-reaper_classify(int status, enum reaper_cause cause, char *why,
-		size_t why_size)
+reaper_classify(int status, enum reaper_cause cause, const char *syscall,
+		char *why, size_t why_size)
 {
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -31,6 +31,11 @@ reaper_classify(int status, enum reaper_cause cause, char *why,
 	if (cause == REAPER_CAUSE_PROTOCOL) {
 		(void)snprintf(why, why_size, "the worker sent a malformed frame and was stopped");
 		return OUTCOME_WORKER_CRASHED;
+	}
+	if (sig == SIGSYS && syscall) {
+		(void)snprintf(why, why_size, "the worker made a forbidden system call (%s) and was killed by the sandbox",
+			       syscall);
+		return OUTCOME_SECURITY_VIOLATION;
 	}
 	if (sig == SIGSYS) {
 		(void)snprintf(why, why_size, "the worker made a forbidden system call and was killed by the sandbox");
@@ -58,9 +63,12 @@ reaper_classify(int status, enum reaper_cause cause, char *why,
 }
 
 void
-reaper_describe(int status, char *buf, size_t size)
+reaper_describe(int status, const char *syscall, char *buf, size_t size)
 {
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS && syscall)
+		(void)snprintf(buf, size, "sig=%d syscall=%s", WTERMSIG(status),
+			       syscall);
+	else if (WIFSIGNALED(status))
 		(void)snprintf(buf, size, "sig=%d", WTERMSIG(status));
 	else
 		(void)snprintf(buf, size, "exit=%d", WEXITSTATUS(status));

@@ -20,11 +20,13 @@ enum reaper_cause {
 };
 
 /* The kind and a sentence for a request whose worker ended with wait
- * status `status`. */
+ * status `status`. syscall is the name of the forbidden call the worker
+ * reported before it died of SIGSYS, or NULL. */
 enum outcome reaper_classify(int status, enum reaper_cause cause,
-			     char *why, size_t why_size);
+			     const char *syscall, char *why, size_t why_size);
 
-/* Describes a wait status for a log line: "exit=70" or "sig=31". */
-void reaper_describe(int status, char *buf, size_t size);
+/* Describes a wait status for a log line: "exit=70", "sig=31" or
+ * "sig=31 syscall=socket". */
+void reaper_describe(int status, const char *syscall, char *buf, size_t size);
 
 #endif

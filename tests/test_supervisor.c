@@ -642,6 +642,42 @@ START_TEST(test_supervisor_refuses_clients_past_the_maximum)
 }
 END_TEST
 
+/* Every forbidden call, made inside the real sandbox by the test-only
+ * probe worker, kills the worker; the client gets security_violation with
+ * the call's name, and the log names it too. */
+START_TEST(test_supervisor_names_each_forbidden_call)
+{
+	static const char *const calls[] = {
+		"bpf",	 "clone",  "execve", "getpid", "ioctl",	 "kill",
+		"mmap",	 "mount",  "mprotect", "open", "openat", "prctl",
+		"ptrace", "read",  "setns",  "setuid", "socket", "unshare",
+		"write",
+	};
+	const char *probe = getenv("BEDDEL_WORKER_PROBE");
+
+	ck_assert_ptr_nonnull(probe);
+	const char *const args[] = { "--worker", probe, "--max-workers", "2",
+				     NULL };
+	start_with(1, args);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		struct proto_result res;
+		struct proto_msg *m = exec_once(calls[i], NULL, 0, &res);
+		char named[64], logged[64];
+		(void)snprintf(named, sizeof(named), "(%s)", calls[i]);
+		(void)snprintf(logged, sizeof(logged), "syscall=%s ", calls[i]);
+		ck_assert_msg(res.outcome == OUTCOME_SECURITY_VIOLATION,
+			      "%s: %s %.*s", calls[i], outcome_name(res.outcome),
+			      (int)res.message_len, res.message);
+		ck_assert_msg(memmem(res.message, res.message_len, named,
+				     strlen(named)) != NULL,
+			      "%s: %.*s", calls[i], (int)res.message_len,
+			      res.message);
+		proto_msg_free(m);
+		ck_assert_int_eq(harness_wait_log(&h, logged, 1, 5000), 0);
+	}
+}
+END_TEST
+
 /* Starts a supervisor whose worker binary is a broken fixture, with no
  * warm workers, so that the first request makes it spawn one. */
 static void
@@ -1001,6 +1037,12 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_closes_clients_stalled_inside_a_frame);
 	tcase_add_test(tc, test_supervisor_bounds_answers_a_client_does_not_read);
 	tcase_add_test(tc, test_supervisor_refuses_clients_past_the_maximum);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("forbidden_calls");
+	tcase_add_checked_fixture(tc, NULL, stop_and_check);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_supervisor_names_each_forbidden_call);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("broken_workers");

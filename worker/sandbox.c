@@ -24,8 +24,10 @@
  *                     (PR_SET_NO_NEW_PRIVS, prctl(2), Linux 3.5).
  *   7. not dumpable   no ptrace attach, no /proc/PID/mem from the same
  *                     uid (PR_SET_DUMPABLE, prctl(2); ptrace(2)).
- *   8. seccomp        last: every step above needs calls it forbids
- *                     (seccomp(2); SECCOMP_RET_KILL_PROCESS, Linux 4.14).
+ *   8. SIGSYS report  the handler that names a forbidden call to the
+ *                     supervisor, installed while sigaction is allowed.
+ *   9. seccomp        last: every step above needs calls it forbids
+ *                     (seccomp(2); SECCOMP_RET_TRAP, Linux 3.5).
  */
 #include "worker/sandbox.h"
 
@@ -147,6 +149,44 @@ clear_caps_or_die(void)
 		sandbox_fail("capability_clear", -err);
 }
 
+/* The si_code of a SIGSYS sent by seccomp (asm-generic/siginfo.h); glibc
+ * names it only in newer headers. */
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
+
+/* SIGSYS from the filter: the forbidden call did not run. Tells the
+ * supervisor which call it was, then dies of the same signal: SA_RESETHAND
+ * put the default action back, and raise() itself makes forbidden calls,
+ * whose SIGSYS the kernel delivers even though this handler blocks it
+ * (force_sig_seccomp). Async-signal-safe: it allocates nothing.
+ *
+ * SECURITY: this code runs in a process that may be compromised; the
+ * supervisor treats the frame as a claim, used only to name the death. */
+static void
+on_forbidden_call(int sig, siginfo_t *info, void *context)
+{
+	uint8_t frame[PROTO_VIOLATION_FRAME_MAX];
+
+	(void)context;
+	if (info->si_code == SYS_SECCOMP) {
+		size_t len = proto_encode_violation(info->si_syscall, frame);
+		(void)sys_write_all(IPC_FD_RSP, frame, len);
+	}
+	(void)raise(sig);
+	_exit(IPC_EXIT_FATAL);
+}
+
+static void
+report_forbidden_calls_or_die(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_forbidden_call,
+				.sa_flags = SA_SIGINFO | SA_RESETHAND };
+
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		sandbox_fail("sigsys_handler", -errno);
+}
+
 void
 sandbox_enter_or_die(void)
 {
@@ -169,6 +209,7 @@ sandbox_enter_or_die(void)
 		sandbox_fail("no_new_privs", -errno);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		sandbox_fail("dumpable", -errno);
+	report_forbidden_calls_or_die();
 
 	r = policy_load(worker_seccomp, worker_seccomp_count,
 			BEDDEL_SECCOMP_DEBUG);
