@@ -202,6 +202,7 @@ struct pool {
 	struct window window;
 	void (*drained)(void *arg);
 	void *drained_arg;
+	int ns_flags; /* the namespaces workers get (spawn_namespaces()) */
 };
 
 static void dispatch(struct pool *p);
@@ -826,7 +827,7 @@ spawn_one(struct pool *p)
 {
 	struct spawn_child c;
 
-	int r = spawn_worker(p->cfg.worker_path, &c);
+	int r = spawn_worker(p->cfg.worker_path, p->ns_flags, &c);
 	if (r < 0)
 		return log_warn_errno(r, "pool: spawn failed, retrying after a pause");
 
@@ -1429,6 +1430,7 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 		return NULL;
 	p->base = base;
 	p->cfg = *cfg;
+	p->ns_flags = spawn_namespaces();
 	TAILQ_INIT(&p->workers);
 	TAILQ_INIT(&p->queue);
 	p->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, p);

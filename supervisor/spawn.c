@@ -7,8 +7,8 @@
  * docs/DESIGN.md.
  *
  * Between fork and exec the child runs only async-signal-safe calls:
- * fcntl, dup2, close_range, prctl, getppid, sigprocmask, signal, execve,
- * _exit.
+ * open, write, close, fcntl, dup2, close_range, prctl, getppid,
+ * sigprocmask, signal, execve, _exit.
  */
 #include "supervisor/spawn.h"
 
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
@@ -67,12 +68,102 @@ spawn_find_worker(void)
 	return found ? found : try_path(BEDDEL_LIBEXECDIR, "beddel-worker");
 }
 
-/* In the child: pipes onto fds 3 and 4, everything else closed, exec. */
+/* The lines a new user namespace's maps get: the supervisor's own uid
+ * and gid become root inside, the only ids an unprivileged process may
+ * map (user_namespaces(7)). Formatted before the clone, since the child
+ * may call only async-signal-safe functions. */
+struct id_maps {
+	char uid_map[32];
+	char gid_map[32];
+};
+
+/* Writes text to the file at path. Async-signal-safe. */
+static int
+write_file(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, text, len);
+	(void)close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* In a child in a new user namespace: its id maps. setgroups must be
+ * denied before an unprivileged process may write gid_map. */
+static int
+map_ids(const struct id_maps *maps)
+{
+	if (write_file("/proc/self/setgroups", "deny") < 0 ||
+	    write_file("/proc/self/gid_map", maps->gid_map) < 0 ||
+	    write_file("/proc/self/uid_map", maps->uid_map) < 0)
+		return -1;
+	return 0;
+}
+
 static void
-exec_child(const char *path, int req_read, int rsp_write, pid_t parent)
+format_id_maps(struct id_maps *maps)
+{
+	(void)snprintf(maps->uid_map, sizeof(maps->uid_map), "0 %u 1",
+		       (unsigned)geteuid());
+	(void)snprintf(maps->gid_map, sizeof(maps->gid_map), "0 %u 1",
+		       (unsigned)getegid());
+}
+
+/* fork(), or clone(2) into the namespaces ns_flags names. The raw
+ * syscall with no stack behaves as fork does, but the child must not use
+ * libc's thread state (its cached thread id is the parent's): it only
+ * calls what exec_child() lists before it execs. */
+static pid_t
+fork_into(int ns_flags)
+{
+	if (ns_flags == 0)
+		return fork();
+	return (pid_t)syscall(SYS_clone, (unsigned long)ns_flags | SIGCHLD,
+			      NULL, NULL, NULL, NULL);
+}
+
+int
+spawn_namespaces(void)
+{
+	static int answer = -1;
+	struct id_maps maps;
+	int status;
+
+	if (answer >= 0)
+		return answer;
+	int flags = SPAWN_NAMESPACES | (geteuid() == 0 ? 0 : CLONE_NEWUSER);
+	format_id_maps(&maps);
+	pid_t pid = fork_into(flags);
+	if (pid == 0)
+		_exit((flags & CLONE_NEWUSER) && map_ids(&maps) < 0 ? 1 : 0);
+	answer = pid > 0 && waitpid(pid, &status, 0) == pid &&
+				 WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+			 flags :
+			 0;
+	return answer;
+}
+
+/* In the child: ids mapped (in a new user namespace), pipes onto fds 3
+ * and 4, everything else closed, exec. */
+static void
+exec_child(const char *path, int req_read, int rsp_write, pid_t parent,
+	   int ns_flags, const struct id_maps *maps)
 {
 	static char *const envp[] = { "TZ=UTC", NULL };
-	char *const argv[] = { (char *)"beddel-worker", NULL };
+	/* The worker sets up its empty root itself, after exec has loaded
+	 * its libraries; in a user namespace it cannot change its ids. */
+	char *argv[4] = { (char *)"beddel-worker", NULL, NULL, NULL };
+	int argc = 1;
+	if (ns_flags & CLONE_NEWNS)
+		argv[argc++] = (char *)"--new-root";
+	if (ns_flags & CLONE_NEWUSER)
+		argv[argc++] = (char *)"--user-namespace";
+
+	if ((ns_flags & CLONE_NEWUSER) && map_ids(maps) < 0)
+		_exit(IPC_EXIT_EXEC);
 
 	/* Move both ends above 4 first, so that neither dup2 below can
 	 * clobber the other. */
@@ -91,8 +182,12 @@ exec_child(const char *path, int req_read, int rsp_write, pid_t parent)
 
 	/* A worker busy in an endless loop never reads its pipe again; if
 	 * the supervisor dies, the kernel kills the worker instead. The
-	 * check after it covers a supervisor that died before the call. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	 * check after it covers a supervisor that died before the call. In
+	 * a new PID namespace the parent is outside and reads as 0; a
+	 * supervisor gone by then has closed the pipes, and the worker's
+	 * first write kills it (SIGPIPE). */
+	pid_t expected = (ns_flags & CLONE_NEWPID) ? 0 : parent;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != expected)
 		_exit(IPC_EXIT_EXEC);
 
 	/* The supervisor ignores SIGPIPE; a worker must not, and its signal
@@ -107,8 +202,9 @@ exec_child(const char *path, int req_read, int rsp_write, pid_t parent)
 }
 
 int
-spawn_worker(const char *path, struct spawn_child *ret_child)
+spawn_worker(const char *path, int ns_flags, struct spawn_child *ret_child)
 {
+	struct id_maps maps;
 	int req[2], rsp[2];
 	int r;
 
@@ -119,14 +215,15 @@ spawn_worker(const char *path, struct spawn_child *ret_child)
 		goto err_close_req;
 	}
 
+	format_id_maps(&maps);
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = fork_into(ns_flags);
 	if (pid < 0) {
 		r = -errno;
 		goto err_close_rsp;
 	}
 	if (pid == 0)
-		exec_child(path, req[0], rsp[1], parent);
+		exec_child(path, req[0], rsp[1], parent, ns_flags, &maps);
 
 	(void)close(req[0]);
 	(void)close(rsp[1]);

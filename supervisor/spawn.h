@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Starting a worker process: fork, move the pipes to the worker's fixed
- * fds, exec the worker binary. Supervisor and beddel-run only.
+ * Starting a worker process: clone into new namespaces where the host
+ * allows it, move the pipes to the worker's fixed fds, exec the worker
+ * binary. Supervisor and beddel-run only.
  */
 #ifndef BEDDEL_SUPERVISOR_SPAWN_H
 #define BEDDEL_SUPERVISOR_SPAWN_H
 
+#include <sched.h>
 #include <sys/types.h>
 
 /* A started worker: its pid, the write end of its request pipe and the
@@ -22,10 +24,24 @@ struct spawn_child {
  * if none is executable. */
 const char *spawn_find_worker(void);
 
-/* Forks and execs path as a worker with an empty environment but TZ=UTC.
- * Returns 0 and fills ret_child, or -errno (ret_child untouched). The child never
- * returns: it execs or _exits with IPC_EXIT_EXEC. Not async-signal-safe;
- * call from the event loop only. */
-int spawn_worker(const char *path, struct spawn_child *ret_child);
+/* The namespaces a worker may get, as clone(2) flags: network (no
+ * interface but a down loopback), mount (an empty, read-only root), IPC,
+ * UTS and PID (the worker is its namespace's only process). */
+#define SPAWN_NAMESPACES                                                    \
+	(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |        \
+	 CLONE_NEWPID)
+
+/* Which namespaces this host lets the process give its workers: as root,
+ * SPAWN_NAMESPACES; otherwise SPAWN_NAMESPACES | CLONE_NEWUSER where
+ * unprivileged user namespaces are allowed; else 0. Tries once, with a
+ * child that exits at once, and remembers the answer. Event loop only. */
+int spawn_namespaces(void);
+
+/* Starts path as a worker in the namespaces ns_flags names (0: none),
+ * with an empty environment but TZ=UTC. Returns 0 and fills ret_child, or
+ * -errno (ret_child untouched). The child never returns: it execs or
+ * _exits with IPC_EXIT_EXEC. Not async-signal-safe; call from the event
+ * loop only. */
+int spawn_worker(const char *path, int ns_flags, struct spawn_child *ret_child);
 
 #endif

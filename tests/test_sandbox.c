@@ -34,6 +34,7 @@
 static void
 enter_sandbox(void)
 {
+	static const struct sandbox_options opts = { .is_new_root = false };
 	int p[2];
 
 	if (pipe(p) < 0)
@@ -42,7 +43,7 @@ enter_sandbox(void)
 	if (a < 0 || b < 0 || dup2(a, IPC_FD_REQ) < 0 || dup2(b, IPC_FD_RSP) < 0)
 		_exit(91);
 	sandbox_close_fds_or_die();
-	sandbox_enter_or_die();
+	sandbox_enter_or_die(&opts);
 }
 
 /* ---- Forbidden calls: each must end the process with SIGSYS -------- */

@@ -8,6 +8,10 @@
  * Order, and why:
  *   1. close fds      first: nothing later may inherit or use them
  *                     (close_range(2), Linux 5.9).
+ *   1b. empty root    in a new mount namespace, after the engine is warm
+ *                     (its time zone is read by then) and while the
+ *                     process still holds CAP_SYS_ADMIN there
+ *                     (pivot_root(2), mount_namespaces(7)).
  *   2. rlimits        while we may still lower hard limits freely
  *                     (setrlimit(2)).
  *   3. bounding set   needs CAP_SETPCAP, so before the identity change
@@ -35,7 +39,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <string.h>
 #include <stdbool.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -60,6 +66,23 @@ sandbox_fail(const char *stage, int err)
 	if (proto_encode_setup_failed(stage, err, &f) == 0)
 		(void)sys_write_all(IPC_FD_RSP, f.data, f.len);
 	_exit(IPC_EXIT_SETUP);
+}
+
+int
+sandbox_parse_args(int argc, char **argv, struct sandbox_options *ret_opts)
+{
+	struct sandbox_options opts = { .is_new_root = false };
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--new-root") == 0)
+			opts.is_new_root = true;
+		else if (strcmp(argv[i], "--user-namespace") == 0)
+			opts.is_user_namespace = true;
+		else
+			return -EINVAL;
+	}
+	*ret_opts = opts;
+	return 0;
 }
 
 void
@@ -116,10 +139,42 @@ drop_bounding_set_or_die(void)
 	}
 }
 
+/* SECURITY: after this the worker's file system is one empty, read-only
+ * tmpfs: no path leads to the host's files, devices or sockets, even if
+ * the seccomp filter let an open through. The old root is detached, not
+ * merely hidden. */
 static void
-leave_root_or_die(void)
+empty_root_or_die(void)
 {
-	if (geteuid() != 0)
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		sandbox_fail("new_root_private", -errno);
+	/* Any directory every host has will do as the mount point. */
+	if (mount("beddel", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "size=4k,nr_inodes=1,mode=0555") < 0)
+		sandbox_fail("new_root_mount", -errno);
+	if (chdir("/tmp") < 0)
+		sandbox_fail("new_root_chdir", -errno);
+	/* pivot_root(".", ".") stacks the old root on the new one; the
+	 * unmount then takes it away (pivot_root(2), NOTES). */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		sandbox_fail("new_root_pivot", -errno);
+	if (umount2(".", MNT_DETACH) < 0)
+		sandbox_fail("new_root_detach", -errno);
+	if (chdir("/") < 0)
+		sandbox_fail("new_root_chdir", -errno);
+	if (mount(NULL, "/", NULL,
+		  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		sandbox_fail("new_root_read_only", -errno);
+}
+
+static void
+leave_root_or_die(const struct sandbox_options *opts)
+{
+	/* In a user namespace root is the one id mapped: it stands for the
+	 * supervisor's own unprivileged uid outside, and nobody is not
+	 * mapped; the capabilities go below. */
+	if (geteuid() != 0 || opts->is_user_namespace)
 		return;
 	/* SECURITY: groups first, then gid, then uid: once the uid is not
 	 * root, the process may no longer change its groups. */
@@ -188,15 +243,17 @@ report_forbidden_calls_or_die(void)
 }
 
 void
-sandbox_enter_or_die(void)
+sandbox_enter_or_die(const struct sandbox_options *opts)
 {
 	int r;
 
 	pid_t parent = getppid();
 
+	if (opts->is_new_root)
+		empty_root_or_die();
 	set_limits_or_die();
 	drop_bounding_set_or_die();
-	leave_root_or_die();
+	leave_root_or_die(opts);
 	/* The kernel clears the parent-death signal the supervisor set when
 	 * the uid changes (prctl(2), PR_SET_PDEATHSIG): set it again, then
 	 * make sure the supervisor did not die in between. */

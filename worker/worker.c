@@ -120,7 +120,7 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 }
 
 void
-worker_run(void)
+worker_run(const struct sandbox_options *opts)
 {
 	sandbox_close_fds_or_die();
 
@@ -128,7 +128,7 @@ worker_run(void)
 	if (!engine)
 		sandbox_fail("engine", -ENOMEM);
 
-	sandbox_enter_or_die();
+	sandbox_enter_or_die(opts);
 
 	send_ready(engine);
 

@@ -8,6 +8,7 @@
 #define BEDDEL_WORKER_WORKER_H
 
 #include "common/ipc.h"
+#include "worker/sandbox.h"
 
 /* Largest exec frame the worker accepts. The supervisor never sends one
  * larger than the client frame limit; this is the worker's own check. */
@@ -16,6 +17,7 @@
 /* Sets up the sandbox and the engine, announces readiness, and serves
  * requests. Never returns: exits 0 when the request pipe closes, or with
  * one of the IPC_EXIT_* codes. */
-void worker_run(void) __attribute__((noreturn));
+void worker_run(const struct sandbox_options *opts)
+	__attribute__((noreturn));
 
 #endif

@@ -506,3 +506,20 @@ harness_exec_for(int fd, uint64_t id, const char *tenant, const char *code,
 		return r;
 	return send_and_read(fd, &f, ret_msg, ret_res);
 }
+
+bool
+harness_workers_have_own_pid_namespace(const struct harness *h)
+{
+	uint64_t deadline = sys_now_ns() + 5000000000u;
+	struct timespec pause = { .tv_nsec = 10000000 };
+	char nspid[64];
+	pid_t pid;
+
+	/* NOTE: polled, as a new child has no event to wait on. */
+	while (harness_children(h, &pid, 1) == 0 && sys_now_ns() < deadline)
+		(void)nanosleep(&pause, NULL);
+	if (harness_children(h, &pid, 1) == 0 ||
+	    harness_proc_status(pid, "NSpid", nspid, sizeof(nspid)) < 0)
+		return false;
+	return strpbrk(nspid, " \t") != NULL;
+}

@@ -91,6 +91,10 @@ pid_t harness_busy_worker(const struct harness *h, int timeout_ms);
  * buf (empty when there is no such line). Returns 0 or -errno. */
 int harness_proc_status(pid_t pid, const char *name, char *buf, size_t size);
 
+/* Whether the supervisor's workers run in PID namespaces of their own
+ * (their NSpid line lists two ids). Waits up to 5 s for a worker. */
+bool harness_workers_have_own_pid_namespace(const struct harness *h);
+
 /* Decodes a whole encoded frame (header and payload), as a peer would
  * read it, and releases the frame. Returns the message or NULL. */
 struct proto_msg *harness_decode_frame(struct proto_frame *f);

@@ -5,12 +5,14 @@
  * as beddel-worker does, then treats each request's code as the name of a
  * forbidden call to attempt. The sandbox must kill it; if the call
  * returns instead, it answers runtime_error "survived: ...", which fails
- * the test that sent it. Used by tests/test_supervisor.c.
+ * the test that sent it. Codes "fault-*" make it crash instead. Used by
+ * tests/test_supervisor.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +155,25 @@ try_getpid(void)
 	return syscall(SYS_getpid);
 }
 
+/* Faults, for crash reporting: each raises its signal in the kernel, as
+ * a bug in the engine would. */
+static long
+try_segv(void)
+{
+	/* An address no mapping holds, through a volatile pointer so that
+	 * the compiler keeps the store. */
+	volatile uintptr_t address = 8;
+
+	*(volatile int *)address = 1;
+	return 0;
+}
+
+static long
+try_ill(void)
+{
+	__builtin_trap();
+}
+
 static const struct attempt {
 	const char *name; /* the request's code, and the syscall's name */
 	long (*fn)(void);
@@ -167,6 +188,8 @@ static const struct attempt {
 	{ "setns", try_setns },	    { "setuid", try_setuid },
 	{ "socket", try_socket },   { "unshare", try_unshare },
 	{ "write", try_write },
+	{ "fault-ill", try_ill },
+	{ "fault-segv", try_segv },
 };
 
 static void
@@ -208,12 +231,15 @@ attempt(uint64_t id, const char *code, size_t len)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	struct sandbox_options opts;
 	struct proto_frame f;
 
+	if (sandbox_parse_args(argc, argv, &opts) < 0)
+		_exit(IPC_EXIT_SETUP);
 	sandbox_close_fds_or_die();
-	sandbox_enter_or_die();
+	sandbox_enter_or_die(&opts);
 	send_or_exit(&f, proto_encode_ready(0, &f));
 	for (;;) {
 		struct proto_msg *m;
