@@ -17,7 +17,7 @@
 
 const struct policy_limit worker_limits[] = {
 	{ RLIMIT_AS, "RLIMIT_AS", WORKER_LIMITS_AS_BYTES,
-	  "backstop for the allocator's heap cap: a runaway worker fails allocations instead of taking host memory" },
+	  "backstop for the allocator's heap cap: a runaway worker fails allocations instead of taking host memory; lowered from the largest heap cap (worker_limits.h)" },
 	{ RLIMIT_CORE, "RLIMIT_CORE", 0,
 	  "a crashing worker must not write tenant data to disk in a core file" },
 	{ RLIMIT_FSIZE, "RLIMIT_FSIZE", 0,

@@ -11,8 +11,14 @@
 
 /* Address space ceiling of a worker. The per-execution heap cap is
  * enforced by the engine's allocator; this is the backstop if that
- * accounting is ever wrong. */
-#define WORKER_LIMITS_AS_BYTES (256u * 1024u * 1024u)
+ * accounting is ever wrong. It is derived from the largest heap cap the
+ * worker may be given (its profiles'): the engine, libc and the stack
+ * take about 16 MiB, and a heap's garbage and the result's encoding up
+ * to a few times the cap. WORKER_LIMITS_AS_BYTES is the ceiling, and the
+ * limit when the supervisor names no heap cap. */
+#define WORKER_LIMITS_AS_BASE_BYTES (64u * 1024u * 1024u)
+#define WORKER_LIMITS_AS_PER_HEAP_BYTE 4u
+#define WORKER_LIMITS_AS_BYTES (320u * 1024u * 1024u)
 
 extern const struct policy_limit worker_limits[];
 extern const size_t worker_limits_count;

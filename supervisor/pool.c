@@ -202,7 +202,7 @@ struct pool {
 	struct window window;
 	void (*drained)(void *arg);
 	void *drained_arg;
-	int ns_flags; /* the namespaces workers get (spawn_namespaces()) */
+	struct spawn_options spawn; /* how workers start */
 };
 
 static void dispatch(struct pool *p);
@@ -827,7 +827,7 @@ spawn_one(struct pool *p)
 {
 	struct spawn_child c;
 
-	int r = spawn_worker(p->cfg.worker_path, p->ns_flags, &c);
+	int r = spawn_worker(p->cfg.worker_path, &p->spawn, &c);
 	if (r < 0)
 		return log_warn_errno(r, "pool: spawn failed, retrying after a pause");
 
@@ -1430,7 +1430,8 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 		return NULL;
 	p->base = base;
 	p->cfg = *cfg;
-	p->ns_flags = spawn_namespaces();
+	p->spawn.ns_flags = spawn_namespaces();
+	p->spawn.heap_max_bytes = profile_set_max_heap(&cfg->profiles);
 	TAILQ_INIT(&p->workers);
 	TAILQ_INIT(&p->queue);
 	p->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, p);

@@ -148,19 +148,38 @@ spawn_namespaces(void)
 
 /* In the child: ids mapped (in a new user namespace), pipes onto fds 3
  * and 4, everything else closed, exec. */
+/* The worker's arguments (worker/worker_main.c), made before the fork.
+ * The worker sets up its empty root itself, after exec has loaded its
+ * libraries; in a user namespace it cannot change its ids. */
+struct worker_args {
+	char heap[48];
+	char *argv[5];
+};
+
+static void
+make_args(const struct spawn_options *opts, struct worker_args *a)
+{
+	int argc = 0;
+
+	a->argv[argc++] = (char *)"beddel-worker";
+	if (opts->ns_flags & CLONE_NEWNS)
+		a->argv[argc++] = (char *)"--new-root";
+	if (opts->ns_flags & CLONE_NEWUSER)
+		a->argv[argc++] = (char *)"--user-namespace";
+	if (opts->heap_max_bytes > 0) {
+		(void)snprintf(a->heap, sizeof(a->heap),
+			       "--heap-max-bytes=%llu",
+			       (unsigned long long)opts->heap_max_bytes);
+		a->argv[argc++] = a->heap;
+	}
+	a->argv[argc] = NULL;
+}
+
 static void
 exec_child(const char *path, int req_read, int rsp_write, pid_t parent,
-	   int ns_flags, const struct id_maps *maps)
+	   int ns_flags, const struct id_maps *maps, char *const *argv)
 {
 	static char *const envp[] = { "TZ=UTC", NULL };
-	/* The worker sets up its empty root itself, after exec has loaded
-	 * its libraries; in a user namespace it cannot change its ids. */
-	char *argv[4] = { (char *)"beddel-worker", NULL, NULL, NULL };
-	int argc = 1;
-	if (ns_flags & CLONE_NEWNS)
-		argv[argc++] = (char *)"--new-root";
-	if (ns_flags & CLONE_NEWUSER)
-		argv[argc++] = (char *)"--user-namespace";
 
 	if ((ns_flags & CLONE_NEWUSER) && map_ids(maps) < 0)
 		_exit(IPC_EXIT_EXEC);
@@ -202,8 +221,11 @@ exec_child(const char *path, int req_read, int rsp_write, pid_t parent,
 }
 
 int
-spawn_worker(const char *path, int ns_flags, struct spawn_child *ret_child)
+spawn_worker(const char *path, const struct spawn_options *opts,
+	     struct spawn_child *ret_child)
 {
+	int ns_flags = opts->ns_flags;
+	struct worker_args args;
 	struct id_maps maps;
 	int req[2], rsp[2];
 	int r;
@@ -216,6 +238,7 @@ spawn_worker(const char *path, int ns_flags, struct spawn_child *ret_child)
 	}
 
 	format_id_maps(&maps);
+	make_args(opts, &args);
 	pid_t parent = getpid();
 	pid_t pid = fork_into(ns_flags);
 	if (pid < 0) {
@@ -223,7 +246,8 @@ spawn_worker(const char *path, int ns_flags, struct spawn_child *ret_child)
 		goto err_close_rsp;
 	}
 	if (pid == 0)
-		exec_child(path, req[0], rsp[1], parent, ns_flags, &maps);
+		exec_child(path, req[0], rsp[1], parent, ns_flags, &maps,
+			   args.argv);
 
 	(void)close(req[0]);
 	(void)close(rsp[1]);

@@ -8,6 +8,7 @@
 #define BEDDEL_SUPERVISOR_SPAWN_H
 
 #include <sched.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* A started worker: its pid, the write end of its request pipe and the
@@ -37,11 +38,20 @@ const char *spawn_find_worker(void);
  * child that exits at once, and remembers the answer. Event loop only. */
 int spawn_namespaces(void);
 
-/* Starts path as a worker in the namespaces ns_flags names (0: none),
- * with an empty environment but TZ=UTC. Returns 0 and fills ret_child, or
+/* How a worker starts: the namespaces it gets (clone(2) flags; 0: none)
+ * and the largest heap cap it will be given (0: not said), from which it
+ * derives its address space limit. */
+struct spawn_options {
+	int ns_flags;
+	uint64_t heap_max_bytes;
+};
+
+/* Starts path as a worker as opts says, with an empty environment but
+ * TZ=UTC. Returns 0 and fills ret_child, or
  * -errno (ret_child untouched). The child never returns: it execs or
  * _exits with IPC_EXIT_EXEC. Not async-signal-safe; call from the event
  * loop only. */
-int spawn_worker(const char *path, int ns_flags, struct spawn_child *ret_child);
+int spawn_worker(const char *path, const struct spawn_options *opts,
+		 struct spawn_child *ret_child);
 
 #endif

@@ -54,6 +54,7 @@
 #include "common/policy.h"
 #include "common/proto.h"
 #include "common/sys.h"
+#include "common/util.h"
 #include "config.h"
 #include "policies/worker_limits.h"
 #include "policies/worker_seccomp.h"
@@ -68,6 +69,8 @@ sandbox_fail(const char *stage, int err)
 	_exit(IPC_EXIT_SETUP);
 }
 
+#define HEAP_ARG "--heap-max-bytes="
+
 int
 sandbox_parse_args(int argc, char **argv, struct sandbox_options *ret_opts)
 {
@@ -78,7 +81,10 @@ sandbox_parse_args(int argc, char **argv, struct sandbox_options *ret_opts)
 			opts.is_new_root = true;
 		else if (strcmp(argv[i], "--user-namespace") == 0)
 			opts.is_user_namespace = true;
-		else
+		else if (strncmp(argv[i], HEAP_ARG, strlen(HEAP_ARG)) != 0 ||
+			 util_parse_u64(argv[i] + strlen(HEAP_ARG), 1,
+					WORKER_LIMITS_AS_BYTES,
+					&opts.heap_max_bytes) < 0)
 			return -EINVAL;
 	}
 	*ret_opts = opts;
@@ -98,12 +104,26 @@ sandbox_close_fds_or_die(void)
 		sandbox_fail("close_fds", -errno);
 }
 
+/* The address space limit: from the largest heap cap, under the
+ * table's ceiling. */
+static rlim_t
+address_space_limit(const struct sandbox_options *opts, rlim_t ceiling)
+{
+	if (opts->heap_max_bytes == 0)
+		return ceiling;
+	uint64_t derived = WORKER_LIMITS_AS_BASE_BYTES +
+			   WORKER_LIMITS_AS_PER_HEAP_BYTE * opts->heap_max_bytes;
+	return derived < ceiling ? derived : ceiling;
+}
+
 static void
-set_limits_or_die(void)
+set_limits_or_die(const struct sandbox_options *opts)
 {
 	for (size_t i = 0; i < worker_limits_count; i++) {
-		struct rlimit rl = { worker_limits[i].value,
-				     worker_limits[i].value };
+		rlim_t value = worker_limits[i].value;
+		if (worker_limits[i].resource == RLIMIT_AS)
+			value = address_space_limit(opts, value);
+		struct rlimit rl = { value, value };
 		if (setrlimit(worker_limits[i].resource, &rl) < 0)
 			sandbox_fail(worker_limits[i].name, -errno);
 	}
@@ -251,7 +271,7 @@ sandbox_enter_or_die(const struct sandbox_options *opts)
 
 	if (opts->is_new_root)
 		empty_root_or_die();
-	set_limits_or_die();
+	set_limits_or_die(opts);
 	drop_bounding_set_or_die();
 	leave_root_or_die(opts);
 	/* The kernel clears the parent-death signal the supervisor set when

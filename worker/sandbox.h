@@ -11,6 +11,7 @@
 #define SANDBOX_NOBODY_GID 65534
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* What the supervisor set up before exec (the worker's arguments). */
 struct sandbox_options {
@@ -21,6 +22,9 @@ struct sandbox_options {
 	 * keep it (it is the supervisor's own, unprivileged, outside) and
 	 * drop every capability. */
 	bool is_user_namespace;
+	/* The largest heap cap requests will give (0: not said): the
+	 * address space limit is derived from it. */
+	uint64_t heap_max_bytes;
 };
 
 /* Reads the worker's arguments (see worker_main.c) into ret_opts. Returns
