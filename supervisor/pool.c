@@ -38,6 +38,7 @@
 #include "common/sys.h"
 #include "common/util.h"
 #include "supervisor/evframe.h"
+#include "supervisor/inspect.h"
 #include "supervisor/reaper.h"
 #include "supervisor/spawn.h"
 
@@ -203,6 +204,8 @@ struct pool {
 	void (*drained)(void *arg);
 	void *drained_arg;
 	struct spawn_options spawn; /* how workers start */
+	bool is_sandbox_logged;
+	struct inspect_layers sandbox; /* as the first worker showed it */
 };
 
 static void dispatch(struct pool *p);
@@ -512,6 +515,26 @@ update_rss(struct worker *w)
 
 /* ---- Frames from a worker ------------------------------------------ */
 
+/* Says once, from the first worker's /proc entries, which protections
+ * the workers have on this host. */
+static void
+log_sandbox(struct worker *w)
+{
+	struct inspect_layers l;
+	char layers[256];
+
+	if (inspect_worker(w->pid, &l) < 0)
+		return;
+	w->pool->is_sandbox_logged = true;
+	w->pool->sandbox = l;
+	inspect_describe(&l, layers, sizeof(layers));
+	if (inspect_is_complete(&l))
+		log_info("pool: worker sandbox %s pid=%d", layers, (int)w->pid);
+	else
+		log_error("pool: worker sandbox is missing a protection %s pid=%d",
+			  layers, (int)w->pid);
+}
+
 static int
 on_ready(struct worker *w, const struct proto_msg *m)
 {
@@ -531,6 +554,8 @@ on_ready(struct worker *w, const struct proto_msg *m)
 		log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
 			 w->slot, (int)w->pid, (unsigned long long)heap_bytes,
 			 (unsigned long long)startup_us);
+		if (!w->pool->is_sandbox_logged)
+			log_sandbox(w);
 	}
 	/* To the front of the line: the worker that was ready last has its
 	 * code and heap warmest in the caches. */
@@ -1430,7 +1455,7 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 		return NULL;
 	p->base = base;
 	p->cfg = *cfg;
-	p->spawn.ns_flags = spawn_namespaces();
+	p->spawn.ns_flags = cfg->is_namespaces_off ? 0 : spawn_namespaces();
 	p->spawn.heap_max_bytes = profile_set_max_heap(&cfg->profiles);
 	TAILQ_INIT(&p->workers);
 	TAILQ_INIT(&p->queue);

@@ -82,6 +82,9 @@ struct pool_config {
 	struct autoscale_config scale;
 	uint64_t scale_interval_ms;
 	bool is_scale_advise_only;
+	/* Start workers without namespaces even where the host allows
+	 * them (the other layers stay). */
+	bool is_namespaces_off;
 };
 
 /* The default memory budget: half the host's memory (MemTotal of

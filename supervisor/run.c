@@ -7,15 +7,18 @@
 #include "supervisor/run.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
 #include "common/outcome.h"
 #include "common/proto.h"
+#include "supervisor/inspect.h"
 #include "supervisor/local.h"
 #include "supervisor/pool.h"
 #include "supervisor/remote.h"
@@ -99,7 +102,7 @@ run_call_supervisor(const char *socket, const struct proto_exec *exec,
 
 int
 run_alone(const struct proto_exec *exec, const char *profiles_path,
-	  uint8_t **ret_buf, size_t *ret_len)
+	  bool is_namespaces_off, uint8_t **ret_buf, size_t *ret_len)
 {
 	static struct pool_config cfg;
 	struct proto_frame rsp;
@@ -110,6 +113,7 @@ run_alone(const struct proto_exec *exec, const char *profiles_path,
 		fprintf(stderr, "beddel-run: %s\n", err);
 		return -EINVAL;
 	}
+	cfg.is_namespaces_off = is_namespaces_off;
 	cfg.worker_path = spawn_find_worker();
 	if (!cfg.worker_path) {
 		fprintf(stderr, "beddel-run: no beddel-worker binary found; set BEDDEL_WORKER\n");
@@ -224,3 +228,108 @@ run_report(uint8_t *buf, size_t len, bool is_json, bool is_stats)
 	return code;
 }
 
+
+/* ---- --check -------------------------------------------------------- */
+
+/* Starts one worker as a pool would, waits until it is ready (its
+ * sandbox is then complete), and reads its layers from /proc. */
+static int
+inspect_one_worker(const struct pool_config *cfg, struct inspect_layers *ret)
+{
+	struct spawn_options opts = {
+		.ns_flags = cfg->is_namespaces_off ? 0 : spawn_namespaces(),
+		.heap_max_bytes = profile_set_max_heap(&cfg->profiles),
+	};
+	struct spawn_child c;
+	uint8_t *buf = NULL;
+	size_t len;
+	int status;
+
+	int r = spawn_worker(cfg->worker_path, &opts, &c);
+	if (r < 0)
+		return r;
+	r = ipc_read_frame(c.rsp_fd, IPC_FRAME_MAX_DEFAULT, 10000, &buf, &len);
+	free(buf);
+	if (r == 1)
+		r = inspect_worker(c.pid, ret);
+	else if (r >= 0)
+		r = -ECHILD;
+	(void)kill(c.pid, SIGKILL);
+	(void)close(c.req_fd);
+	(void)close(c.rsp_fd);
+	(void)waitpid(c.pid, &status, 0);
+	return r;
+}
+
+static void
+print_row(const char *what, bool is_on, const char *on, const char *off,
+	  const char *detail)
+{
+	printf("%-22s %-12s %s\n", what, is_on ? on : off, detail);
+}
+
+static void
+print_layers(const struct inspect_layers *l)
+{
+	char detail[96];
+
+	printf("%-22s %-12s %s\n", "protection", "status", "detail");
+	(void)snprintf(detail, sizeof(detail), "%u filter(s), unknown calls trap and kill",
+		       l->seccomp_filters);
+	print_row("seccomp", l->has_seccomp, "active", "MISSING", detail);
+	print_row("no_new_privs", l->has_no_new_privs, "active", "MISSING", "");
+	print_row("capabilities", l->has_no_capabilities, "dropped",
+		  "MISSING", "all five sets empty, bounding set included");
+	(void)snprintf(detail, sizeof(detail), "uid %lu", l->uid);
+	print_row("unprivileged uid", l->uid != 0, "active", "MISSING", detail);
+	(void)snprintf(detail, sizeof(detail),
+		       "address space %llu MiB, %llu fds, no core, no files, no processes",
+		       (unsigned long long)(l->address_space_bytes >> 20),
+		       (unsigned long long)l->max_fds);
+	print_row("rlimits", l->has_rlimits, "active", "MISSING", detail);
+	for (unsigned i = 0; i < INSPECT_NS_COUNT; i++) {
+		char what[32];
+		bool is_known = l->namespaces_known & (1u << i);
+		(void)snprintf(what, sizeof(what), "%s namespace",
+			       inspect_ns_name(i));
+		print_row(what, l->namespaces & (1u << i), "active",
+			  is_known ? "not used" : "unknown",
+			  i == 5 ? "only for a supervisor that is not root" :
+				   "optional: where the host allows it");
+	}
+	print_row("empty root", l->has_empty_root, "active",
+		  l->is_root_known ? "not used" : "unknown",
+		  "one read-only tmpfs, no host files");
+}
+
+int
+run_check(const char *profiles_path, bool is_namespaces_off)
+{
+	static struct pool_config cfg;
+	struct inspect_layers l;
+	char err[256];
+
+	pool_config_defaults(&cfg);
+	if (pool_config_load_profiles(&cfg, profiles_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "beddel-run: %s\n", err);
+		return OUTCOME_EXIT_USAGE;
+	}
+	cfg.is_namespaces_off = is_namespaces_off;
+	cfg.worker_path = spawn_find_worker();
+	if (!cfg.worker_path) {
+		fprintf(stderr, "beddel-run: no beddel-worker binary found; set BEDDEL_WORKER\n");
+		return 1;
+	}
+	int r = inspect_one_worker(&cfg, &l);
+	if (r < 0) {
+		fprintf(stderr, "beddel-run: could not start and inspect a worker: %s\n",
+			strerror(-r));
+		return 1;
+	}
+	print_layers(&l);
+	bool is_complete = inspect_is_complete(&l);
+	printf("%s\n", is_complete ?
+				"every required protection is active" :
+				"a required protection is MISSING: do not run untrusted code here");
+	return is_complete ? 0 : 1;
+}

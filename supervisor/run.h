@@ -23,17 +23,26 @@ int run_read_script(const char *path, char **ret_text, size_t *ret_len);
 int run_call_supervisor(const char *socket, const struct proto_exec *exec,
 			uint8_t **ret_buf, size_t *ret_len);
 
-/* Runs exec in a private pool of one sandboxed worker, with the profiles
- * of the file at profiles_path (NULL: the ones Beddel ships), and returns
+/* Runs exec in a private pool of one sandboxed worker (without namespaces
+ * if is_namespaces_off), with the profiles of the file at profiles_path
+ * (NULL: the ones Beddel ships), and returns
  * the answer's payload, as a supervisor would send it. Returns 0 or
  * -errno after printing why. */
 int run_alone(const struct proto_exec *exec, const char *profiles_path,
-	      uint8_t **ret_buf, size_t *ret_len);
+	      bool is_namespaces_off, uint8_t **ret_buf, size_t *ret_len);
 
 /* Prints an answer (takes ownership of buf): the value as JSON on stdout,
  * or "KIND: message" on stderr, after the script's console entries on
  * stderr; with is_json the whole response; with is_stats the figures on
  * stderr. Returns the exit code for it. */
 int run_report(uint8_t *buf, size_t len, bool is_json, bool is_stats);
+
+/* beddel-run --check: starts one worker as a supervisor would (with the
+ * profiles of profiles_path, NULL for the shipped ones; without
+ * namespaces if is_namespaces_off), prints each
+ * protection and whether it is active, as the worker's /proc entries
+ * show it. Returns the exit code: 0 when every required protection is
+ * active, 1 when one is missing or no worker could start. */
+int run_check(const char *profiles_path, bool is_namespaces_off);
 
 #endif

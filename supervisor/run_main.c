@@ -37,6 +37,8 @@ struct run_options {
 	uint64_t timeout_ms;
 	bool is_json;
 	bool is_stats;
+	bool is_check;
+	bool is_namespaces_off;
 };
 
 static void
@@ -46,6 +48,7 @@ usage(FILE *out)
 		"Usage: beddel-run [OPTION]... FILE\n"
 		"       beddel-run [OPTION]... -e CODE\n"
 		"       beddel-run [OPTION]... -        (script on stdin)\n"
+		"       beddel-run --check [--profiles PATH]\n"
 		"Run one JavaScript script in a Beddel sandbox and print its result as JSON.\n"
 		"The result is the script's completion value, as with eval: '1 + 1' prints 2.\n"
 		"What it writes with console.log() and the like goes to stderr.\n"
@@ -64,6 +67,10 @@ usage(FILE *out)
 		"      --socket PATH    send it to the supervisor listening at PATH\n"
 		"                       (default: $BEDDEL_SOCKET; without either, run it alone\n"
 		"                       in one sandboxed worker)\n"
+		"      --check          start one worker as a supervisor would, print each\n"
+		"                       protection of its sandbox and whether it is active\n"
+		"                       on this host; exit 1 if a required one is missing\n"
+		"      --no-namespaces  alone or with --check: no namespaces for the worker\n"
 		"      --json           print the whole response, stats included\n"
 		"      --stats          also print the execution's figures on stderr\n"
 		"      --help           show this help\n"
@@ -92,6 +99,8 @@ parse_args(int argc, char **argv, struct run_options *o)
 		{ "profiles", required_argument, NULL, 'F' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "no-namespaces", no_argument, NULL, 'N' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -142,6 +151,12 @@ parse_args(int argc, char **argv, struct run_options *o)
 		case 'j':
 			o->is_json = true;
 			break;
+		case 'C':
+			o->is_check = true;
+			break;
+		case 'N':
+			o->is_namespaces_off = true;
+			break;
 		case 'S':
 			o->is_stats = true;
 			break;
@@ -155,6 +170,8 @@ parse_args(int argc, char **argv, struct run_options *o)
 			return -EINVAL;
 		}
 	}
+	if (o->is_check)
+		return optind < argc || o->code_arg ? -EINVAL : 0;
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc || (o->file != NULL) == (o->code_arg != NULL)) {
@@ -208,6 +225,8 @@ main(int argc, char **argv)
 		return OUTCOME_EXIT_USAGE;
 	}
 
+	if (o.is_check)
+		return run_check(o.profiles_path, o.is_namespaces_off);
 	if (o.code_arg) {
 		exec.code = o.code_arg;
 		exec.code_len = strlen(o.code_arg);
@@ -240,7 +259,8 @@ main(int argc, char **argv)
 	exec.timeout_ms = o.timeout_ms;
 
 	r = o.socket ? run_call_supervisor(o.socket, &exec, &rsp, &rsp_len) :
-		       run_alone(&exec, o.profiles_path, &rsp, &rsp_len);
+		       run_alone(&exec, o.profiles_path, o.is_namespaces_off, &rsp,
+				 &rsp_len);
 	if (r < 0) {
 		code = r == -EHOSTUNREACH ? OUTCOME_EXIT_UNREACHABLE :
 					    outcome_exit_code(OUTCOME_INTERNAL);

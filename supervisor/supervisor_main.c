@@ -70,6 +70,9 @@ usage(FILE *out, const struct server_config *d)
 		"  --stall-timeout-ms MS    close a client silent this long inside a frame,\n"
 		"                           or that reads none of its answers for this long\n"
 		"                           (default: %u)\n"
+		"  --no-namespaces          start workers without network, mount, IPC, UTS\n"
+		"                           and PID namespaces even where the host allows\n"
+		"                           them (the other protections stay)\n"
 		"  --worker PATH            worker binary (default: $BEDDEL_WORKER, else found\n"
 		"                           beside this program or in %s)\n"
 		"  --log-level LEVEL        error, warn, notice, info or debug (default: info)\n"
@@ -117,6 +120,7 @@ enum {
 	OPT_SCALE_GROW,
 	OPT_SCALE_SHRINK,
 	OPT_SCALE_ADVISE,
+	OPT_NO_NAMESPACES,
 	OPT_BUDGET,
 	OPT_RSS_MAX,
 	OPT_IDLE_TIMEOUT,
@@ -149,6 +153,7 @@ static const struct option options[] = {
 	{ "scale-grow-latency-us", required_argument, NULL, OPT_SCALE_GROW },
 	{ "scale-shrink-latency-us", required_argument, NULL, OPT_SCALE_SHRINK },
 	{ "scale-advise-only", no_argument, NULL, OPT_SCALE_ADVISE },
+	{ "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
 	{ "memory-budget-bytes", required_argument, NULL, OPT_BUDGET },
 	{ "worker-rss-max-bytes", required_argument, NULL, OPT_RSS_MAX },
 	{ "idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -292,6 +297,9 @@ apply_option(struct server_config *cfg, int opt, const char *arg,
 	}
 	case OPT_SCALE_ADVISE:
 		cfg->pool.is_scale_advise_only = true;
+		return 0;
+	case OPT_NO_NAMESPACES:
+		cfg->pool.is_namespaces_off = true;
 		return 0;
 	case OPT_WORKER:
 		cfg->pool.worker_path = arg;

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +55,10 @@ collect(int out_fd, int err_fd, struct cmd_out *r)
 }
 
 /* Runs beddel-run with args, stdin_text on its stdin, and BEDDEL_SOCKET
- * set to socket (or unset). */
+ * set to socket (or unset), as the user uid (or as we are, for -1). */
 static void
-run_cmd(const char *const *args, const char *stdin_text, const char *socket,
-	struct cmd_out *r)
+run_cmd_as(const char *const *args, const char *stdin_text,
+	   const char *socket, int uid, struct cmd_out *r)
 {
 	int in[2], out[2], err[2];
 	const char *argv[16];
@@ -80,6 +81,10 @@ run_cmd(const char *const *args, const char *stdin_text, const char *socket,
 			(void)setenv("BEDDEL_SOCKET", socket, 1);
 		else
 			(void)unsetenv("BEDDEL_SOCKET");
+		if (uid >= 0 && (setgroups(0, NULL) < 0 ||
+				 setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0 ||
+				 setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0))
+			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -94,6 +99,13 @@ run_cmd(const char *const *args, const char *stdin_text, const char *socket,
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	r->code = WEXITSTATUS(status);
+}
+
+static void
+run_cmd(const char *const *args, const char *stdin_text, const char *socket,
+	struct cmd_out *r)
+{
+	run_cmd_as(args, stdin_text, socket, -1, r);
 }
 
 static struct harness h;
@@ -253,6 +265,138 @@ END_TEST
 
 Suite *run_suite(void);
 
+/* ---- --check -------------------------------------------------------- */
+
+static void
+expect_row(const struct cmd_out *r, const char *what, const char *status)
+{
+	char row[64];
+
+	(void)snprintf(row, sizeof(row), "\n%-22s %-12s", what, status);
+	ck_assert_msg(strstr(r->out, row) != NULL, "no row '%s' in:\n%s", row,
+		      r->out);
+}
+
+static void
+expect_required_rows(const struct cmd_out *r)
+{
+	ck_assert_msg(r->code == 0, "exit %d: %s%s", r->code, r->out, r->err);
+	expect_row(r, "seccomp", "active");
+	expect_row(r, "no_new_privs", "active");
+	expect_row(r, "capabilities", "dropped");
+	expect_row(r, "unprivileged uid", "active");
+	expect_row(r, "rlimits", "active");
+	ck_assert_ptr_nonnull(strstr(r->out, "every required protection is active"));
+}
+
+START_TEST(test_run_check_reports_every_protection)
+{
+	static const char *const args[] = { "--check", NULL };
+	struct cmd_out *r = calloc(1, sizeof(*r));
+
+	run_cmd(args, NULL, NULL, r);
+	expect_required_rows(r);
+	/* As root the host allows every namespace. */
+	if (geteuid() == 0) {
+		static const char *const ns[] = { "net", "mnt", "ipc", "uts",
+						  "pid" };
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			char what[32];
+			(void)snprintf(what, sizeof(what), "%s namespace", ns[i]);
+			expect_row(r, what, "active");
+		}
+		expect_row(r, "empty root", "active");
+	}
+	free(r);
+}
+END_TEST
+
+START_TEST(test_run_check_without_namespaces_keeps_the_rest)
+{
+	static const char *const args[] = { "--check", "--no-namespaces", NULL };
+	static const char *const script[] = { "--no-namespaces", "-e", "6 * 7",
+					      NULL };
+	struct cmd_out *r = calloc(1, sizeof(*r));
+
+	run_cmd(args, NULL, NULL, r);
+	expect_required_rows(r);
+	expect_row(r, "net namespace", "not used");
+	expect_row(r, "empty root", "not used");
+	run_cmd(script, NULL, NULL, r);
+	ck_assert_int_eq(r->code, 0);
+	ck_assert_str_eq(r->out, "42\n");
+	free(r);
+}
+END_TEST
+
+/* A user without privileges gets the same protections; the namespaces
+ * come from a user namespace where the host allows one. */
+START_TEST(test_run_check_as_an_unprivileged_user)
+{
+	static const char *const args[] = { "--check", NULL };
+	static const char *const script[] = { "-e", "6 * 7", NULL };
+	struct cmd_out *r = calloc(1, sizeof(*r));
+
+	if (geteuid() != 0) {
+		free(r);
+		return;
+	}
+	run_cmd_as(args, NULL, NULL, 65534, r);
+	expect_required_rows(r);
+	if (strstr(r->out, "\nuser namespace         active"))
+		expect_row(r, "empty root", "active");
+	run_cmd_as(script, NULL, NULL, 65534, r);
+	ck_assert_int_eq(r->code, 0);
+	ck_assert_str_eq(r->out, "42\n");
+	free(r);
+}
+END_TEST
+
+/* ---- Profiles, function mode, console -------------------------------- */
+
+START_TEST(test_run_function_mode_profiles_and_console)
+{
+	static const char *const fn[] = {
+		"--function", "--input", "{\"n\": 20}", "--props", "[2]", "-e",
+		"function (params, props, context) { context.log('n is', params.n);"
+		" context.setOutput(params.n * props[0] + 2) }",
+		NULL,
+	};
+	static const char *const none[] = { "--function", "-e",
+					    "function (p, q, c) {}", NULL };
+	static const char *const failed[] = {
+		"--function", "-e",
+		"function (p, q, c) { c.setError('no stock') }", NULL,
+	};
+	static const char *const evil[] = { "-e", "eval('1')", NULL };
+	static const char *const allowed[] = { "--profile", "tenant-isolated",
+					       "-e", "Function('return 5')()",
+					       NULL };
+	static const char *const unknown[] = { "--profile", "nope", "-e", "1",
+					       NULL };
+	struct cmd_out *r = calloc(1, sizeof(*r));
+
+	run_cmd(fn, NULL, sock, r);
+	ck_assert_int_eq(r->code, 0);
+	ck_assert_str_eq(r->out, "42\n");
+	ck_assert_str_eq(r->err, "[log] n is 20\n");
+	run_cmd(none, NULL, sock, r);
+	ck_assert_int_eq(r->code, outcome_exit_code(OUTCOME_NO_RESULT));
+	run_cmd(failed, NULL, sock, r);
+	ck_assert_int_eq(r->code, outcome_exit_code(OUTCOME_SCRIPT_ERROR));
+	ck_assert_ptr_nonnull(strstr(r->err, "script_error: no stock"));
+	run_cmd(evil, NULL, sock, r);
+	ck_assert_int_eq(r->code, outcome_exit_code(OUTCOME_SECURITY_VIOLATION));
+	ck_assert_ptr_nonnull(strstr(r->err, "called eval"));
+	run_cmd(allowed, NULL, sock, r);
+	ck_assert_int_eq(r->code, 0);
+	ck_assert_str_eq(r->out, "5\n");
+	run_cmd(unknown, NULL, sock, r);
+	ck_assert_int_eq(r->code, outcome_exit_code(OUTCOME_BAD_REQUEST));
+	free(r);
+}
+END_TEST
+
 Suite *
 run_suite(void)
 {
@@ -269,6 +413,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_usage_errors);
 	tcase_add_test(tc, test_run_reports_unreachable_supervisor);
 	tcase_add_test(tc, test_run_fails_when_it_cannot_print);
+	tcase_add_test(tc, test_run_function_mode_profiles_and_console);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("through_supervisor");
@@ -279,6 +424,14 @@ run_suite(void)
 	tcase_add_test(tc, test_run_passes_input);
 	tcase_add_test(tc, test_run_gives_each_kind_its_exit_code);
 	tcase_add_test(tc, test_run_json_shows_the_whole_response);
+	tcase_add_test(tc, test_run_function_mode_profiles_and_console);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("check");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_run_check_reports_every_protection);
+	tcase_add_test(tc, test_run_check_without_namespaces_keeps_the_rest);
+	tcase_add_test(tc, test_run_check_as_an_unprivileged_user);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -24,6 +24,7 @@
 #include "common/ipc.h"
 #include "common/proto.h"
 #include "common/sys.h"
+#include "supervisor/inspect.h"
 #include "supervisor/remote.h"
 #include "tests/helpers/harness.h"
 
@@ -688,6 +689,34 @@ START_TEST(test_supervisor_refuses_clients_past_the_maximum)
 }
 END_TEST
 
+/* Every warm worker of a live supervisor, read from /proc: every required
+ * protection, and as root every namespace and an empty root. The start
+ * log says the same. */
+START_TEST(test_supervisor_workers_show_every_layer_in_proc)
+{
+	pid_t workers[MAX_WORKERS_SEEN];
+	struct inspect_layers l;
+
+	expect_ok_json("1", NULL, "1");
+	harness_drain_log(&h);
+	ck_assert_uint_eq(harness_count_log(&h, "pool: worker sandbox seccomp=on no_new_privs=on capabilities=none"), 1);
+	size_t n = harness_children(&h, workers, MAX_WORKERS_SEEN);
+	ck_assert_uint_ge(n, 1);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(inspect_worker(workers[i], &l), 0);
+		ck_assert(inspect_is_complete(&l));
+		if (geteuid() != 0)
+			continue;
+		ck_assert_uint_eq(l.namespaces,
+				  INSPECT_NS_NET | INSPECT_NS_MNT |
+					  INSPECT_NS_IPC | INSPECT_NS_UTS |
+					  INSPECT_NS_PID);
+		ck_assert(l.has_empty_root);
+		ck_assert_uint_eq(l.uid, 65534);
+	}
+}
+END_TEST
+
 /* Every forbidden call, made inside the real sandbox by the test-only
  * probe worker, kills the worker; the client gets security_violation with
  * the call's name, and the log names it too. */
@@ -1033,6 +1062,7 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_reports_syntax_errors);
 	tcase_add_test(tc, test_supervisor_reports_uncaught_exceptions);
 	tcase_add_test(tc, test_supervisor_stops_endless_loops_and_keeps_the_worker);
+	tcase_add_test(tc, test_supervisor_workers_show_every_layer_in_proc);
 	tcase_add_test(tc, test_supervisor_kills_a_worker_that_misses_its_deadline);
 	tcase_add_test(tc, test_supervisor_stops_memory_bombs);
 	tcase_add_test(tc, test_supervisor_keeps_executions_apart);
