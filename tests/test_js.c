@@ -13,6 +13,7 @@
 
 #include "common/ipc.h"
 #include "common/proto.h"
+#include "common/restricted.h"
 #include "common/util.h"
 #include "tests/helpers/harness.h"
 #include "worker/js.h"
@@ -495,6 +496,275 @@ END_TEST
 
 Suite *js_suite(void);
 
+/* ---- Stops, profiles' restrictions, console, function mode ---------- */
+
+/* Runs code with the limits and switches of tmpl; ret keeps the raw
+ * result for the caller to read (js_result_fini() it). */
+static enum outcome
+run_request(const char *code, const struct js_request *tmpl,
+	    struct js_result *ret)
+{
+	struct js_request req = *tmpl;
+
+	req.code = code;
+	req.code_len = strlen(code);
+	if (req.heap_limit_bytes == 0)
+		req.heap_limit_bytes = TEST_HEAP_LIMIT;
+	if (req.result_max_bytes == 0)
+		req.result_max_bytes = IPC_FRAME_MAX_DEFAULT;
+	ck_assert_int_eq(js_engine_run(engine, &req, ret), 0);
+	(void)js_engine_idle(engine);
+	return ret->outcome;
+}
+
+static void
+expect_request_kind(const char *code, const struct js_request *tmpl,
+		    enum outcome kind, const char *in_message)
+{
+	struct js_result res;
+	enum outcome got = run_request(code, tmpl, &res);
+
+	ck_assert_msg(got == kind, "%s gave %s (%s), not %s", code,
+		      outcome_name(got), res.message ? res.message : "",
+		      outcome_name(kind));
+	if (in_message)
+		ck_assert_msg(res.message && strstr(res.message, in_message),
+			      "%s: '%s' lacks '%s'", code, res.message,
+			      in_message);
+	js_result_fini(&res);
+}
+
+START_TEST(test_js_restricted_functions_are_unreachable_by_every_path)
+{
+	static const struct {
+		const char *code;
+		const char *name;
+	} paths[] = {
+		{ "eval('1')", "eval" },
+		{ "(0, eval)('1')", "eval" },
+		{ "this.eval('1')", "eval" },
+		{ "globalThis.eval('1')", "eval" },
+		{ "var e = eval; e('1')", "eval" },
+		{ "[eval][0]('1')", "eval" },
+		{ "Function('return 1')()", "Function" },
+		{ "new Function('return 1')", "Function" },
+		{ "(function () {}).constructor('return 1')()", "Function" },
+		{ "Object.getPrototypeOf(function () {}).constructor('return 1')",
+		  "Function" },
+		{ "Math.max.constructor('return 1')", "Function" },
+		{ "(function () {}).bind(null).constructor('return 1')",
+		  "Function" },
+		{ "[].map.constructor('return 1')", "Function" },
+		{ "Reflect.construct(Function, ['return 1'])", "Function" },
+		{ "Object.getOwnPropertyDescriptor(Function.prototype, "
+		  "'constructor').value('return 1')",
+		  "Function" },
+		{ "Function.prototype.constructor.call(null, 'return 1')",
+		  "Function" },
+		{ "require('fs')", "require" },
+		{ "process.env", "process" },
+		{ "typeof process", "process" },
+		/* Caught, and the script goes on: still the violation. */
+		{ "try { eval('1') } catch (e) {} 42", "eval" },
+		{ "for (;;) { try { eval('1') } catch (e) {} }", "eval" },
+	};
+	const struct js_request all = { .restricted = RESTRICTED_ALL };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		expect_request_kind(paths[i].code, &all,
+				    OUTCOME_SECURITY_VIOLATION, paths[i].name);
+	/* The gates keep the usual identities. */
+	struct js_result res;
+	ck_assert_int_eq(run_request("(function () {}) instanceof Function && "
+				     "(function () {}).constructor === Function",
+				     &all, &res),
+			 OUTCOME_OK);
+	js_result_fini(&res);
+}
+END_TEST
+
+START_TEST(test_js_restrictions_are_per_execution)
+{
+	const struct js_request only_eval = { .restricted = RESTRICTED_EVAL };
+	const struct js_request none = { .restricted = 0 };
+
+	expect_request_kind("Function('return 1')()", &only_eval, OUTCOME_OK,
+			    NULL);
+	expect_request_kind("Function('return eval')()('1')", &only_eval,
+			    OUTCOME_SECURITY_VIOLATION, "eval");
+	/* The next execution, unrestricted, has the real ones back. */
+	expect_request_kind("eval('1 + 1')", &none, OUTCOME_OK, NULL);
+	expect_request_kind("typeof require", &none, OUTCOME_OK, NULL);
+}
+END_TEST
+
+START_TEST(test_js_stops_at_the_deadline_and_keeps_serving)
+{
+	static const char *const loops[] = {
+		"while (true) {}",
+		"for (;;) { try { for (;;) {} } catch (e) {} }",
+		"for (;;) { try { for (;;) {} } finally { for (;;) {} } }",
+		"JSON.parse('[1,2]', function (k, v) { for (;;) {} })",
+		"var o = { toString: function () { for (;;) {} } }; '' + o",
+	};
+	const struct js_request wall = { .timeout_ms = 50 };
+	struct js_result res;
+
+	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+		ck_assert_int_eq(run_request(loops[i], &wall, &res),
+				 OUTCOME_TIMEOUT);
+		ck_assert_ptr_nonnull(strstr(res.message, "timeout of 50 ms"));
+		/* Where it was stopped. */
+		ck_assert_ptr_nonnull(res.stack);
+		ck_assert_ptr_nonnull(strstr(res.stack, "(script:1)"));
+		js_result_fini(&res);
+	}
+	expect_json("'still serving'", NULL, "\"still serving\"");
+}
+END_TEST
+
+START_TEST(test_js_stops_at_the_cpu_budget)
+{
+	const struct js_request cpu = { .timeout_ms = 60000, .cpu_ms = 50 };
+
+	expect_request_kind("while (true) {}", &cpu, OUTCOME_TIMEOUT,
+			    "CPU time limit of 50 ms");
+}
+END_TEST
+
+/* Reads the engine's pre-encoded logs back as a client would. */
+static char *
+logs_json(const struct js_result *res)
+{
+	struct proto_result r = { .outcome = OUTCOME_OK,
+				  .value_raw = (const uint8_t *)"\xc0",
+				  .value_raw_len = 1,
+				  .logs_raw = res->logs,
+				  .logs_raw_len = res->logs_len,
+				  .logs_count = res->log_count,
+				  .is_logs_truncated = res->is_logs_truncated };
+	struct proto_frame f;
+	struct proto_result out;
+	const char *why;
+
+	ck_assert_int_eq(proto_encode_result(&r, &f), 0);
+	struct proto_msg *m = harness_decode_frame(&f);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(proto_msg_result(m, &out, &why), 0);
+	char *json = out.logs ? harness_value_json(out.logs) : strdup("none");
+	proto_msg_free(m);
+	return json;
+}
+
+START_TEST(test_js_console_is_captured_and_bounded)
+{
+	const struct js_request small = { .log_max_bytes = 80 };
+	struct js_result res;
+
+	ck_assert_int_eq(run_request("console.log('a', 1, {b: [2]}, null); "
+				     "console.warn('w'); console.error('e'); 7",
+				     &small, &res),
+			 OUTCOME_OK);
+	char *json = logs_json(&res);
+	ck_assert_str_eq(json, "[[\"log\",\"a 1 {\\\"b\\\":[2]} null\"],"
+			       "[\"warn\",\"w\"],[\"error\",\"e\"]]");
+	ck_assert(!res.is_logs_truncated);
+	free(json);
+	js_result_fini(&res);
+
+	/* A flood is cut at the cap and flagged, and costs the answer no
+	 * more than the cap. */
+	ck_assert_int_eq(run_request("for (var i = 0; i < 1e5; i++) "
+				     "console.log(''); 1",
+				     &small, &res),
+			 OUTCOME_OK);
+	ck_assert(res.is_logs_truncated);
+	ck_assert_uint_le(res.log_count, 80 / 16);
+	js_result_fini(&res);
+	ck_assert_int_eq(run_request("console.info('\u00e9\u00e9\u00e9\u00e9"
+				     "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+				     "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+				     "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+				     "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+				     "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+				     "\u00e9\u00e9\u00e9\u00e9'); 1",
+				     &small, &res),
+			 OUTCOME_OK);
+	ck_assert(res.is_logs_truncated);
+	ck_assert_uint_eq(res.log_count, 1);
+	/* Cut on a character boundary: the frame still decodes. */
+	json = logs_json(&res);
+	free(json);
+	js_result_fini(&res);
+}
+END_TEST
+
+START_TEST(test_js_function_mode_reports_through_its_context)
+{
+	struct proto_frame f;
+	struct proto_exec e;
+	const char *why;
+	struct js_result res;
+
+	ck_assert_int_eq(harness_exec_frame(1, "x", "{\"n\": 4}", 0, &f), 0);
+	struct proto_msg *m = harness_decode_frame(&f);
+	ck_assert_int_eq(proto_msg_exec(m, &e, &why), 0);
+	struct js_request fn = { .is_function = true, .input = e.input,
+				 .props = e.input, .tenant = "t1",
+				 .tenant_len = 2, .id = 9,
+				 .log_max_bytes = 1024 };
+
+	ck_assert_int_eq(run_request("function (params, props, context) {"
+				     " context.log('hi');"
+				     " context.setOutput([params.n * props.n,"
+				     " context.tenant, context.id]) }",
+				     &fn, &res),
+			 OUTCOME_OK);
+	ck_assert_uint_eq(res.log_count, 1);
+	js_result_fini(&res);
+	expect_request_kind("function (p, q, c) { return 5 }", &fn,
+			    OUTCOME_NO_RESULT, "context.setOutput");
+	expect_request_kind("function (p, q, c) { c.setError('out of stock') }",
+			    &fn, OUTCOME_SCRIPT_ERROR, "out of stock");
+	expect_request_kind("function (p, q, c) { c.setOutput(1); c.setOutput(2) }",
+			    &fn, OUTCOME_RUNTIME_ERROR, "already set");
+	expect_request_kind("function (p, q, c) { 'use strict'; p.n = 5; c.setOutput(p.n) }",
+			    &fn, OUTCOME_RUNTIME_ERROR, NULL);
+	expect_request_kind("1 + ", &fn, OUTCOME_SYNTAX_ERROR, NULL);
+	proto_msg_free(m);
+}
+END_TEST
+
+START_TEST(test_js_input_is_frozen_and_the_execution_is_visible)
+{
+	expect_json("[Object.isFrozen(input), Object.isFrozen(input.a), "
+		    "Object.isFrozen(execution), typeof execution.id]",
+		    "{\"a\": [1]}", "[true,true,true,\"number\"]");
+	expect_kind("'use strict'; input.a.push(2)", OUTCOME_RUNTIME_ERROR,
+		    NULL);
+}
+END_TEST
+
+/* Every global of a fresh environment is a standard built-in or one of
+ * Beddel's, listed here: a new one must be reviewed and added. */
+START_TEST(test_js_globals_are_only_the_listed_ones)
+{
+	expect_json("Object.getOwnPropertyNames(this).sort().join()", NULL,
+		    "\"Array,ArrayBuffer,Boolean,Buffer,DataView,Date,Error,"
+		    "EvalError,Float32Array,Float64Array,Function,Infinity,"
+		    "Int16Array,Int32Array,Int8Array,JSON,Math,NaN,Number,"
+		    "Object,Proxy,RangeError,ReferenceError,Reflect,RegExp,"
+		    "String,Symbol,SyntaxError,TextDecoder,TextEncoder,"
+		    "TypeError,URIError,Uint16Array,Uint32Array,Uint8Array,"
+		    "Uint8ClampedArray,console,decodeURI,decodeURIComponent,"
+		    "encodeURI,encodeURIComponent,escape,eval,execution,"
+		    "globalThis,input,isFinite,isNaN,parseFloat,parseInt,"
+		    "undefined,unescape\"");
+	expect_json("Object.getOwnPropertyNames(console).sort().join()", NULL,
+		    "\"error,info,log,warn\"");
+}
+END_TEST
+
 Suite *
 js_suite(void)
 {
@@ -513,6 +783,19 @@ js_suite(void)
 	tcase_add_test(tc, test_js_bad_input_is_a_bad_request);
 	tcase_add_test(tc, test_js_nesting_limit_is_the_same_both_ways);
 	tcase_add_test(tc, test_js_scripts_cannot_reach_engine_internals);
+	tcase_add_test(tc, test_js_globals_are_only_the_listed_ones);
+	tcase_add_test(tc, test_js_input_is_frozen_and_the_execution_is_visible);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("profiles_and_stops");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_js_restricted_functions_are_unreachable_by_every_path);
+	tcase_add_test(tc, test_js_restrictions_are_per_execution);
+	tcase_add_test(tc, test_js_stops_at_the_deadline_and_keeps_serving);
+	tcase_add_test(tc, test_js_stops_at_the_cpu_budget);
+	tcase_add_test(tc, test_js_console_is_captured_and_bounded);
+	tcase_add_test(tc, test_js_function_mode_reports_through_its_context);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("isolation");

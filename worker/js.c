@@ -246,19 +246,9 @@ struct run {
 
 /* ---- What a script may call ----------------------------------------
  *
- * SECURITY: these are all the native functions Beddel adds to a script's
- * environment; the rest are the engine's standard built-ins, less the
- * removed_globals below. None does I/O, keeps state between executions
- * or hands out an engine object.
- *
- *   console.log/info/warn/error  capture text into the answer, bounded by
- *                                log_max_bytes; never printed
- *   context.log                  the same, in function mode
- *   context.setOutput/setError   report a function-mode result
- *   restricted gates             stand in for eval, Function, require,
- *                                process where the profile restricts
- *                                them, and stop the execution
- */
+ * The native functions Beddel adds to a script's environment are listed
+ * in `natives` below, each with its reason; the rest are the engine's
+ * standard built-ins, less the removed_globals further down. */
 
 /* Appends one console entry, cut to what the cap leaves. */
 static void
@@ -312,6 +302,7 @@ to_log_text(duk_context *ctx)
 	(void)duk_safe_to_string(ctx, -1);
 }
 
+/* The console levels; a console function's magic indexes this. */
 static const char *const log_levels[] = { "log", "info", "warn", "error" };
 
 /* console.log(...args) and friends; the magic is the level. Arguments are
@@ -445,6 +436,47 @@ static void (*const gate_installers[RESTRICTED_COUNT])(duk_context *, unsigned) 
 	gate_accessor, /* process */
 };
 
+/* SECURITY: every native function a script can reach. None does I/O,
+ * keeps state between executions or hands out an engine object; each
+ * reaches the execution only through its engine's `run`. Proved by
+ * tests/test_js.c (test_js_natives_are_only_the_listed_ones). */
+static const struct native {
+	const char *object; /* "console" or "context" */
+	const char *name;
+	duk_c_function fn;
+	duk_idx_t nargs;
+	duk_int_t magic;
+	const char *reason;
+} natives[] = {
+	{ "console", "log", console_call, DUK_VARARGS, 0,
+	  "text into the answer's logs, bounded by log_max_bytes; never printed" },
+	{ "console", "info", console_call, DUK_VARARGS, 1, "as console.log" },
+	{ "console", "warn", console_call, DUK_VARARGS, 2, "as console.log" },
+	{ "console", "error", console_call, DUK_VARARGS, 3, "as console.log" },
+	{ "context", "log", console_call, DUK_VARARGS, 0,
+	  "console.log for function mode" },
+	{ "context", "setOutput", context_set, 1, 0,
+	  "function mode's result: a value, converted as a script's is" },
+	{ "context", "setError", context_set, 1, 1,
+	  "function mode's error: a message, answered as script_error" },
+	/* The restricted gates (gate_call) are installed by
+	 * gate_installers, one per restricted function. */
+};
+
+/* [ ... obj ] -> [ ... obj ]. Defines the natives of object on obj. */
+static void
+put_natives(duk_context *ctx, const char *object)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(natives); i++) {
+		const struct native *n = &natives[i];
+		if (strcmp(n->object, object) != 0)
+			continue;
+		duk_push_c_function(ctx, n->fn, n->nargs);
+		duk_set_magic(ctx, -1, n->magic);
+		(void)duk_put_prop_string(ctx, -2, n->name);
+	}
+}
+
 /* [ ... ] -> [ ... ]. Defines name as a frozen object or value. */
 static void
 put_frozen_global(duk_context *ctx, const char *name)
@@ -516,12 +548,6 @@ set_globals(duk_context *ctx, void *udata)
 static duk_ret_t
 push_function_args(duk_context *ctx, void *udata)
 {
-	static const duk_function_list_entry context_fns[] = {
-		{ "log", console_call, DUK_VARARGS },
-		{ "setOutput", context_set, 1 },
-		{ "setError", context_set, 1 },
-		{ NULL, NULL, 0 },
-	};
 	struct run *run = udata;
 
 	if (push_request_value(run, ctx, run->req->input) < 0)
@@ -529,11 +555,7 @@ push_function_args(duk_context *ctx, void *udata)
 	if (push_request_value(run, ctx, run->req->props) < 0)
 		return 0;
 	push_execution_info(run, ctx);
-	duk_put_function_list(ctx, -1, context_fns);
-	/* setError is the second setter: magic 1. */
-	(void)duk_get_prop_string(ctx, -1, "setError");
-	duk_set_magic(ctx, -1, 1);
-	duk_pop(ctx);
+	put_natives(ctx, "context");
 	duk_freeze(ctx, -1);
 	return 3;
 }
@@ -919,7 +941,7 @@ discard_env(struct js_engine *e)
 }
 
 /* SECURITY: globals deleted from every fresh environment, because they
- * reach engine internals:
+ * reach engine internals or the host:
  *   Duktape  fin() runs script code during the garbage collection after
  *            the execution, outside its deadline and cap; info() shows
  *            heap addresses; act() walks the call stack; dec() makes raw
@@ -928,8 +950,13 @@ discard_env(struct js_engine *e)
  *            can make the engine's hidden property keys (a leading 0x82
  *            byte) and reach internal slots such as _Varmap, whose register
  *            numbers the engine trusts: out-of-bounds reads and writes.
- * Proved by tests/test_js.c (test_js_scripts_cannot_reach_engine_internals). */
-static const char *const removed_globals[] = { "CBOR", "Duktape" };
+ *   performance  now() reads the host's clock to the microsecond, a tool
+ *            for timing side channels against other tenants on the same
+ *            cores; Date.now() keeps milliseconds.
+ * Proved by tests/test_js.c (test_js_scripts_cannot_reach_engine_internals,
+ * test_js_globals_are_only_the_listed_ones). */
+static const char *const removed_globals[] = { "CBOR", "Duktape",
+					       "performance" };
 
 /* [ ] -> [ thread ], where the thread's own stack holds [ Date RegExp ],
  * the original constructors js_value_write() checks results against. */
@@ -946,11 +973,7 @@ prepare_env(struct js_engine *e)
 
 	/* [ global ] -> [ global console ] -> [ global ] */
 	duk_push_object(t);
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(log_levels); i++) {
-		duk_push_c_function(t, console_call, DUK_VARARGS);
-		duk_set_magic(t, -1, (duk_int_t)i);
-		(void)duk_put_prop_string(t, -2, log_levels[i]);
-	}
+	put_natives(t, "console");
 	(void)duk_put_prop_string(t, -2, "console");
 	duk_pop(t);
 
