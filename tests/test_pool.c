@@ -507,6 +507,141 @@ END_TEST
 
 Suite *pool_suite(void);
 
+/* ---- Profiles ------------------------------------------------------- */
+
+/* Sends code under profile (NULL: the default) with input_json and the
+ * given timeout; fills res (free *ret_m). */
+static void
+exec_profile(const char *profile, const char *code, const char *input_json,
+	     uint64_t timeout_ms, struct proto_msg **ret_m,
+	     struct proto_result *res)
+{
+	struct proto_frame f;
+	struct proto_msg *parsed;
+	struct proto_exec e;
+	const char *why;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_frame(1, code, input_json, timeout_ms, &f), 0);
+	parsed = harness_decode_frame(&f);
+	ck_assert_int_eq(proto_msg_exec(parsed, &e, &why), 0);
+	if (profile) {
+		e.profile = profile;
+		e.profile_len = strlen(profile);
+	}
+	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
+	proto_msg_free(parsed);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(harness_read_result(fd, 10000, ret_m, res), 0);
+	(void)close(fd);
+}
+
+static void
+start_with_test_profiles(void)
+{
+	static char path[512];
+	const char *dir = getenv("BEDDEL_FIXTURES");
+
+	ck_assert_ptr_nonnull(dir);
+	(void)snprintf(path, sizeof(path), "%s/profiles/once.yaml", dir);
+	const char *const args[] = { "--profiles", path, "--max-workers", "4",
+				     NULL };
+	start(2, args);
+}
+
+/* A profile that says "once" gets a fresh worker for every execution,
+ * and the pool says why each one goes. */
+START_TEST(test_pool_single_use_profile_never_reuses_a_worker)
+{
+	uint64_t pids[4];
+
+	start_with_test_profiles();
+	for (int i = 0; i < 4; i++) {
+		struct proto_msg *m;
+		struct proto_result res;
+		exec_profile("single", "1 + 1", NULL, 0, &m, &res);
+		ck_assert_int_eq(res.outcome, OUTCOME_OK);
+		pids[i] = res.stats.worker_pid;
+		for (int j = 0; j < i; j++)
+			ck_assert_uint_ne(pids[i], pids[j]);
+		proto_msg_free(m);
+	}
+	ck_assert_int_eq(harness_wait_log(&h, "its profile uses a worker once",
+					  4, 5000),
+			 0);
+	/* The profile's restriction holds; the default profile has none. */
+	struct proto_msg *m;
+	struct proto_result res;
+	exec_profile("single", "eval('1')", NULL, 0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_SECURITY_VIOLATION);
+	proto_msg_free(m);
+	exec_profile(NULL, "eval('1')", NULL, 0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+}
+END_TEST
+
+/* The lean profile replaces a worker past 1 MiB resident: every worker
+ * is larger, so each one that served it goes, counted by its reason. */
+START_TEST(test_pool_retires_a_worker_past_its_profiles_rss_ceiling)
+{
+	struct proto_msg *m;
+	struct proto_result res;
+
+	start_with_test_profiles();
+	exec_profile("lean", "1", NULL, 0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	ck_assert_int_eq(harness_wait_log(&h, "resident memory over its ceiling", 1,
+					  5000),
+			 0);
+	/* Under the default profile the same worker would stay. */
+	exec_profile("shared", "1", NULL, 0, &m, &res);
+	uint64_t pid = res.stats.worker_pid;
+	proto_msg_free(m);
+	exec_profile("shared", "2", NULL, 0, &m, &res);
+	ck_assert_uint_eq(res.stats.worker_pid, pid);
+	proto_msg_free(m);
+}
+END_TEST
+
+/* A request may lower its profile's limits, never raise them; its input
+ * is bounded by the profile; an unknown profile is a bad request. */
+START_TEST(test_pool_requests_lower_limits_only)
+{
+	struct proto_msg *m;
+	struct proto_result res;
+
+	start_with_test_profiles();
+	exec_profile("shared", "while (true) {}", NULL, 100, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_TIMEOUT);
+	ck_assert_ptr_nonnull(memmem(res.message, res.message_len, "100 ms", 6));
+	proto_msg_free(m);
+	exec_profile("shared", "1", NULL, 5001, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_BAD_REQUEST);
+	ck_assert_ptr_nonnull(memmem(res.message, res.message_len, "timeout_ms", 10));
+	proto_msg_free(m);
+	exec_profile("shared", "input.length",
+		     "\"0123456789012345678901234567890123456789"
+		     "0123456789012345678901234567890123456789\"",
+		     0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_TOO_LARGE);
+	proto_msg_free(m);
+	exec_profile("single", "input.length",
+		     "\"0123456789012345678901234567890123456789"
+		     "0123456789012345678901234567890123456789\"",
+		     0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	exec_profile("missing", "1", NULL, 0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_BAD_REQUEST);
+	ck_assert_ptr_nonnull(memmem(res.message, res.message_len, "'missing'", 9));
+	proto_msg_free(m);
+}
+END_TEST
+
 Suite *
 pool_suite(void)
 {
@@ -522,6 +657,14 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_reaps_idle_workers_down_to_the_minimum);
 	tcase_add_test(tc, test_pool_answers_requests_that_wait_too_long);
 	tcase_add_test(tc, test_pool_starts_no_worker_past_the_memory_budget);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("profiles");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_pool_single_use_profile_never_reuses_a_worker);
+	tcase_add_test(tc, test_pool_retires_a_worker_past_its_profiles_rss_ceiling);
+	tcase_add_test(tc, test_pool_requests_lower_limits_only);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fairness");
