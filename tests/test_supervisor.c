@@ -717,6 +717,98 @@ START_TEST(test_supervisor_workers_show_every_layer_in_proc)
 }
 END_TEST
 
+/* ---- Configuration files ------------------------------------------- */
+
+/* Writes text to a new file in the harness's private directory. */
+static const char *
+write_temp(const char *name, const char *text)
+{
+	static char path[256];
+
+	(void)snprintf(path, sizeof(path), "/tmp/beddel-test-%d-%s",
+		       (int)getpid(), name);
+	FILE *f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+/* Runs the supervisor with args, expecting it to refuse to start;
+ * returns its exit code with its stderr in err. */
+static int
+refused_start(const char *const *args, char *err, size_t size)
+{
+	const char *argv[8] = { harness_supervisor_path() };
+	int p[2], status;
+	size_t n = 1, len = 0;
+
+	for (size_t i = 0; args[i] && n < 7; i++)
+		argv[n++] = args[i];
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		(void)dup2(p[1], 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	(void)close(p[1]);
+	for (ssize_t got; len + 1 < size &&
+			  (got = read(p[0], err + len, size - 1 - len)) > 0;)
+		len += (size_t)got;
+	err[len] = '\0';
+	(void)close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_supervisor_reads_a_configuration_file)
+{
+	const char *path = write_temp("good.yaml",
+				      "# options, as on the command line\n"
+				      "workers: 1\n"
+				      "max-workers: 3\n"
+				      "timeout-ms: 150\n"
+				      "scale-advise-only: true\n");
+	const char *const args[] = { "--config", path, NULL };
+
+	start_with(1, args);
+	ck_assert_uint_eq(harness_count_log(&h, "workers=1 max_workers=3"), 1);
+	/* The file's timeout lowered every profile's. */
+	expect_kind("while (true) {}", 0, OUTCOME_TIMEOUT);
+	ck_assert_uint_eq(harness_count_log(&h, "timeout_ms=150 cpu_ms=150"), 3);
+	(void)unlink(path);
+}
+END_TEST
+
+START_TEST(test_supervisor_refuses_bad_configuration_files)
+{
+	char err[1024];
+	const char *bad = write_temp("bad.yaml", "workers: 1\nmax-workers: many\n");
+	const char *const args[] = { "--config", bad, NULL };
+
+	ck_assert_int_eq(refused_start(args, err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "bad.yaml:2: 'max-workers' wants a whole number"),
+		      "%s", err);
+	const char *unknown = write_temp("unknown.yaml", "wrokers: 1\n");
+	const char *const args2[] = { "--config", unknown, NULL };
+	ck_assert_int_eq(refused_start(args2, err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "unknown.yaml:1: 'wrokers' is not an option"),
+		      "%s", err);
+	const char *profiles = write_temp("profiles.yaml",
+					  "default: a\nprofiles:\n  a: 3\n");
+	const char *const args3[] = { "--profiles", profiles, NULL };
+	ck_assert_int_eq(refused_start(args3, err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "profiles.yaml:3: 'a' must be a mapping"),
+		      "%s", err);
+	(void)unlink(bad);
+	(void)unlink(unknown);
+	(void)unlink(profiles);
+}
+END_TEST
+
 /* Every forbidden call, made inside the real sandbox by the test-only
  * probe worker, kills the worker; the client gets security_violation with
  * the call's name, and the log names it too. */
@@ -1114,6 +1206,17 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_closes_clients_stalled_inside_a_frame);
 	tcase_add_test(tc, test_supervisor_bounds_answers_a_client_does_not_read);
 	tcase_add_test(tc, test_supervisor_refuses_clients_past_the_maximum);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("configuration");
+	tcase_add_checked_fixture(tc, NULL, stop_and_check);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_supervisor_reads_a_configuration_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bad_configuration");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_supervisor_refuses_bad_configuration_files);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("forbidden_calls");
