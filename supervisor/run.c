@@ -268,24 +268,41 @@ print_row(const char *what, bool is_on, const char *on, const char *off,
 	printf("%-22s %-12s %s\n", what, is_on ? on : off, detail);
 }
 
+/* A limit for a person: "unlimited", or the number with its unit. */
+static void
+format_limit(char *buf, size_t size, uint64_t value, unsigned shift,
+	     const char *unit)
+{
+	if (value == UINT64_MAX)
+		(void)snprintf(buf, size, "unlimited");
+	else
+		(void)snprintf(buf, size, "%llu%s",
+			       (unsigned long long)(value >> shift), unit);
+}
+
 static void
 print_layers(const struct inspect_layers *l)
 {
-	char detail[96];
+	char detail[128], as[32], fds[32];
 
 	printf("%-22s %-12s %s\n", "protection", "status", "detail");
-	(void)snprintf(detail, sizeof(detail), "%u filter(s), unknown calls trap and kill",
+	(void)snprintf(detail, sizeof(detail), "%u filter(s); other calls trap and kill",
 		       l->seccomp_filters);
-	print_row("seccomp", l->has_seccomp, "active", "MISSING", detail);
+	print_row("seccomp", l->has_seccomp, "active", "MISSING",
+		  l->has_seccomp ? detail : "no filter");
 	print_row("no_new_privs", l->has_no_new_privs, "active", "MISSING", "");
 	print_row("capabilities", l->has_no_capabilities, "dropped",
-		  "MISSING", "all five sets empty, bounding set included");
+		  "MISSING",
+		  l->has_no_capabilities ?
+			  "all five sets empty, bounding set included" :
+			  "some capability remains");
 	(void)snprintf(detail, sizeof(detail), "uid %lu", l->uid);
 	print_row("unprivileged uid", l->uid != 0, "active", "MISSING", detail);
+	format_limit(as, sizeof(as), l->address_space_bytes, 20, " MiB");
+	format_limit(fds, sizeof(fds), l->max_fds, 0, "");
 	(void)snprintf(detail, sizeof(detail),
-		       "address space %llu MiB, %llu fds, no core, no files, no processes",
-		       (unsigned long long)(l->address_space_bytes >> 20),
-		       (unsigned long long)l->max_fds);
+		       "address space %s, fds %s; no core, files or processes when active",
+		       as, fds);
 	print_row("rlimits", l->has_rlimits, "active", "MISSING", detail);
 	for (unsigned i = 0; i < INSPECT_NS_COUNT; i++) {
 		char what[32];

@@ -352,6 +352,26 @@ START_TEST(test_run_check_as_an_unprivileged_user)
 }
 END_TEST
 
+/* A worker that skips the sandbox fails the check, row by row. */
+START_TEST(test_run_check_fails_when_a_protection_is_missing)
+{
+	static const char *const args[] = { "--check", "--no-namespaces", NULL };
+	struct cmd_out *r = calloc(1, sizeof(*r));
+	char worker[512];
+
+	(void)snprintf(worker, sizeof(worker), "%s/worker_unsandboxed.sh",
+		       getenv("BEDDEL_FIXTURES"));
+	ck_assert_int_eq(setenv("BEDDEL_WORKER", worker, 1), 0);
+	run_cmd(args, NULL, NULL, r);
+	ck_assert_int_eq(r->code, 1);
+	expect_row(r, "seccomp", "MISSING");
+	expect_row(r, "no_new_privs", "MISSING");
+	expect_row(r, "rlimits", "MISSING");
+	ck_assert_ptr_nonnull(strstr(r->out, "a required protection is MISSING"));
+	free(r);
+}
+END_TEST
+
 /* ---- Profiles, function mode, console -------------------------------- */
 
 START_TEST(test_run_function_mode_profiles_and_console)
@@ -432,6 +452,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_check_reports_every_protection);
 	tcase_add_test(tc, test_run_check_without_namespaces_keeps_the_rest);
 	tcase_add_test(tc, test_run_check_as_an_unprivileged_user);
+	tcase_add_test(tc, test_run_check_fails_when_a_protection_is_missing);
 	suite_add_tcase(s, tc);
 	return s;
 }
