@@ -650,7 +650,7 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 	const msgpack_object *input = NULL, *props = NULL, *restricted = NULL;
 	const char *mode = NULL;
 	size_t mode_len = 0;
-	bool seen[14] = { false };
+	bool seen[15] = { false };
 
 	const struct field fields[] = {
 		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
@@ -681,6 +681,9 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		  &seen[11] },
 		{ "props", FIELD_ANY, NULL, &props, NULL, &seen[12] },
 		{ "restricted", FIELD_ANY, NULL, &restricted, NULL, &seen[13] },
+		{ "request_id", FIELD_UINT,
+		  "'request_id' must be an unsigned integer", &e.request_id,
+		  NULL, &seen[14] },
 	};
 
 	if (m->type != PROTO_MSG_EXEC) {
@@ -691,6 +694,7 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 	if (r < 0)
 		return r;
 	e.has_id = seen[1];
+	e.has_request_id = seen[14];
 	if (!seen[2]) {
 		*ret_why = "exec needs 'code'";
 		return -EBADMSG;
@@ -743,10 +747,22 @@ static int
 read_stats(const msgpack_object *map, struct proto_stats *s,
 	   const char **ret_why)
 {
-	bool seen[7] = { false };
+	bool seen[16] = { false };
 	const char *why = "stats must be unsigned integers";
+	const char *text = "'stats.tenant' and 'stats.profile' must be strings";
 
 	const struct field fields[] = {
+		{ "execution_id", FIELD_UINT, why, &s->execution_id, NULL,
+		  &seen[7] },
+		{ "tenant", FIELD_STR, text, &s->tenant, &s->tenant_len,
+		  &seen[8] },
+		{ "profile", FIELD_STR, text, &s->profile, &s->profile_len,
+		  &seen[9] },
+		{ "spawn_us", FIELD_UINT, why, &s->spawn_us, NULL, &seen[10] },
+		{ "rss_bytes", FIELD_UINT, why, &s->rss_bytes, NULL, &seen[11] },
+		{ "result_bytes", FIELD_UINT, why, &s->result_bytes, NULL,
+		  &seen[12] },
+		{ "log_bytes", FIELD_UINT, why, &s->log_bytes, NULL, &seen[13] },
 		{ "queue_us", FIELD_UINT, why, &s->queue_us, NULL, &seen[0] },
 		{ "exec_us", FIELD_UINT, why, &s->exec_us, NULL, &seen[1] },
 		{ "cpu_us", FIELD_UINT, why, &s->cpu_us, NULL, &seen[2] },
@@ -894,16 +910,18 @@ proto_msg_setup_failed(const struct proto_msg *m,
 }
 
 int
-proto_msg_violation(const struct proto_msg *m, int64_t *ret_syscall,
+proto_msg_violation(const struct proto_msg *m, struct proto_violation *ret,
 		    const char **ret_why)
 {
-	int64_t nr = -1;
-	bool seen[2] = { false };
+	struct proto_violation v = { .syscall = -1 };
+	bool seen[3] = { false };
 
 	const struct field fields[] = {
 		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
-		{ "syscall", FIELD_INT, "'syscall' must be an integer", &nr, NULL,
-		  &seen[1] },
+		{ "syscall", FIELD_INT, "'syscall' must be an integer", &v.syscall,
+		  NULL, &seen[1] },
+		{ "function", FIELD_STR, "'function' must be a string",
+		  &v.function, &v.function_len, &seen[2] },
 	};
 
 	if (m->type != PROTO_MSG_VIOLATION) {
@@ -913,11 +931,11 @@ proto_msg_violation(const struct proto_msg *m, int64_t *ret_syscall,
 	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
 	if (r < 0)
 		return r;
-	if (nr < 0 || nr > 4095) {
-		*ret_why = "violation needs a 'syscall' number from 0 to 4095";
+	if (seen[1] == seen[2] || (seen[1] && (v.syscall < 0 || v.syscall > 4095))) {
+		*ret_why = "violation needs a 'syscall' number from 0 to 4095 or a 'function' name";
 		return -EBADMSG;
 	}
-	*ret_syscall = nr;
+	*ret = v;
 	return 0;
 }
 
@@ -1108,13 +1126,16 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(limits); i++)
 		n_limits += limits[i].value > 0;
 	frame_begin(&w);
-	(void)proto_write_map(&w, 2 + e->has_id + e->is_function + has_input +
+	(void)proto_write_map(&w, 2 + e->has_id + e->has_request_id +
+					  e->is_function + has_input +
 					  has_props + (e->tenant != NULL) +
 					  (e->profile != NULL) +
 					  (e->restricted != 0) + n_limits);
 	write_type(&w, PROTO_MSG_EXEC);
 	if (e->has_id)
 		write_key_uint(&w, "id", e->id);
+	if (e->has_request_id)
+		write_key_uint(&w, "request_id", e->request_id);
 	write_key_str(&w, "code", e->code, e->code_len);
 	if (e->is_function)
 		write_key_str(&w, "mode", "function", 8);
@@ -1142,15 +1163,36 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 static void
 write_stats(struct proto_writer *w, const struct proto_stats *s)
 {
+	const struct {
+		const char *key;
+		uint64_t value;
+	} figures[] = {
+		{ "queue_us", s->queue_us },
+		{ "spawn_us", s->spawn_us },
+		{ "exec_us", s->exec_us },
+		{ "cpu_us", s->cpu_us },
+		{ "total_us", s->total_us },
+		{ "heap_peak_bytes", s->heap_peak_bytes },
+		{ "rss_bytes", s->rss_bytes },
+		{ "result_bytes", s->result_bytes },
+		{ "log_bytes", s->log_bytes },
+		{ "worker_pid", s->worker_pid },
+		{ "worker_execs", s->worker_execs },
+	};
+
 	write_key(w, "stats");
-	(void)proto_write_map(w, 7);
-	write_key_uint(w, "queue_us", s->queue_us);
-	write_key_uint(w, "exec_us", s->exec_us);
-	write_key_uint(w, "cpu_us", s->cpu_us);
-	write_key_uint(w, "total_us", s->total_us);
-	write_key_uint(w, "heap_peak_bytes", s->heap_peak_bytes);
-	write_key_uint(w, "worker_pid", s->worker_pid);
-	write_key_uint(w, "worker_execs", s->worker_execs);
+	(void)proto_write_map(w, UTIL_ARRAY_SIZE(figures) +
+					 (s->execution_id > 0) +
+					 (s->tenant != NULL) +
+					 (s->profile != NULL));
+	if (s->execution_id > 0)
+		write_key_uint(w, "execution_id", s->execution_id);
+	if (s->tenant)
+		write_key_str(w, "tenant", s->tenant, s->tenant_len);
+	if (s->profile)
+		write_key_str(w, "profile", s->profile, s->profile_len);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(figures); i++)
+		write_key_uint(w, figures[i].key, figures[i].value);
 }
 
 static void
@@ -1240,6 +1282,18 @@ proto_encode_ready(uint64_t heap_bytes, struct proto_frame *ret_frame)
 	(void)proto_write_map(&w, 2);
 	write_type(&w, PROTO_MSG_READY);
 	write_key_uint(&w, "heap_bytes", heap_bytes);
+	return frame_finish(&w, ret_frame);
+}
+
+int
+proto_encode_restricted_call(const char *function, struct proto_frame *ret_frame)
+{
+	struct proto_writer w;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 2);
+	write_type(&w, PROTO_MSG_VIOLATION);
+	write_key_str(&w, "function", function, strlen(function));
 	return frame_finish(&w, ret_frame);
 }
 

@@ -123,6 +123,10 @@ enum proto_type {
 struct proto_exec {
 	bool has_id;
 	uint64_t id;
+	/* Supervisor to worker: the client's own id for the request, which
+	 * the script may see (id is then the supervisor's number). */
+	bool has_request_id;
+	uint64_t request_id;
 	const char *code;
 	size_t code_len;
 	bool is_function; /* "mode": "function" rather than "script" */
@@ -144,14 +148,24 @@ struct proto_exec {
 	uint64_t log_max_bytes;
 };
 
-/* Figures about one execution. Workers fill exec_us, cpu_us and
- * heap_peak_bytes; the supervisor fills the rest. */
+/* The record of one execution. Workers fill exec_us, cpu_us and
+ * heap_peak_bytes; the supervisor fills the rest. tenant and profile
+ * (tenant_len and profile_len bytes) are NULL when not known. */
 struct proto_stats {
+	uint64_t execution_id; /* the supervisor's number for it (req=) */
+	const char *tenant;
+	size_t tenant_len;
+	const char *profile;
+	size_t profile_len;
 	uint64_t queue_us;
+	uint64_t spawn_us; /* starting a worker it waited for; 0: none */
 	uint64_t exec_us;
 	uint64_t cpu_us;
 	uint64_t total_us;
 	uint64_t heap_peak_bytes;
+	uint64_t rss_bytes; /* the worker's resident memory after it */
+	uint64_t result_bytes;
+	uint64_t log_bytes;
 	uint64_t worker_pid;
 	uint64_t worker_execs;
 };
@@ -223,8 +237,17 @@ int proto_msg_setup_failed(const struct proto_msg *m,
 			   struct proto_setup_failed *ret_setup,
 			   const char **ret_why);
 
-/* The syscall number a violation message reports: 0 to 4095. */
-int proto_msg_violation(const struct proto_msg *m, int64_t *ret_syscall,
+/* What a violation message reports: a forbidden syscall (its number, 0
+ * to 4095; else -1), or the name of a restricted function the script
+ * called (else NULL). Exactly one of them. */
+struct proto_violation {
+	int64_t syscall;
+	const char *function;
+	size_t function_len;
+};
+
+int proto_msg_violation(const struct proto_msg *m,
+			struct proto_violation *ret_violation,
 			const char **ret_why);
 
 /* A best-effort request id of a message that failed to decode as an
@@ -254,5 +277,10 @@ int proto_encode_setup_failed(const char *stage, int err,
  * PROTO_VIOLATION_FRAME_MAX bytes) and returns its length. Allocates
  * nothing: async-signal-safe, for the worker's SIGSYS handler. */
 size_t proto_encode_violation(int64_t nr, uint8_t *buf);
+
+/* A violation frame that names a restricted function. Returns 0 or
+ * -ENOMEM. */
+int proto_encode_restricted_call(const char *function,
+				 struct proto_frame *ret_frame);
 
 #endif

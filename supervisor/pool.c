@@ -35,6 +35,7 @@
 #include "common/log.h"
 #include "common/policy.h"
 #include "common/proto.h"
+#include "common/restricted.h"
 #include "common/sys.h"
 #include "common/util.h"
 #include "supervisor/evframe.h"
@@ -101,12 +102,14 @@ struct worker {
 	struct job *job;
 	enum reaper_cause cause;
 	uint64_t spawn_us;
+	uint64_t ready_us; /* when it first said ready */
 	uint64_t execs;
 	bool is_ready;
 	bool has_tenant; /* bound: serves tenant's requests only */
 	bool is_claimed; /* clearing, and awaited by a queued request */
 	uint64_t rss_bytes; /* resident memory, read after each request */
 	int64_t violation_syscall; /* reported before a SIGSYS death; or -1 */
+	const char *restricted_call; /* by the running script; or NULL */
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
 };
 
@@ -305,6 +308,30 @@ record_execution(struct pool *p, uint64_t total_us, uint64_t queue_us,
 	win->queue_us[i] = queue_us;
 }
 
+/* One line per execution, with its whole record: what the response's
+ * stats say. Never the script, its input or its result; their sizes. */
+static void
+log_record(const struct proto_result *res, const struct worker *w)
+{
+	const struct proto_stats *s = &res->stats;
+	char tenant[4 * UTIL_LOG_QUOTE_MAX + 8];
+
+	util_quote_for_log(s->tenant, s->tenant_len, tenant, sizeof(tenant));
+	log_info("exec: done req=%llu tenant=%s profile=%s outcome=%s queue_us=%llu spawn_us=%llu exec_us=%llu cpu_us=%llu total_us=%llu heap_peak_bytes=%llu rss_bytes=%llu result_bytes=%llu log_bytes=%llu worker=%d pid=%llu execs=%llu",
+		 (unsigned long long)s->execution_id, tenant,
+		 s->profile ? s->profile : "-", outcome_name(res->outcome),
+		 (unsigned long long)s->queue_us,
+		 (unsigned long long)s->spawn_us,
+		 (unsigned long long)s->exec_us, (unsigned long long)s->cpu_us,
+		 (unsigned long long)s->total_us,
+		 (unsigned long long)s->heap_peak_bytes,
+		 (unsigned long long)s->rss_bytes,
+		 (unsigned long long)s->result_bytes,
+		 (unsigned long long)s->log_bytes, w ? (int)w->slot : -1,
+		 (unsigned long long)s->worker_pid,
+		 (unsigned long long)s->worker_execs);
+}
+
 /* Hands res to the job's owner with the job's id and timings, and frees
  * the job. w is the worker that ran it, if any. */
 static void
@@ -312,16 +339,30 @@ job_complete(struct job *job, struct worker *w, struct proto_result *res)
 {
 	uint64_t now = sys_now_us();
 
+	struct proto_stats *s = &res->stats;
+
 	res->has_id = job->has_id;
 	res->id = job->id;
-	res->stats.queue_us =
-		(job->dispatch_us ? job->dispatch_us : now) - job->submit_us;
-	res->stats.total_us = now - job->submit_us;
-	res->stats.worker_pid = w ? (uint64_t)w->pid : 0;
-	res->stats.worker_execs = w ? w->execs : 0;
+	s->execution_id = job->seq;
+	s->tenant = job->tenant;
+	s->tenant_len = strlen(job->tenant);
+	s->profile = job->profile ? job->profile->name : NULL;
+	s->profile_len = job->profile ? strlen(job->profile->name) : 0;
+	s->queue_us = (job->dispatch_us ? job->dispatch_us : now) - job->submit_us;
+	s->total_us = now - job->submit_us;
+	/* Waited for this worker to start: it started after the request
+	 * came, and was ready only after. */
+	if (w && w->spawn_us > job->submit_us)
+		s->spawn_us = w->ready_us - w->spawn_us;
+	s->rss_bytes = w ? w->rss_bytes : 0;
+	s->result_bytes = proto_value_size(res->value);
+	s->log_bytes = proto_value_size(res->logs);
+	s->worker_pid = w ? (uint64_t)w->pid : 0;
+	s->worker_execs = w ? w->execs : 0;
 	if (w && job->dispatch_us)
-		record_execution(w->pool, res->stats.total_us,
-				 res->stats.queue_us, now - job->dispatch_us);
+		record_execution(w->pool, s->total_us, s->queue_us,
+				 now - job->dispatch_us);
+	log_record(res, w);
 	if (job->done)
 		job->done(job->owner, res);
 	job_free(job);
@@ -548,7 +589,8 @@ on_ready(struct worker *w, const struct proto_msg *m)
 		w->pool->setup_failures = 0;
 		w->is_ready = true;
 		update_rss(w);
-		uint64_t startup_us = sys_now_us() - w->spawn_us;
+		w->ready_us = sys_now_us();
+		uint64_t startup_us = w->ready_us - w->spawn_us;
 		w->pool->window.spawn_us_sum += startup_us;
 		w->pool->window.spawns++;
 		log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
@@ -644,6 +686,7 @@ on_result(struct worker *w, const struct proto_msg *m)
 	if (is_retired && res.outcome != OUTCOME_INTERNAL)
 		note_taint(w->pool, job);
 	const struct profile *job_profile = job->profile;
+	update_rss(w);
 	job_complete(job, w, &res);
 
 	/* A worker that hit its cap may hold a fragmented heap; one whose
@@ -661,7 +704,6 @@ on_result(struct worker *w, const struct proto_msg *m)
 		retire_worker(w, RETIRE_SINGLE_USE);
 		return 0;
 	}
-	update_rss(w);
 	if (w->rss_bytes > w->pool->cfg.worker_rss_max_bytes ||
 	    w->rss_bytes > job_profile->worker_rss_max_bytes) {
 		retire_worker(w, RETIRE_RSS);
@@ -686,11 +728,36 @@ on_result(struct worker *w, const struct proto_msg *m)
 static int
 on_violation(struct worker *w, const struct proto_msg *m)
 {
+	struct proto_violation v;
 	const char *why;
+	unsigned bit;
 
-	return proto_msg_violation(m, &w->violation_syscall, &why) < 0 ?
-		       -EBADMSG :
-		       0;
+	if (proto_msg_violation(m, &v, &why) < 0)
+		return -EBADMSG;
+	if (v.syscall >= 0) {
+		w->violation_syscall = v.syscall;
+		return 0;
+	}
+	/* Only a running script calls functions. */
+	if (w->state != WORKER_BUSY ||
+	    restricted_parse(v.function, v.function_len, &bit) < 0)
+		return -EBADMSG;
+	w->restricted_call = restricted_name((unsigned)__builtin_ctz(bit));
+	return 0;
+}
+
+/* A worker whose script called a restricted function and that then had
+ * to be killed (or died): its request is answered for the call. */
+static enum outcome
+kind_after_restricted_call(const struct worker *w, enum outcome kind,
+			   char *why, size_t why_size)
+{
+	if (!w->restricted_call)
+		return kind;
+	(void)snprintf(why, why_size,
+		       "the script called %s, which its profile restricts",
+		       w->restricted_call);
+	return OUTCOME_SECURITY_VIOLATION;
 }
 
 /* A worker retired right after a result still says ready once its next
@@ -807,6 +874,7 @@ on_worker_timer(evutil_socket_t fd, short events, void *arg)
 	case WORKER_BUSY:
 		kind = reaper_classify(0, REAPER_CAUSE_DEADLINE, NULL, why,
 				       sizeof(why));
+		kind = kind_after_restricted_call(w, kind, why, sizeof(why));
 		log_notice("pool: request timed out, killing worker worker=%u pid=%d req=%llu timeout_ms=%llu",
 			   w->slot, (int)w->pid,
 			   (unsigned long long)w->job->seq,
@@ -1176,6 +1244,7 @@ start_job(struct worker *w, struct job *job)
 		w->has_tenant = true;
 	}
 	w->job = job;
+	w->restricted_call = NULL;
 	set_state(w, WORKER_BUSY);
 	job->dispatch_us = sys_now_us();
 	if (bufferevent_write(w->req, job->frame.data, job->frame.len) < 0) {
@@ -1309,6 +1378,8 @@ finalize(struct worker *w, int status)
 	}
 	enum outcome kind = reaper_classify(status, w->cause, named, why,
 					    sizeof(why));
+	if (w->cause == REAPER_CAUSE_DEADLINE || w->cause == REAPER_CAUSE_NONE)
+		kind = kind_after_restricted_call(w, kind, why, sizeof(why));
 	reaper_describe(status, named, how, sizeof(how));
 	unsigned long long uptime_ms = (sys_now_us() - w->spawn_us) / 1000;
 	if (w->cause == REAPER_CAUSE_RETIRED && WIFEXITED(status) &&
@@ -1801,6 +1872,11 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	 * stays here. */
 	exec.has_id = true;
 	exec.id = job->seq;
+	/* SECURITY: the script sees its client's id, never the supervisor's
+	 * running count, which would tell it how many requests other
+	 * tenants make. */
+	exec.has_request_id = req->has_id;
+	exec.request_id = req->id;
 	exec.tenant = tenant;
 	exec.tenant_len = tenant_len;
 	r = proto_encode_exec(&exec, &job->frame);

@@ -711,7 +711,7 @@ START_TEST(test_js_function_mode_reports_through_its_context)
 	ck_assert_int_eq(proto_msg_exec(m, &e, &why), 0);
 	struct js_request fn = { .is_function = true, .input = e.input,
 				 .props = e.input, .tenant = "t1",
-				 .tenant_len = 2, .id = 9,
+				 .tenant_len = 2, .has_id = true, .id = 9,
 				 .log_max_bytes = 1024 };
 
 	ck_assert_int_eq(run_request("function (params, props, context) {"
@@ -738,8 +738,8 @@ END_TEST
 START_TEST(test_js_input_is_frozen_and_the_execution_is_visible)
 {
 	expect_json("[Object.isFrozen(input), Object.isFrozen(input.a), "
-		    "Object.isFrozen(execution), typeof execution.id]",
-		    "{\"a\": [1]}", "[true,true,true,\"number\"]");
+		    "Object.isFrozen(execution), execution.id === null]",
+		    "{\"a\": [1]}", "[true,true,true,true]");
 	expect_kind("'use strict'; input.a.push(2)", OUTCOME_RUNTIME_ERROR,
 		    NULL);
 }

@@ -215,7 +215,8 @@ START_TEST(test_run_json_shows_the_whole_response)
 	ck_assert_int_eq(r.code, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "\"ok\":true"));
 	ck_assert_ptr_nonnull(strstr(r.out, "\"value\":\"x\""));
-	ck_assert_ptr_nonnull(strstr(r.out, "\"stats\":{\"queue_us\":"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"stats\":{\"execution_id\":"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"rss_bytes\":"));
 	ck_assert_ptr_nonnull(strstr(r.out, "\"worker_pid\":"));
 }
 END_TEST
@@ -413,6 +414,10 @@ START_TEST(test_run_function_mode_profiles_and_console)
 	ck_assert_str_eq(r->out, "5\n");
 	run_cmd(unknown, NULL, sock, r);
 	ck_assert_int_eq(r->code, outcome_exit_code(OUTCOME_BAD_REQUEST));
+	/* A script sees its own client's request id (beddel-run sends 1),
+	 * not how many requests came before it. */
+	run_cmd((const char *[]){ "-e", "execution.id", NULL }, NULL, sock, r);
+	ck_assert_str_eq(r->out, "1\n");
 	free(r);
 }
 END_TEST

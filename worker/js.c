@@ -68,6 +68,7 @@ struct js_engine {
 	enum stop stop;
 	unsigned stopped_fn; /* RESTRICTED_* bit number, for STOP_RESTRICTED */
 	struct run *run;     /* the execution in progress, for natives */
+	js_restricted_fn on_restricted;
 };
 
 /* A block of size bytes fits when the heap stays at or under the cap. */
@@ -275,6 +276,12 @@ capture_log(struct run *run, const char *level, const char *text, size_t len)
 	ret->log_count++;
 }
 
+/* Throws from a native as the engine would from script code: with no C
+ * file and line of ours, so that the error's lineNumber and fileName are
+ * the calling script's. */
+#define throw_error(ctx, code, ...) \
+	(duk_error_raw((ctx), (code), NULL, 0, __VA_ARGS__), (duk_ret_t)0)
+
 /* [ value ] -> [ json ]. */
 static duk_ret_t
 encode_json(duk_context *ctx, void *udata)
@@ -329,7 +336,7 @@ console_call(duk_context *ctx)
 	const char *s = duk_get_lstring(ctx, -1, &len);
 	char *text = malloc(UTIL_UTF8_CAPACITY(len) + 1);
 	if (!text)
-		return duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+		return throw_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
 	size_t n_text = util_engine_to_utf8(s, len, text);
 	capture_log(run, log_levels[level], text, n_text);
 	free(text);
@@ -347,7 +354,7 @@ context_set(duk_context *ctx)
 	if (!run)
 		return 0;
 	if (run->has_output)
-		return duk_error(ctx, DUK_ERR_TYPE_ERROR, "the output is already set");
+		return throw_error(ctx, DUK_ERR_TYPE_ERROR, "the output is already set");
 	/* [ value ] -> [ value stash ] -> [ value ] */
 	if (is_error)
 		(void)duk_safe_to_string(ctx, 0);
@@ -369,12 +376,17 @@ gate_call(duk_context *ctx)
 	struct js_engine *e = engine_of(ctx);
 	duk_int_t fn = duk_get_current_magic(ctx);
 
-	if (e->stop == STOP_NONE) {
+	/* A restricted call outranks a stop already under way: the
+	 * supervisor hears of it at once, so that even a worker it must
+	 * kill later is reported for the call. */
+	if (e->stop != STOP_RESTRICTED) {
 		e->stop = STOP_RESTRICTED;
 		e->stopped_fn = (unsigned)fn;
+		if (e->on_restricted)
+			e->on_restricted(restricted_name((unsigned)fn));
 	}
-	return duk_error(ctx, DUK_ERR_ERROR, "%s is restricted by this execution's profile",
-			 restricted_name((unsigned)fn));
+	return throw_error(ctx, DUK_ERR_ERROR, "%s is restricted by this execution's profile",
+			   restricted_name((unsigned)fn));
 }
 
 /* [ ... ] -> [ ... gate ] */
@@ -506,7 +518,10 @@ push_execution_info(struct run *run, duk_context *ctx)
 	const struct js_request *req = run->req;
 
 	duk_push_object(ctx);
-	duk_push_number(ctx, (duk_double_t)req->id);
+	if (req->has_id)
+		duk_push_number(ctx, (duk_double_t)req->id);
+	else
+		duk_push_null(ctx);
 	(void)duk_put_prop_string(ctx, -2, "id");
 	if (req->tenant)
 		(void)js_value_push_utf8(ctx, req->tenant, req->tenant_len);
@@ -787,6 +802,8 @@ compile_script(duk_context *ctx, void *udata)
 static enum outcome
 kind_of_failure(struct run *run, enum outcome otherwise)
 {
+	if (run->e->stop == STOP_RESTRICTED)
+		return describe_stop(run);
 	if (run->e->is_limit_hit)
 		return OUTCOME_MEMORY_LIMIT;
 	if (run->e->stop != STOP_NONE)
@@ -891,18 +908,32 @@ execute(struct run *run, duk_context *t)
 }
 
 /* A script that called a restricted function and caught the gate's
- * error may still have finished: its answer is the violation all the
- * same, and whatever it produced is dropped. */
+ * error may still have run on (until the next interrupt check, at most
+ * 256 Ki instructions) and finished, hit its cap or thrown: its answer
+ * is the violation all the same, and whatever it produced, value and
+ * console text, is dropped. A timeout reached by a script that then
+ * finished anyway (its last instructions) is still a timeout. */
 static int
 apply_stop(struct run *run)
 {
 	struct js_result *ret = run->ret;
+	bool is_restricted = run->e->stop == STOP_RESTRICTED;
 
-	if (run->e->stop == STOP_NONE || ret->outcome != OUTCOME_OK)
+	if (is_restricted) {
+		ret->log_count = 0;
+		ret->is_logs_truncated = false;
+	}
+	if (run->e->stop == STOP_NONE ||
+	    (!is_restricted && ret->outcome != OUTCOME_OK) ||
+	    (is_restricted && ret->outcome == OUTCOME_SECURITY_VIOLATION))
 		return 0;
-	free(ret->value);
-	ret->value = NULL;
-	ret->value_len = 0;
+	char *stack = ret->stack;
+	size_t stack_len = ret->stack_len;
+	ret->stack = NULL;
+	js_result_fini(ret);
+	ret->line = 0;
+	ret->stack = stack;
+	ret->stack_len = stack_len;
 	enum outcome kind = describe_stop(run);
 	return set_error(ret, kind, run->why);
 }
@@ -1131,4 +1162,10 @@ uint64_t
 js_engine_heap_bytes(const struct js_engine *e)
 {
 	return e->live_bytes;
+}
+
+void
+js_engine_on_restricted(struct js_engine *e, js_restricted_fn fn)
+{
+	e->on_restricted = fn;
 }

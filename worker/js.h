@@ -18,7 +18,8 @@ struct proto_value;
 struct js_engine;
 
 /* The globals through which a script sees its request: the input value
- * (a frozen copy) and, frozen too, { id, tenant, profile }. In function
+ * (a frozen copy) and, frozen too, { id, tenant, profile }, where id is
+ * the client's id for the request (null if it gave none). In function
  * mode the same values come as the function's arguments instead. */
 #define JS_INPUT_GLOBAL "input"
 #define JS_EXECUTION_GLOBAL "execution"
@@ -32,7 +33,8 @@ struct js_request {
 			   * (params, props, context) */
 	const struct proto_value *input;
 	const struct proto_value *props;
-	uint64_t id;
+	bool has_id;
+	uint64_t id; /* the client's id for the request, if it gave one */
 	const char *tenant; /* UTF-8, tenant_len bytes; NULL: none */
 	size_t tenant_len;
 	const char *profile;
@@ -76,6 +78,14 @@ struct js_engine *js_engine_new(void);
 
 /* Destroys the heap and everything in it. Accepts NULL. */
 void js_engine_free(struct js_engine *e);
+
+/* Called once when a running script calls a function its request
+ * restricts, with that function's name, before the script is stopped.
+ * The worker tells the supervisor at once (worker.c). */
+typedef void (*js_restricted_fn)(const char *name);
+
+/* Sets the hook above (NULL: none). */
+void js_engine_on_restricted(struct js_engine *e, js_restricted_fn fn);
 
 /* Bytes the warm heap holds between executions. */
 uint64_t js_engine_heap_bytes(const struct js_engine *e);

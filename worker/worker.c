@@ -61,6 +61,19 @@ send_result(uint64_t id, const struct js_result *res)
 	send_frame_or_exit(&f);
 }
 
+/* The script just called a restricted function: the supervisor learns it
+ * before anything else the script may do, such as running until it has
+ * to be killed. */
+static void
+send_restricted_call(const char *name)
+{
+	struct proto_frame f;
+
+	if (proto_encode_restricted_call(name, &f) < 0)
+		_exit(IPC_EXIT_OOM);
+	send_frame_or_exit(&f);
+}
+
 /* Tells the supervisor this worker can take a request: after start-up,
  * and again after each request once its next environment is built. */
 static void
@@ -93,7 +106,8 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 		.is_function = exec.is_function,
 		.input = exec.input,
 		.props = exec.props,
-		.id = exec.id,
+		.has_id = exec.has_request_id,
+		.id = exec.request_id,
 		.tenant = exec.tenant,
 		.tenant_len = exec.tenant_len,
 		.profile = exec.profile,
@@ -127,6 +141,7 @@ worker_run(const struct sandbox_options *opts)
 	struct js_engine *engine = js_engine_new();
 	if (!engine)
 		sandbox_fail("engine", -ENOMEM);
+	js_engine_on_restricted(engine, send_restricted_call);
 
 	sandbox_enter_or_die(opts);
 

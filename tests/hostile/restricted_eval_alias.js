@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: eval called through another name
+var e = eval; e('1');

@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: eval called through Function.prototype.call
+eval.call(null, '1');

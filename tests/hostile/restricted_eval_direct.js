@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: direct eval under ultra-secure
+eval('1');

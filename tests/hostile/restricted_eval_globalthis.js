@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: eval read through globalThis
+globalThis.eval('1');

@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: eval read as a property of the global this
+this.eval('1');

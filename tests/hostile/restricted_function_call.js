@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: the Function constructor called without new
+Function('return 1')();

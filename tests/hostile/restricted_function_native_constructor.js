@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: a native function's constructor
+Math.max.constructor('return 1')();

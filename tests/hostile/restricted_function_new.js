@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: the Function constructor with new
+new Function('return 1');

@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: reading process at all is the violation
+process.env;

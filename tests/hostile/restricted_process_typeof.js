@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: even typeof reads the process binding
+typeof process;

@@ -1,0 +1,3 @@
+// expect: security_violation
+// why: require is restricted under ultra-secure
+require('fs');

@@ -1,0 +1,5 @@
+// expect: runtime_error
+// why: an array that holds itself two levels down
+var a = [1];
+a.push([a]);
+a;

@@ -1,0 +1,5 @@
+// expect: runtime_error
+// why: a function has no msgpack form
+(function () {
+	return 1;
+});
