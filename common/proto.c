@@ -328,6 +328,8 @@ static const char *const type_names[] = {
 	[PROTO_MSG_READY] = "ready",
 	[PROTO_MSG_SETUP_FAILED] = "setup_failed",
 	[PROTO_MSG_VIOLATION] = "violation",
+	[PROTO_MSG_STATUS] = "status",
+	[PROTO_MSG_METRICS] = "metrics",
 };
 
 static bool
@@ -1050,8 +1052,8 @@ frame_finish(struct proto_writer *w, struct proto_frame *ret_frame)
 	return 0;
 }
 
-static void
-write_key(struct proto_writer *w, const char *key)
+void
+proto_write_key(struct proto_writer *w, const char *key)
 {
 	(void)proto_write_str(w, key, strlen(key));
 }
@@ -1059,7 +1061,7 @@ write_key(struct proto_writer *w, const char *key)
 static void
 write_key_uint(struct proto_writer *w, const char *key, uint64_t u)
 {
-	write_key(w, key);
+	proto_write_key(w, key);
 	(void)proto_write_uint(w, u);
 }
 
@@ -1067,7 +1069,7 @@ static void
 write_key_str(struct proto_writer *w, const char *key, const char *s,
 	      size_t len)
 {
-	write_key(w, key);
+	proto_write_key(w, key);
 	(void)proto_write_str(w, s, len);
 }
 
@@ -1096,7 +1098,7 @@ write_type(struct proto_writer *w, enum proto_type t)
 static void
 write_restricted(struct proto_writer *w, unsigned mask)
 {
-	write_key(w, "restricted");
+	proto_write_key(w, "restricted");
 	(void)proto_write_array(w, (size_t)__builtin_popcount(mask));
 	for (unsigned i = 0; i < RESTRICTED_COUNT; i++) {
 		const char *name = restricted_name(i);
@@ -1140,11 +1142,11 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 	if (e->is_function)
 		write_key_str(&w, "mode", "function", 8);
 	if (has_input) {
-		write_key(&w, "input");
+		proto_write_key(&w, "input");
 		write_value(&w, e->input, e->input_raw, e->input_raw_len);
 	}
 	if (has_props) {
-		write_key(&w, "props");
+		proto_write_key(&w, "props");
 		write_value(&w, e->props, e->props_raw, e->props_raw_len);
 	}
 	if (e->tenant)
@@ -1180,7 +1182,7 @@ write_stats(struct proto_writer *w, const struct proto_stats *s)
 		{ "worker_execs", s->worker_execs },
 	};
 
-	write_key(w, "stats");
+	proto_write_key(w, "stats");
 	(void)proto_write_map(w, UTIL_ARRAY_SIZE(figures) +
 					 (s->execution_id > 0) +
 					 (s->tenant != NULL) +
@@ -1200,7 +1202,7 @@ write_error(struct proto_writer *w, const struct proto_result *r)
 {
 	const char *kind = outcome_name(r->outcome);
 
-	write_key(w, "error");
+	proto_write_key(w, "error");
 	(void)proto_write_map(w, 2 + (r->stack != NULL) + (r->line > 0));
 	write_key_str(w, "kind", kind, strlen(kind));
 	write_key_str(w, "message", r->message ? r->message : "",
@@ -1225,22 +1227,22 @@ proto_encode_result(const struct proto_result *r, struct proto_frame *ret_frame)
 	write_type(&w, PROTO_MSG_RESULT);
 	if (r->has_id)
 		write_key_uint(&w, "id", r->id);
-	write_key(&w, "ok");
+	proto_write_key(&w, "ok");
 	(void)proto_write_bool(&w, ok);
 	if (ok) {
-		write_key(&w, "value");
+		proto_write_key(&w, "value");
 		write_value(&w, r->value, r->value_raw, r->value_raw_len);
 	} else {
 		write_error(&w, r);
 	}
 	if (has_logs) {
-		write_key(&w, "logs");
+		proto_write_key(&w, "logs");
 		if (!r->logs)
 			(void)proto_write_array(&w, r->logs_count);
 		write_value(&w, r->logs, r->logs_raw, r->logs_raw_len);
 	}
 	if (r->is_logs_truncated) {
-		write_key(&w, "logs_truncated");
+		proto_write_key(&w, "logs_truncated");
 		(void)proto_write_bool(&w, true);
 	}
 	write_stats(&w, &r->stats);
@@ -1306,7 +1308,7 @@ proto_encode_setup_failed(const char *stage, int err, struct proto_frame *ret_fr
 	(void)proto_write_map(&w, 3);
 	write_type(&w, PROTO_MSG_SETUP_FAILED);
 	write_key_str(&w, "stage", stage, strlen(stage));
-	write_key(&w, "errno");
+	proto_write_key(&w, "errno");
 	(void)proto_write_int(&w, err);
 	return frame_finish(&w, ret_frame);
 }
@@ -1346,4 +1348,92 @@ proto_encode_violation(int64_t nr, uint8_t *buf)
 	(void)msgpack_pack_int64(&pk, nr);
 	ipc_header_encode(b.len - IPC_HEADER_BYTES, buf);
 	return b.len;
+}
+
+int
+proto_msg_query(const struct proto_msg *m, struct proto_query *ret,
+		const char **ret_why)
+{
+	struct proto_query q = { .has_id = false };
+	bool seen[3] = { false };
+
+	const struct field fields[] = {
+		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
+		{ "id", FIELD_UINT, "'id' must be an unsigned integer", &q.id,
+		  NULL, &seen[1] },
+		{ "tenant", FIELD_STR, "'tenant' must be a string", &q.tenant,
+		  &q.tenant_len, &seen[2] },
+	};
+
+	if (m->type != PROTO_MSG_STATUS && m->type != PROTO_MSG_METRICS) {
+		*ret_why = "not a status or metrics request";
+		return -EBADMSG;
+	}
+	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	if (r < 0)
+		return r;
+	q.has_id = seen[1];
+	*ret = q;
+	return 0;
+}
+
+int
+proto_encode_report(enum proto_type type, bool has_id, uint64_t id,
+		    const char *key, const uint8_t *value, size_t len,
+		    struct proto_frame *ret_frame)
+{
+	struct proto_writer w;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 2 + has_id);
+	write_type(&w, type);
+	if (has_id)
+		write_key_uint(&w, "id", id);
+	proto_write_key(&w, key);
+	write_raw(&w, value, len);
+	return frame_finish(&w, ret_frame);
+}
+
+const struct proto_value *
+proto_msg_get(const struct proto_msg *m, const char *key)
+{
+	const msgpack_object *o = root(m);
+
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		if (str_is(&o->via.map.ptr[i].key, key))
+			return val(&o->via.map.ptr[i].val);
+	}
+	return NULL;
+}
+
+const struct proto_value *
+proto_value_find(const struct proto_value *map, const char *key)
+{
+	size_t n = map && proto_value_kind(map) == PROTO_MAP ?
+			   proto_value_count(map) :
+			   0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const char *k = proto_value_str(proto_value_key(map, i), &len);
+		if (len == strlen(key) && memcmp(k, key, len) == 0)
+			return proto_value_val(map, i);
+	}
+	return NULL;
+}
+
+int
+proto_encode_query(enum proto_type type, const struct proto_query *q,
+		   struct proto_frame *ret_frame)
+{
+	struct proto_writer w;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 1 + q->has_id + (q->tenant != NULL));
+	write_type(&w, type);
+	if (q->has_id)
+		write_key_uint(&w, "id", q->id);
+	if (q->tenant)
+		write_key_str(&w, "tenant", q->tenant, q->tenant_len);
+	return frame_finish(&w, ret_frame);
 }

@@ -81,6 +81,11 @@ const struct proto_value *proto_value_val(const struct proto_value *v,
  * form); 0 for NULL. */
 uint64_t proto_value_size(const struct proto_value *v);
 
+/* The value under the string key of a map, or NULL (also for values of
+ * other kinds). */
+const struct proto_value *proto_value_find(const struct proto_value *map,
+					   const char *key);
+
 /* ---- Values: write side ------------------------------------------- */
 
 /* Builds one msgpack value incrementally, refusing to grow past
@@ -99,6 +104,8 @@ int proto_write_double(struct proto_writer *w, double d);
 int proto_write_str(struct proto_writer *w, const char *s, size_t len);
 int proto_write_array(struct proto_writer *w, size_t count);
 int proto_write_map(struct proto_writer *w, size_t count);
+/* A map key: a string (status is sticky, as for every call here). */
+void proto_write_key(struct proto_writer *w, const char *key);
 int proto_writer_status(const struct proto_writer *w);
 /* Bytes the writer may still take before its limit. */
 size_t proto_writer_room(const struct proto_writer *w);
@@ -115,7 +122,11 @@ enum proto_type {
 	PROTO_MSG_SETUP_FAILED, /* worker -> supervisor, then it exits */
 	PROTO_MSG_VIOLATION, /* worker -> supervisor: a forbidden call, then
 			      * it dies of SIGSYS */
+	PROTO_MSG_STATUS,  /* client -> supervisor and back: statistics */
+	PROTO_MSG_METRICS, /* client -> supervisor and back: Prometheus text */
 };
+
+
 
 /* A request to run a script. A zero limit means "not given". On the way
  * out, input_raw and props_raw (pre-encoded msgpack) are used when input
@@ -282,5 +293,32 @@ size_t proto_encode_violation(int64_t nr, uint8_t *buf);
  * -ENOMEM. */
 int proto_encode_restricted_call(const char *function,
 				 struct proto_frame *ret_frame);
+
+/* A status or metrics request: an optional id, and for status an
+ * optional tenant whose statistics to add. */
+struct proto_query {
+	bool has_id;
+	uint64_t id;
+	const char *tenant;
+	size_t tenant_len;
+};
+
+/* Decodes a status or metrics request. Returns 0 or -EBADMSG. */
+int proto_msg_query(const struct proto_msg *m, struct proto_query *ret,
+		    const char **ret_why);
+
+/* The answer to a query: {type, id, key: value}, value given as len bytes
+ * of encoded msgpack. Returns 0, -ENOMEM or -E2BIG. */
+/* A status or metrics request. Returns 0 or -ENOMEM. */
+int proto_encode_query(enum proto_type type, const struct proto_query *q,
+		       struct proto_frame *ret_frame);
+
+int proto_encode_report(enum proto_type type, bool has_id, uint64_t id,
+			const char *key, const uint8_t *value, size_t len,
+			struct proto_frame *ret_frame);
+
+/* The value under key of a decoded message, or NULL. */
+const struct proto_value *proto_msg_get(const struct proto_msg *m,
+					const char *key);
 
 #endif

@@ -24,9 +24,11 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "common/sys.h"
 #include "common/util.h"
 #include "supervisor/evframe.h"
 #include "supervisor/pool.h"
+#include "supervisor/status.h"
 
 #define CLIENT_CLOSE_GRACE_MS 5000
 /* A response's error text and stats, beyond its value. */
@@ -47,6 +49,8 @@ struct client {
 struct client_hub {
 	struct event_base *base;
 	struct pool *pool;
+	struct monitor *monitor;
+	uint64_t started_us;
 	struct client_limits limits;
 	unsigned n_clients;
 	unsigned next_id;
@@ -119,6 +123,39 @@ on_done(void *owner, const struct proto_result *res)
 		process_input(c);
 }
 
+/* Answers a status or metrics request at once: they read figures the
+ * supervisor holds, and run no script. */
+static void
+answer_query(struct client *c, const struct proto_msg *m, bool has_id,
+	     uint64_t id)
+{
+	struct proto_query q;
+	struct proto_frame f;
+	const char *why;
+	int r;
+
+	if (proto_msg_query(m, &q, &why) < 0) {
+		reply_error(c, has_id, id, OUTCOME_BAD_REQUEST, why);
+		return;
+	}
+	if (proto_msg_type(m) == PROTO_MSG_STATUS)
+		r = status_encode(c->hub->pool, c->hub->monitor, &q,
+				  sys_now_us(), c->hub->started_us, &f);
+	else
+		r = status_encode_metrics(c->hub->pool, c->hub->monitor, &q, &f);
+	if (r < 0) {
+		reply_error(c, q.has_id, q.id, OUTCOME_INTERNAL,
+			    "the supervisor could not build the answer");
+		return;
+	}
+	if (bufferevent_write(c->bev, f.data, f.len) < 0) {
+		log_error("client: out of memory queueing a response, closing client=%u",
+			  c->id);
+		c->is_broken = true;
+	}
+	proto_frame_fini(&f);
+}
+
 static void
 handle_request(struct client *c, uint8_t *buf, size_t len)
 {
@@ -137,8 +174,14 @@ handle_request(struct client *c, uint8_t *buf, size_t len)
 		return;
 	}
 	bool has_id = proto_msg_peek_id(m, &id);
+	if (proto_msg_type(m) == PROTO_MSG_STATUS ||
+	    proto_msg_type(m) == PROTO_MSG_METRICS) {
+		answer_query(c, m, has_id, id);
+		proto_msg_free(m);
+		return;
+	}
 	if (proto_msg_type(m) != PROTO_MSG_EXEC) {
-		why = "a client may send only 'exec' messages";
+		why = "a client may send 'exec', 'status' and 'metrics' messages";
 		goto bad;
 	}
 	if (proto_msg_exec(m, &exec, &why) < 0)
@@ -418,13 +461,15 @@ client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
 
 struct client_hub *
 client_hub_new(struct event_base *base, struct pool *pool,
-	       const struct client_limits *limits)
+	       struct monitor *monitor, const struct client_limits *limits)
 {
 	struct client_hub *hub = calloc(1, sizeof(*hub));
 	if (!hub)
 		return NULL;
 	hub->base = base;
 	hub->pool = pool;
+	hub->monitor = monitor;
+	hub->started_us = sys_now_us();
 	hub->limits = *limits;
 	TAILQ_INIT(&hub->clients);
 	hub->grace = evtimer_new(base, on_grace, hub);

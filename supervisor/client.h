@@ -11,6 +11,7 @@
 #include <event2/util.h>
 
 struct event_base;
+struct monitor;
 struct pool;
 struct client_hub;
 
@@ -39,6 +40,7 @@ struct client_limits {
 /* All client connections of one supervisor. Returns NULL when out of
  * memory. */
 struct client_hub *client_hub_new(struct event_base *base, struct pool *pool,
+				  struct monitor *monitor,
 				  const struct client_limits *limits);
 
 /* Takes ownership of a newly accepted, non-blocking socket. */

@@ -334,18 +334,10 @@ matches(const struct monitor_record *r, const struct monitor_filter *f)
 	       (!f->profile || strcmp(r->profile, f->profile) == 0);
 }
 
-static int
-compare_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static struct monitor_spread
 spread_of(uint64_t *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), compare_u64);
+	util_sort_u64(v, n);
 	return (struct monitor_spread){
 		.p50 = util_quantile_sorted(v, n, 0.5),
 		.p90 = util_quantile_sorted(v, n, 0.9),

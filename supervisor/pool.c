@@ -40,6 +40,7 @@
 #include "common/util.h"
 #include "supervisor/evframe.h"
 #include "supervisor/inspect.h"
+#include "supervisor/monitor.h"
 #include "supervisor/reaper.h"
 #include "supervisor/spawn.h"
 
@@ -76,6 +77,7 @@ static const char *const state_names[] = {
 
 struct job {
 	TAILQ_ENTRY(job) link;
+	struct pool *pool;
 	void *owner;
 	pool_done_fn done;
 	bool has_id;
@@ -159,6 +161,22 @@ enum retire_reason {
 	RETIRE_REASON_COUNT,
 };
 
+/* Short names, for status and metrics. */
+static const char *const retire_keys[] = {
+	[RETIRE_MEMORY_LIMIT] = "memory_limit",
+	[RETIRE_VIOLATION] = "restricted_call",
+	[RETIRE_SINGLE_USE] = "single_use",
+	[RETIRE_INTERNAL] = "internal",
+	[RETIRE_MAX_EXECS] = "max_execs",
+	[RETIRE_RSS] = "rss",
+	[RETIRE_IDLE] = "idle",
+	[RETIRE_ROOM] = "room",
+	[RETIRE_QUEUE_WRITE] = "queue_write",
+	[RETIRE_SHUTDOWN] = "shutdown",
+	[RETIRE_SCALE] = "scale",
+	[RETIRE_FAIRNESS] = "fairness",
+};
+
 static const char *const retire_names[] = {
 	[RETIRE_MEMORY_LIMIT] = "hit its heap cap",
 	[RETIRE_VIOLATION] = "its script called a restricted function",
@@ -207,6 +225,8 @@ struct pool {
 	void (*drained)(void *arg);
 	void *drained_arg;
 	struct spawn_options spawn; /* how workers start */
+	uint64_t spawned;
+	uint64_t deaths[OUTCOME_COUNT]; /* unplanned, by the kind they gave */
 	bool is_sandbox_logged;
 	struct inspect_layers sandbox; /* as the first worker showed it */
 };
@@ -332,6 +352,36 @@ log_record(const struct proto_result *res, const struct worker *w)
 		 (unsigned long long)s->worker_execs);
 }
 
+/* Gives the monitor the record res's stats hold. */
+static void
+monitor_add_result(struct monitor *m, const struct job *job,
+		   const struct proto_result *res, uint64_t now)
+{
+	const struct proto_stats *s = &res->stats;
+	struct monitor_record r = {
+		.id = job->seq,
+		.end_us = now,
+		.script_key = job->script_key,
+		.outcome = res->outcome,
+		.queue_us = s->queue_us,
+		.spawn_us = s->spawn_us,
+		.exec_us = s->exec_us,
+		.cpu_us = s->cpu_us,
+		.total_us = s->total_us,
+		.heap_peak_bytes = s->heap_peak_bytes,
+		.rss_bytes = s->rss_bytes,
+		.result_bytes = s->result_bytes,
+		.log_bytes = s->log_bytes,
+		.worker_pid = s->worker_pid,
+		.worker_execs = s->worker_execs,
+	};
+
+	(void)snprintf(r.tenant, sizeof(r.tenant), "%s", job->tenant);
+	(void)snprintf(r.profile, sizeof(r.profile), "%s",
+		       job->profile ? job->profile->name : "-");
+	monitor_add(m, &r);
+}
+
 /* Hands res to the job's owner with the job's id and timings, and frees
  * the job. w is the worker that ran it, if any. */
 static void
@@ -363,6 +413,8 @@ job_complete(struct job *job, struct worker *w, struct proto_result *res)
 		record_execution(w->pool, s->total_us, s->queue_us,
 				 now - job->dispatch_us);
 	log_record(res, w);
+	if (job->pool->cfg.monitor)
+		monitor_add_result(job->pool->cfg.monitor, job, res, now);
 	if (job->done)
 		job->done(job->owner, res);
 	job_free(job);
@@ -591,6 +643,9 @@ on_ready(struct worker *w, const struct proto_msg *m)
 		update_rss(w);
 		w->ready_us = sys_now_us();
 		uint64_t startup_us = w->ready_us - w->spawn_us;
+		if (w->pool->cfg.monitor)
+			monitor_note_spawn(w->pool->cfg.monitor, startup_us,
+					   (int)w->pid, w->ready_us);
 		w->pool->window.spawn_us_sum += startup_us;
 		w->pool->window.spawns++;
 		log_info("pool: worker ready worker=%u pid=%d heap_bytes=%llu startup_us=%llu",
@@ -933,6 +988,7 @@ spawn_one(struct pool *p)
 	w->state = WORKER_STARTING;
 	w->spawn_us = sys_now_us();
 	w->violation_syscall = -1;
+	p->spawned++;
 	w->req = bufferevent_socket_new(p->base, c.req_fd, BEV_OPT_CLOSE_ON_FREE);
 	w->rsp = bufferevent_socket_new(p->base, c.rsp_fd, BEV_OPT_CLOSE_ON_FREE);
 	w->timer = evtimer_new(p->base, on_worker_timer, w);
@@ -1382,18 +1438,25 @@ finalize(struct worker *w, int status)
 		kind = kind_after_restricted_call(w, kind, why, sizeof(why));
 	reaper_describe(status, named, how, sizeof(how));
 	unsigned long long uptime_ms = (sys_now_us() - w->spawn_us) / 1000;
-	if (w->cause == REAPER_CAUSE_RETIRED && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == IPC_EXIT_DONE)
+	bool is_clean_exit = w->cause == REAPER_CAUSE_RETIRED &&
+			     WIFEXITED(status) &&
+			     WEXITSTATUS(status) == IPC_EXIT_DONE;
+	if (is_clean_exit) {
 		log_info("pool: worker exited worker=%u pid=%d %s uptime_ms=%llu execs=%llu",
 			 w->slot, (int)w->pid, how, uptime_ms,
 			 (unsigned long long)w->execs);
-	else if (w->is_ready || is_storm_log_due(p))
-		log_notice("pool: worker died: %s worker=%u pid=%d state=%s %s uptime_ms=%llu execs=%llu",
-			   why, w->slot, (int)w->pid, state_names[w->state], how,
-			   uptime_ms, (unsigned long long)w->execs);
-	else
-		log_debug("pool: worker died: %s worker=%u pid=%d state=%s %s",
-			  why, w->slot, (int)w->pid, state_names[w->state], how);
+	} else {
+		p->deaths[kind]++;
+		if (w->is_ready || is_storm_log_due(p))
+			log_notice("pool: worker died: %s worker=%u pid=%d state=%s %s uptime_ms=%llu execs=%llu",
+				   why, w->slot, (int)w->pid,
+				   state_names[w->state], how, uptime_ms,
+				   (unsigned long long)w->execs);
+		else
+			log_debug("pool: worker died: %s worker=%u pid=%d state=%s %s",
+				  why, w->slot, (int)w->pid,
+				  state_names[w->state], how);
+	}
 
 	if (w->job) {
 		struct job *job = w->job;
@@ -1443,6 +1506,18 @@ arm_scale_timer(struct pool *p)
 	(void)evtimer_add(p->scale_timer, &tv);
 }
 
+/* Busy worker time over worker time in the window so far, at most 1. */
+static double
+window_utilisation(const struct pool *p, uint64_t now)
+{
+	const struct window *win = &p->window;
+	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+	uint64_t worker_us = (now - win->start_us) * (live ? live : 1);
+	double u = worker_us ? (double)win->busy_us / (double)worker_us : 0;
+
+	return u > 1 ? 1 : u;
+}
+
 /* The figures of the window that just ended. */
 static void
 close_window(struct pool *p, struct autoscale_window *ret)
@@ -1450,7 +1525,6 @@ close_window(struct pool *p, struct autoscale_window *ret)
 	struct window *win = &p->window;
 	uint64_t now = sys_now_us();
 	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
-	uint64_t worker_us = (now - win->start_us) * (live ? live : 1);
 
 	util_sort_u64(win->total_us, win->n_samples);
 	util_sort_u64(win->queue_us, win->n_samples);
@@ -1459,7 +1533,7 @@ close_window(struct pool *p, struct autoscale_window *ret)
 		.latency_p50_us = util_quantile_sorted(win->total_us, win->n_samples, 0.5),
 		.latency_p95_us = util_quantile_sorted(win->total_us, win->n_samples, 0.95),
 		.queue_wait_p95_us = util_quantile_sorted(win->queue_us, win->n_samples, 0.95),
-		.utilisation = worker_us ? (double)win->busy_us / (double)worker_us : 0,
+		.utilisation = window_utilisation(p, now),
 		.queue_depth = p->n_queued,
 		.rss_bytes = p->rss_bytes,
 		.rss_per_worker_bytes = live ? p->rss_bytes / live : 0,
@@ -1467,8 +1541,6 @@ close_window(struct pool *p, struct autoscale_window *ret)
 		.cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.size = live,
 	};
-	if (ret->utilisation > 1)
-		ret->utilisation = 1;
 	memset(win, 0, sizeof(*win));
 	win->start_us = now;
 }
@@ -1856,6 +1928,7 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 		(void)snprintf(why, why_size, "the supervisor is out of memory");
 		return -ENOMEM;
 	}
+	job->pool = p;
 	job->owner = owner;
 	job->done = done;
 	job->has_id = req->has_id;
@@ -1980,4 +2053,51 @@ pool_free(struct pool *p)
 	if (p->scale_timer)
 		event_free(p->scale_timer);
 	free(p);
+}
+
+const char *
+pool_state_name(unsigned i)
+{
+	return i < WORKER_STATE_COUNT ? state_names[i] : "";
+}
+
+const char *
+pool_retire_reason(unsigned i)
+{
+	return i < RETIRE_REASON_COUNT ? retire_keys[i] : NULL;
+}
+
+void
+pool_get_figures(const struct pool *p, struct pool_figures *ret)
+{
+	struct pool_figures f = {
+		.workers = p->n_workers,
+		.target = p->target,
+		.min_workers = p->cfg.min_workers,
+		.max_workers = p->cfg.max_workers,
+		.queued = p->n_queued,
+		.rss_bytes = p->rss_bytes,
+		.memory_budget_bytes = p->cfg.memory_budget_bytes,
+		.utilisation = window_utilisation(p, sys_now_us()),
+		.spawned = p->spawned,
+		.n_retire_reasons = RETIRE_REASON_COUNT,
+		.has_sandbox = p->is_sandbox_logged,
+		.sandbox = p->sandbox,
+	};
+
+	_Static_assert(WORKER_STATE_COUNT == UTIL_ARRAY_SIZE(f.by_state),
+		       "pool_figures.by_state has one slot per state");
+	_Static_assert(RETIRE_REASON_COUNT <= UTIL_ARRAY_SIZE(f.retired),
+		       "pool_figures.retired has a slot per reason");
+	for (unsigned i = 0; i < WORKER_STATE_COUNT; i++)
+		f.by_state[i] = p->n_state[i];
+	for (unsigned i = 0; i < RETIRE_REASON_COUNT; i++)
+		f.retired[i] = p->retired[i];
+	for (unsigned i = 0; i < OUTCOME_COUNT; i++) {
+		f.deaths[i] = p->deaths[i];
+		f.tainted += p->deaths[i];
+	}
+	f.tainted += p->retired[RETIRE_MEMORY_LIMIT] +
+		     p->retired[RETIRE_VIOLATION] + p->retired[RETIRE_INTERNAL];
+	*ret = f;
 }

@@ -20,9 +20,11 @@
 
 #include "common/outcome.h"
 #include "supervisor/autoscale.h"
+#include "supervisor/inspect.h"
 #include "supervisor/profile.h"
 
 struct event_base;
+struct monitor;
 struct proto_exec;
 struct proto_result;
 struct pool;
@@ -85,7 +87,40 @@ struct pool_config {
 	/* Start workers without namespaces even where the host allows
 	 * them (the other layers stay). */
 	bool is_namespaces_off;
+	/* Where each execution's record goes (NULL: nowhere). Not owned. */
+	struct monitor *monitor;
 };
+
+/* What the pool is doing now, for status and metrics. */
+struct pool_figures {
+	unsigned workers; /* not yet reaped, stopping ones included */
+	unsigned by_state[5]; /* starting, idle, busy, clearing, stopping */
+	unsigned target;
+	unsigned min_workers;
+	unsigned max_workers;
+	unsigned queued;
+	uint64_t rss_bytes;
+	uint64_t memory_budget_bytes;
+	double utilisation; /* busy worker time / worker time, this window */
+	uint64_t spawned;
+	uint64_t retired[16]; /* by reason; see pool_retire_reason() */
+	unsigned n_retire_reasons;
+	uint64_t deaths[OUTCOME_COUNT]; /* unplanned, by the kind reported */
+	/* Workers that never served again after a request: died, or
+	 * retired for their cap, a restricted call or an internal error. */
+	uint64_t tainted;
+	bool has_sandbox; /* a worker's layers have been read */
+	struct inspect_layers sandbox;
+};
+
+/* The name of worker state i (0 to 4): "starting", "idle", ... */
+const char *pool_state_name(unsigned i);
+
+/* The short name of retire reason i ("memory_limit", "idle", ...), or
+ * NULL past the last. */
+const char *pool_retire_reason(unsigned i);
+
+void pool_get_figures(const struct pool *p, struct pool_figures *ret);
 
 /* The default memory budget: half the host's memory (MemTotal of
  * /proc/meminfo), or 0 when that cannot be read. */

@@ -71,25 +71,22 @@ run_read_script(const char *path, char **ret_text, size_t *ret_len)
 	return 0;
 }
 
-int
-run_call_supervisor(const char *socket, const struct proto_exec *exec,
-		    uint8_t **ret_buf, size_t *ret_len)
+/* Sends req (and releases it) to the supervisor at socket and returns
+ * its answer's payload. */
+static int
+call_supervisor(const char *socket, struct proto_frame *req, uint64_t wait_ms,
+		uint8_t **ret_buf, size_t *ret_len)
 {
-	struct proto_frame req;
-
 	int fd = remote_connect(socket);
 	if (fd < 0) {
+		proto_frame_fini(req);
 		fprintf(stderr, "beddel-run: cannot reach the supervisor at '%s': %s\n",
 			socket, strerror(-fd));
 		return -EHOSTUNREACH;
 	}
-	int r = proto_encode_exec(exec, &req);
-	if (r == 0) {
-		uint64_t wait = exec->timeout_ms ? exec->timeout_ms : 3600000;
-		r = remote_call(fd, &req, (int)(wait + RUN_REPLY_SLACK_MS),
-				ret_buf, ret_len);
-		proto_frame_fini(&req);
-	}
+	int r = remote_call(fd, req, (int)(wait_ms + RUN_REPLY_SLACK_MS), ret_buf,
+			    ret_len);
+	proto_frame_fini(req);
 	(void)close(fd);
 	if (r < 0) {
 		fprintf(stderr, "beddel-run: no answer from the supervisor at '%s': %s\n",
@@ -98,6 +95,20 @@ run_call_supervisor(const char *socket, const struct proto_exec *exec,
 		return -EHOSTUNREACH;
 	}
 	return 0;
+}
+
+int
+run_call_supervisor(const char *socket, const struct proto_exec *exec,
+		    uint8_t **ret_buf, size_t *ret_len)
+{
+	struct proto_frame req;
+
+	int r = proto_encode_exec(exec, &req);
+	if (r < 0)
+		return r;
+	return call_supervisor(socket, &req,
+			       exec->timeout_ms ? exec->timeout_ms : 3600000,
+			       ret_buf, ret_len);
 }
 
 int
@@ -349,4 +360,182 @@ run_check(const char *profiles_path, bool is_namespaces_off)
 				"every required protection is active" :
 				"a required protection is MISSING: do not run untrusted code here");
 	return is_complete ? 0 : 1;
+}
+
+/* ---- --status and --metrics ------------------------------------------ */
+
+static uint64_t
+uint_at(const struct proto_value *map, const char *key)
+{
+	return proto_value_uint(proto_value_find(map, key));
+}
+
+static double
+double_at(const struct proto_value *map, const char *key)
+{
+	return proto_value_double(proto_value_find(map, key));
+}
+
+/* "p50/p99/max" of a spread. */
+static void
+format_spread(char *buf, size_t size, const struct proto_value *stats,
+	      const char *key)
+{
+	const struct proto_value *s = proto_value_find(stats, key);
+
+	(void)snprintf(buf, size, "%llu/%llu/%llu",
+		       (unsigned long long)uint_at(s, "p50"),
+		       (unsigned long long)uint_at(s, "p99"),
+		       (unsigned long long)uint_at(s, "max"));
+}
+
+/* One row per window of a { "1m": stats, ... } map. */
+static void
+print_windows(const char *label, const struct proto_value *windows)
+{
+	for (size_t i = 0; i < proto_value_count(windows); i++) {
+		size_t len;
+		const char *name = proto_value_str(proto_value_key(windows, i),
+						   &len);
+		const struct proto_value *st = proto_value_val(windows, i);
+		char exec[48], total[48], queue[48];
+		format_spread(exec, sizeof(exec), st, "exec_us");
+		format_spread(total, sizeof(total), st, "total_us");
+		format_spread(queue, sizeof(queue), st, "queue_us");
+		printf("%-24.24s %-3.*s %8llu %7.2f%% %7.2f%% %20s %20s %18s %10llu\n",
+		       label, (int)len, name,
+		       (unsigned long long)uint_at(st, "count"),
+		       uint_at(st, "count") ?
+			       100.0 * (double)uint_at(st, "ok") /
+				       (double)uint_at(st, "count") :
+			       100.0,
+		       100.0 * double_at(st, "success_rate"), exec, total,
+		       queue,
+		       (unsigned long long)uint_at(
+			       proto_value_find(st, "heap_peak_bytes"), "p99"));
+	}
+}
+
+static void
+print_pool(const struct proto_value *pool)
+{
+	const struct proto_value *retired = proto_value_find(pool, "retired");
+
+	printf("pool: %llu workers (%llu idle, %llu busy, %llu starting, %llu clearing, %llu stopping), target %llu, %llu to %llu\n",
+	       (unsigned long long)uint_at(pool, "workers"),
+	       (unsigned long long)uint_at(pool, "idle"),
+	       (unsigned long long)uint_at(pool, "busy"),
+	       (unsigned long long)uint_at(pool, "starting"),
+	       (unsigned long long)uint_at(pool, "clearing"),
+	       (unsigned long long)uint_at(pool, "stopping"),
+	       (unsigned long long)uint_at(pool, "target"),
+	       (unsigned long long)uint_at(pool, "min_workers"),
+	       (unsigned long long)uint_at(pool, "max_workers"));
+	printf("      %llu queued, utilisation %.1f%%, resident %.1f MiB, %llu spawned, %llu tainted\n",
+	       (unsigned long long)uint_at(pool, "queued"),
+	       100.0 * double_at(pool, "utilisation"),
+	       (double)uint_at(pool, "rss_bytes") / 1048576.0,
+	       (unsigned long long)uint_at(pool, "spawned"),
+	       (unsigned long long)uint_at(pool, "tainted"));
+	printf("      retired:");
+	for (size_t i = 0; i < proto_value_count(retired); i++) {
+		size_t len;
+		const char *k = proto_value_str(proto_value_key(retired, i), &len);
+		printf(" %.*s %llu", (int)len, k,
+		       (unsigned long long)proto_value_uint(
+			       proto_value_val(retired, i)));
+	}
+	printf("%s\n", proto_value_count(retired) ? "" : " none");
+}
+
+static void
+print_status(const struct proto_value *st)
+{
+	const struct proto_value *profiles = proto_value_find(st, "profiles");
+	const struct proto_value *tenant = proto_value_find(st, "tenant");
+	const struct proto_value *recs = proto_value_find(st, "recommendations");
+	const struct proto_value *alerts = proto_value_find(st, "alerts");
+	const struct proto_value *sandbox = proto_value_find(st, "sandbox");
+	size_t len;
+
+	const char *version = proto_value_str(proto_value_find(st, "version"),
+					      &len);
+	printf("beddel-supervisor %.*s, up %llu s, %zu tenants seen\n",
+	       (int)len, version, (unsigned long long)uint_at(st, "uptime_s"),
+	       proto_value_count(proto_value_find(st, "tenants")));
+	print_pool(proto_value_find(st, "pool"));
+	printf("sandbox: %s\n",
+	       proto_value_kind(sandbox) != PROTO_MAP ? "no worker read yet" :
+	       proto_value_bool(proto_value_find(sandbox, "complete")) ?
+						      "every required protection active" :
+						      "a required protection is MISSING");
+	printf("\n%-24s %-3s %8s %8s %8s %20s %20s %18s %10s\n", "executions",
+	       "win", "count", "ok", "service", "exec us p50/p99/max",
+	       "total us p50/p99/max", "queue us p50/p99/max", "heap p99");
+	print_windows("all", proto_value_find(st, "executions"));
+	for (size_t i = 0; i < proto_value_count(profiles); i++) {
+		char label[64];
+		const char *name = proto_value_str(proto_value_key(profiles, i),
+						   &len);
+		(void)snprintf(label, sizeof(label), "profile %.*s", (int)len,
+			       name);
+		print_windows(label, proto_value_val(profiles, i));
+	}
+	if (tenant) {
+		char label[96];
+		const char *name = proto_value_str(proto_value_find(tenant, "name"),
+						   &len);
+		(void)snprintf(label, sizeof(label), "tenant %.*s", (int)len, name);
+		print_windows(label, proto_value_find(tenant, "windows"));
+	}
+	printf("\nalerts: %llu warning, %llu critical\n",
+	       (unsigned long long)uint_at(alerts, "warning"),
+	       (unsigned long long)uint_at(alerts, "critical"));
+	for (size_t i = 0; i < proto_value_count(recs); i++) {
+		const char *text = proto_value_str(proto_value_at(recs, i), &len);
+		printf("recommendation: ");
+		print_text(stdout, text, len);
+	}
+}
+
+int
+run_query(const char *socket, bool is_metrics, const char *tenant,
+	  bool is_json)
+{
+	struct proto_query q = { .has_id = true, .id = 1, .tenant = tenant,
+				 .tenant_len = tenant ? strlen(tenant) : 0 };
+	enum proto_type type = is_metrics ? PROTO_MSG_METRICS : PROTO_MSG_STATUS;
+	struct proto_frame req;
+	struct proto_msg *m = NULL;
+	struct proto_result res;
+	uint8_t *buf;
+	size_t len;
+	const char *why;
+
+	if (proto_encode_query(type, &q, &req) < 0)
+		return outcome_exit_code(OUTCOME_INTERNAL);
+	if (call_supervisor(socket, &req, 10000, &buf, &len) < 0)
+		return OUTCOME_EXIT_UNREACHABLE;
+	if (proto_msg_decode(buf, len, &m, &why) < 0) {
+		fprintf(stderr, "internal: unreadable answer: %s\n", why);
+		return outcome_exit_code(OUTCOME_INTERNAL);
+	}
+	int code = 0;
+	if (proto_msg_type(m) == PROTO_MSG_RESULT &&
+	    proto_msg_result(m, &res, &why) == 0) {
+		fprintf(stderr, "%s: ", outcome_name(res.outcome));
+		print_text(stderr, res.message, res.message_len);
+		code = outcome_exit_code(res.outcome);
+	} else if (is_json) {
+		code = run_json_print(stdout, proto_msg_root(m)) < 0 ? 1 : 0;
+	} else if (is_metrics) {
+		const char *text = proto_value_str(proto_msg_get(m, "text"), &len);
+		code = fwrite(text, 1, len, stdout) == len ? 0 : 1;
+	} else {
+		print_status(proto_msg_get(m, "status"));
+	}
+	proto_msg_free(m);
+	if (fflush(stdout) != 0)
+		code = outcome_exit_code(OUTCOME_INTERNAL);
+	return code;
 }

@@ -37,6 +37,13 @@ int run_alone(const struct proto_exec *exec, const char *profiles_path,
  * stderr. Returns the exit code for it. */
 int run_report(uint8_t *buf, size_t len, bool is_json, bool is_stats);
 
+/* beddel-run --status / --metrics: asks the supervisor at socket and
+ * prints its answer: status as tables (or JSON with is_json), with one
+ * tenant's statistics if tenant is not NULL; metrics as Prometheus text.
+ * Returns the exit code. */
+int run_query(const char *socket, bool is_metrics, const char *tenant,
+	      bool is_json);
+
 /* beddel-run --check: starts one worker as a supervisor would (with the
  * profiles of profiles_path, NULL for the shipped ones; without
  * namespaces if is_namespaces_off), prints each

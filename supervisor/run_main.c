@@ -39,6 +39,8 @@ struct run_options {
 	bool is_stats;
 	bool is_check;
 	bool is_namespaces_off;
+	bool is_status;
+	bool is_metrics;
 };
 
 static void
@@ -49,6 +51,7 @@ usage(FILE *out)
 		"       beddel-run [OPTION]... -e CODE\n"
 		"       beddel-run [OPTION]... -        (script on stdin)\n"
 		"       beddel-run --check [--profiles PATH]\n"
+		"       beddel-run --status [--tenant ID] [--json] | --metrics\n"
 		"Run one JavaScript script in a Beddel sandbox and print its result as JSON.\n"
 		"The result is the script's completion value, as with eval: '1 + 1' prints 2.\n"
 		"What it writes with console.log() and the like goes to stderr.\n"
@@ -71,6 +74,9 @@ usage(FILE *out)
 		"                       protection of its sandbox and whether it is active\n"
 		"                       on this host; exit 1 if a required one is missing\n"
 		"      --no-namespaces  alone or with --check: no namespaces for the worker\n"
+		"      --status         print the supervisor's pool and statistics (per\n"
+		"                       window, profile, and --tenant ID); --json for all\n"
+		"      --metrics        print its metrics in the Prometheus text format\n"
 		"      --json           print the whole response, stats included\n"
 		"      --stats          also print the execution's figures on stderr\n"
 		"      --help           show this help\n"
@@ -83,6 +89,22 @@ usage(FILE *out)
 			outcome_name((enum outcome)o));
 	fprintf(out, "  %2d  usage error\n  %2d  the supervisor could not be reached\n",
 		OUTCOME_EXIT_USAGE, OUTCOME_EXIT_UNREACHABLE);
+}
+
+/* The supervisor's socket: --socket, else $BEDDEL_SOCKET; when is_needed,
+ * one of them must be given. */
+static int
+find_socket(struct run_options *o, bool is_needed)
+{
+	if (!o->socket) {
+		const char *env = getenv("BEDDEL_SOCKET");
+		o->socket = env && *env ? env : NULL;
+	}
+	if (is_needed && !o->socket) {
+		fprintf(stderr, "beddel-run: --status and --metrics need --socket or $BEDDEL_SOCKET\n");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int
@@ -100,6 +122,8 @@ parse_args(int argc, char **argv, struct run_options *o)
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "status", no_argument, NULL, 'Q' },
+		{ "metrics", no_argument, NULL, 'M' },
 		{ "no-namespaces", no_argument, NULL, 'N' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -154,6 +178,12 @@ parse_args(int argc, char **argv, struct run_options *o)
 		case 'C':
 			o->is_check = true;
 			break;
+		case 'Q':
+			o->is_status = true;
+			break;
+		case 'M':
+			o->is_metrics = true;
+			break;
 		case 'N':
 			o->is_namespaces_off = true;
 			break;
@@ -172,17 +202,16 @@ parse_args(int argc, char **argv, struct run_options *o)
 	}
 	if (o->is_check)
 		return optind < argc || o->code_arg ? -EINVAL : 0;
+	if (o->is_status || o->is_metrics)
+		return optind < argc || o->code_arg ? -EINVAL :
+						      find_socket(o, true);
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc || (o->file != NULL) == (o->code_arg != NULL)) {
 		fprintf(stderr, "beddel-run: give exactly one of FILE, - or -e CODE\n");
 		return -EINVAL;
 	}
-	if (!o->socket) {
-		const char *env = getenv("BEDDEL_SOCKET");
-		o->socket = env && *env ? env : NULL;
-	}
-	return 0;
+	return find_socket(o, false);
 }
 
 /* Encodes a JSON option's value as msgpack. Returns 0 or -EINVAL after
@@ -227,6 +256,8 @@ main(int argc, char **argv)
 
 	if (o.is_check)
 		return run_check(o.profiles_path, o.is_namespaces_off);
+	if (o.is_status || o.is_metrics)
+		return run_query(o.socket, o.is_metrics, o.tenant, o.is_json);
 	if (o.code_arg) {
 		exec.code = o.code_arg;
 		exec.code_len = strlen(o.code_arg);

@@ -33,6 +33,8 @@
 #include "supervisor/client.h"
 
 #define SERVER_BACKLOG 512
+/* How often the window alerts (success rate, utilisation) are checked. */
+#define SERVER_MONITOR_TICK_S 10
 #define SERVER_ACCEPT_PAUSE_MS 100
 
 struct server {
@@ -41,6 +43,8 @@ struct server {
 	struct evconnlistener *listener;
 	struct event *accept_pause;
 	struct pool *pool;
+	struct monitor *monitor;
+	struct event *monitor_tick;
 	struct client_hub *hub;
 	struct event *sig_term;
 	struct event *sig_int;
@@ -65,6 +69,7 @@ server_config_defaults(struct server_config *cfg)
 		},
 	};
 	pool_config_defaults(&cfg->pool);
+	monitor_config_defaults(&cfg->monitor);
 }
 
 const char *
@@ -285,14 +290,51 @@ on_stop_signal(evutil_socket_t sig, short events, void *arg)
 	pool_drain(s->pool, on_pool_drained, s);
 }
 
+/* One log line per alert: critical ones as errors, warnings as warnings. */
+static void
+on_alert(const struct monitor_alert *a, void *arg)
+{
+	(void)arg;
+	if (a->level == MONITOR_CRITICAL)
+		log_error("alert: %s past its target level=critical metric=%s value=%.3f unit=%s target=%.3f %s suppressed=%llu",
+			  a->metric, a->metric, a->value, a->unit, a->target,
+			  a->scope, (unsigned long long)a->suppressed);
+	else
+		log_warn("alert: %s past its target level=warning metric=%s value=%.3f unit=%s target=%.3f %s suppressed=%llu",
+			 a->metric, a->metric, a->value, a->unit, a->target,
+			 a->scope, (unsigned long long)a->suppressed);
+}
+
+static void
+on_monitor_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct server *s = arg;
+	struct pool_figures f;
+
+	(void)fd;
+	(void)events;
+	pool_get_figures(s->pool, &f);
+	monitor_tick(s->monitor, sys_now_us(), f.utilisation);
+}
+
 static int
 server_setup(struct server *s, int listen_fd)
 {
+	struct pool_config pool_cfg = s->cfg->pool;
+
 	s->base = event_base_new();
 	if (!s->base)
 		return -ENOMEM;
-	s->pool = pool_new(s->base, &s->cfg->pool);
-	s->hub = s->pool ? client_hub_new(s->base, s->pool, &s->cfg->clients) :
+	s->monitor = monitor_new(&s->cfg->monitor, on_alert, s);
+	s->monitor_tick = event_new(s->base, -1, EV_PERSIST, on_monitor_tick, s);
+	if (!s->monitor || !s->monitor_tick ||
+	    event_add(s->monitor_tick,
+		      &(struct timeval){ .tv_sec = SERVER_MONITOR_TICK_S }) < 0)
+		return -ENOMEM;
+	pool_cfg.monitor = s->monitor;
+	s->pool = pool_new(s->base, &pool_cfg);
+	s->hub = s->pool ? client_hub_new(s->base, s->pool, s->monitor,
+					  &s->cfg->clients) :
 			   NULL;
 	s->accept_pause = evtimer_new(s->base, on_accept_resume, s);
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
@@ -312,6 +354,16 @@ server_setup(struct server *s, int listen_fd)
 }
 
 static void
+server_free_monitor(struct server *s)
+{
+	if (s->monitor_tick)
+		event_free(s->monitor_tick);
+	monitor_free(s->monitor);
+	s->monitor_tick = NULL;
+	s->monitor = NULL;
+}
+
+static void
 server_teardown(struct server *s)
 {
 	/* Stopped: a late SIGTERM must not turn the clean exit into a death
@@ -327,6 +379,7 @@ server_teardown(struct server *s)
 	 * hub closes its clients without reaching into it. */
 	pool_free(s->pool);
 	client_hub_free(s->hub);
+	server_free_monitor(s);
 	if (s->accept_pause)
 		event_free(s->accept_pause);
 	if (s->sig_term)

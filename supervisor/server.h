@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "supervisor/client.h"
+#include "supervisor/monitor.h"
 #include "supervisor/pool.h"
 
 #define SERVER_SOCKET_MODE_DEFAULT 0600
@@ -19,6 +20,7 @@ struct server_config {
 	mode_t socket_mode;
 	struct client_limits clients;
 	struct pool_config pool;
+	struct monitor_config monitor;
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -73,6 +73,24 @@ usage(FILE *out, const struct server_config *d)
 		"  --no-namespaces          start workers without network, mount, IPC, UTS\n"
 		"                           and PID namespaces even where the host allows\n"
 		"                           them (the other protections stay)\n"
+		"  --history N              execution records kept for statistics (default: %zu)\n"
+		"  --alert-exec-warn-us US, --alert-exec-crit-us US\n"
+		"                           alert on an execution longer than this in the\n"
+		"                           engine (default: %llu, %llu)\n"
+		"  --alert-heap-warn-bytes N, --alert-heap-crit-bytes N\n"
+		"                           ...on one whose peak heap passes N (default:\n"
+		"                           %llu, %llu)\n"
+		"  --alert-success-warn-permille N, --alert-success-crit-permille N\n"
+		"                           ...when the last minute's service success rate\n"
+		"                           falls below N/1000 (default: %.0f, %.0f)\n"
+		"  --alert-utilisation-warn-permille N, --alert-utilisation-crit-permille N\n"
+		"                           ...when pool utilisation passes N/1000 (default:\n"
+		"                           %.0f, %.0f)\n"
+		"  --alert-spawn-warn-us US, --alert-spawn-crit-us US\n"
+		"                           ...when a worker takes longer to start (default:\n"
+		"                           %llu, %llu)\n"
+		"  --alert-repeat-ms MS     say the same alert at most once per MS, counting\n"
+		"                           the others (default: %llu)\n"
 		"  --worker PATH            worker binary (default: $BEDDEL_WORKER, else found\n"
 		"                           beside this program or in %s)\n"
 		"  --log-level LEVEL        error, warn, notice, info or debug (default: info)\n"
@@ -95,7 +113,19 @@ usage(FILE *out, const struct server_config *d)
 		(unsigned long long)d->pool.scale.grow_latency_us,
 		(unsigned long long)d->pool.scale.shrink_latency_us,
 		d->clients.frame_max_bytes, d->clients.max_clients,
-		d->clients.stall_ms, BEDDEL_LIBEXECDIR);
+		d->clients.stall_ms, d->monitor.history_max,
+		(unsigned long long)d->monitor.thresholds.exec_warn_us,
+		(unsigned long long)d->monitor.thresholds.exec_crit_us,
+		(unsigned long long)d->monitor.thresholds.heap_warn_bytes,
+		(unsigned long long)d->monitor.thresholds.heap_crit_bytes,
+		d->monitor.thresholds.success_warn * 1000,
+		d->monitor.thresholds.success_crit * 1000,
+		d->monitor.thresholds.utilisation_warn * 1000,
+		d->monitor.thresholds.utilisation_crit * 1000,
+		(unsigned long long)d->monitor.thresholds.spawn_warn_us,
+		(unsigned long long)d->monitor.thresholds.spawn_crit_us,
+		(unsigned long long)d->monitor.alert_repeat_ms,
+		BEDDEL_LIBEXECDIR);
 }
 
 /* --profiles, kept until the other options are read. */
@@ -129,6 +159,18 @@ enum {
 	OPT_WORKER,
 	OPT_CONFIG,
 	OPT_PROFILES,
+	OPT_HISTORY,
+	OPT_ALERT_EXEC_WARN,
+	OPT_ALERT_EXEC_CRIT,
+	OPT_ALERT_HEAP_WARN,
+	OPT_ALERT_HEAP_CRIT,
+	OPT_ALERT_SUCCESS_WARN,
+	OPT_ALERT_SUCCESS_CRIT,
+	OPT_ALERT_UTIL_WARN,
+	OPT_ALERT_UTIL_CRIT,
+	OPT_ALERT_SPAWN_WARN,
+	OPT_ALERT_SPAWN_CRIT,
+	OPT_ALERT_REPEAT,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -162,6 +204,22 @@ static const struct option options[] = {
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "profiles", required_argument, NULL, OPT_PROFILES },
+	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "alert-exec-warn-us", required_argument, NULL, OPT_ALERT_EXEC_WARN },
+	{ "alert-exec-crit-us", required_argument, NULL, OPT_ALERT_EXEC_CRIT },
+	{ "alert-heap-warn-bytes", required_argument, NULL, OPT_ALERT_HEAP_WARN },
+	{ "alert-heap-crit-bytes", required_argument, NULL, OPT_ALERT_HEAP_CRIT },
+	{ "alert-success-warn-permille", required_argument, NULL,
+	  OPT_ALERT_SUCCESS_WARN },
+	{ "alert-success-crit-permille", required_argument, NULL,
+	  OPT_ALERT_SUCCESS_CRIT },
+	{ "alert-utilisation-warn-permille", required_argument, NULL,
+	  OPT_ALERT_UTIL_WARN },
+	{ "alert-utilisation-crit-permille", required_argument, NULL,
+	  OPT_ALERT_UTIL_CRIT },
+	{ "alert-spawn-warn-us", required_argument, NULL, OPT_ALERT_SPAWN_WARN },
+	{ "alert-spawn-crit-us", required_argument, NULL, OPT_ALERT_SPAWN_CRIT },
+	{ "alert-repeat-ms", required_argument, NULL, OPT_ALERT_REPEAT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -188,6 +246,7 @@ enum field_width {
 	FIELD_U64,
 	FIELD_UNSIGNED,
 	FIELD_SIZE,
+	FIELD_PER_MILLE, /* a whole number of thousandths, into a double */
 };
 
 #define FIELD(member) offsetof(struct server_config, member)
@@ -241,6 +300,30 @@ static const struct number_option {
 	  FIELD(clients.max_clients) },
 	{ OPT_STALL_MS, "stall-timeout-ms", 10, 3600000, FIELD_UNSIGNED,
 	  FIELD(clients.stall_ms) },
+	{ OPT_HISTORY, "history", 1, MONITOR_HISTORY_CEILING, FIELD_SIZE,
+	  FIELD(monitor.history_max) },
+	{ OPT_ALERT_EXEC_WARN, "alert-exec-warn-us", 1, UINT64_MAX, FIELD_U64,
+	  FIELD(monitor.thresholds.exec_warn_us) },
+	{ OPT_ALERT_EXEC_CRIT, "alert-exec-crit-us", 1, UINT64_MAX, FIELD_U64,
+	  FIELD(monitor.thresholds.exec_crit_us) },
+	{ OPT_ALERT_HEAP_WARN, "alert-heap-warn-bytes", 1, UINT64_MAX,
+	  FIELD_U64, FIELD(monitor.thresholds.heap_warn_bytes) },
+	{ OPT_ALERT_HEAP_CRIT, "alert-heap-crit-bytes", 1, UINT64_MAX,
+	  FIELD_U64, FIELD(monitor.thresholds.heap_crit_bytes) },
+	{ OPT_ALERT_SUCCESS_WARN, "alert-success-warn-permille", 0, 1000,
+	  FIELD_PER_MILLE, FIELD(monitor.thresholds.success_warn) },
+	{ OPT_ALERT_SUCCESS_CRIT, "alert-success-crit-permille", 0, 1000,
+	  FIELD_PER_MILLE, FIELD(monitor.thresholds.success_crit) },
+	{ OPT_ALERT_UTIL_WARN, "alert-utilisation-warn-permille", 0, 1000,
+	  FIELD_PER_MILLE, FIELD(monitor.thresholds.utilisation_warn) },
+	{ OPT_ALERT_UTIL_CRIT, "alert-utilisation-crit-permille", 0, 1000,
+	  FIELD_PER_MILLE, FIELD(monitor.thresholds.utilisation_crit) },
+	{ OPT_ALERT_SPAWN_WARN, "alert-spawn-warn-us", 1, UINT64_MAX,
+	  FIELD_U64, FIELD(monitor.thresholds.spawn_warn_us) },
+	{ OPT_ALERT_SPAWN_CRIT, "alert-spawn-crit-us", 1, UINT64_MAX,
+	  FIELD_U64, FIELD(monitor.thresholds.spawn_crit_us) },
+	{ OPT_ALERT_REPEAT, "alert-repeat-ms", 0, 86400000, FIELD_U64,
+	  FIELD(monitor.alert_repeat_ms) },
 };
 
 /* Parses a numeric option into its field. Returns 0, -EINVAL (said), or
@@ -261,6 +344,8 @@ apply_number(struct server_config *cfg, int opt, const char *arg,
 			*(uint64_t *)field = v;
 		else if (n->width == FIELD_UNSIGNED)
 			*(unsigned *)field = (unsigned)v;
+		else if (n->width == FIELD_PER_MILLE)
+			*(double *)field = (double)v / 1000.0;
 		else
 			*(size_t *)field = (size_t)v;
 		return 0;

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 packages="gcc libc6-dev meson ninja-build pkg-config duktape-dev \
-libseccomp-dev libcap-dev libmsgpack-dev libevent-dev libjansson-dev libyaml-dev check"
+libseccomp-dev libcap-dev libmsgpack-dev libevent-dev libjansson-dev libyaml-dev check python3-prometheus-client"
 
 missing=""
 for p in $packages; do

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of what operators see of a live supervisor: each execution's
+ * record in its response and in the log, the status figures against a
+ * known workload, the metrics through a real Prometheus parser, and the
+ * alerts at their thresholds with repeats held back.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/proto.h"
+#include "common/sys.h"
+#include "tests/helpers/harness.h"
+
+static struct harness h;
+
+static void
+teardown(void)
+{
+	int status = harness_stop(&h, 15000);
+
+	ck_assert_msg(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "supervisor ended with status %d", status);
+}
+
+/* Runs code for tenant (NULL: the default) and returns its outcome. */
+static enum outcome
+run_for(const char *tenant, const char *code, uint64_t timeout_ms)
+{
+	struct proto_exec e = { .has_id = true, .id = 5, .code = code,
+				.code_len = strlen(code), .tenant = tenant,
+				.tenant_len = tenant ? strlen(tenant) : 0,
+				.timeout_ms = timeout_ms };
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
+	enum outcome kind = res.outcome;
+	proto_msg_free(m);
+	(void)close(fd);
+	return kind;
+}
+
+/* Sends a status or metrics query and returns the whole answer. */
+static struct proto_msg *
+query(enum proto_type type, const char *tenant)
+{
+	struct proto_query q = { .has_id = true, .id = 9, .tenant = tenant,
+				 .tenant_len = tenant ? strlen(tenant) : 0 };
+	struct proto_frame f;
+	struct proto_msg *m;
+	uint8_t *buf;
+	size_t len;
+	const char *why;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(proto_encode_query(type, &q, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(ipc_read_frame(fd, IPC_FRAME_MAX_CEILING, 10000, &buf,
+					&len),
+			 1);
+	(void)close(fd);
+	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	ck_assert_int_eq(proto_msg_type(m), type);
+	return m;
+}
+
+static uint64_t
+uint_at(const struct proto_value *v, const char *path)
+{
+	char part[64];
+
+	/* "a.b.c": one map level per name. */
+	while (v && *path) {
+		size_t n = strcspn(path, ".");
+		(void)snprintf(part, sizeof(part), "%.*s", (int)n, path);
+		v = proto_value_find(v, part);
+		path += n + (path[n] == '.');
+	}
+	ck_assert_msg(v != NULL, "no value at %s", path);
+	return proto_value_uint(v);
+}
+
+START_TEST(test_observe_records_each_execution_in_response_and_log)
+{
+	struct proto_msg *m;
+	struct proto_result res;
+
+	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_for(fd, 3, "acme", "console.log('x'); 'abc'",
+					  &m, &res),
+			 0);
+	(void)close(fd);
+	const struct proto_stats *s = &res.stats;
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	ck_assert_uint_gt(s->execution_id, 0);
+	ck_assert_mem_eq(s->tenant, "acme", 4);
+	ck_assert_mem_eq(s->profile, "ultra-secure", 12);
+	ck_assert_uint_gt(s->rss_bytes, 0);
+	ck_assert_uint_eq(s->result_bytes, 4); /* "abc" as msgpack */
+	ck_assert_uint_gt(s->log_bytes, 0);
+	ck_assert_uint_gt(s->heap_peak_bytes, 0);
+	ck_assert_uint_gt(s->worker_pid, 0);
+	char line[96];
+	(void)snprintf(line, sizeof(line), "exec: done req=%llu tenant='acme' profile=ultra-secure outcome=ok",
+		       (unsigned long long)s->execution_id);
+	proto_msg_free(m);
+	ck_assert_int_eq(harness_wait_log(&h, line, 1, 5000), 0);
+}
+END_TEST
+
+/* 20 runs that succeed, 3 that throw and 1 that times out for t1; 5 for
+ * t2: the status says exactly that. */
+START_TEST(test_observe_status_adds_up)
+{
+	ck_assert_int_eq(harness_start(&h, 2, NULL), 0);
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(run_for("t1", "1 + 1", 0), OUTCOME_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(run_for("t1", "throw 1", 0), OUTCOME_RUNTIME_ERROR);
+	ck_assert_int_eq(run_for("t1", "while (true) {}", 100), OUTCOME_TIMEOUT);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(run_for("t2", "2", 0), OUTCOME_OK);
+
+	struct proto_msg *m = query(PROTO_MSG_STATUS, "t1");
+	const struct proto_value *st = proto_msg_get(m, "status");
+	ck_assert_uint_eq(uint_at(st, "executions.1m.count"), 29);
+	ck_assert_uint_eq(uint_at(st, "executions.1h.ok"), 25);
+	ck_assert_uint_eq(uint_at(st, "executions.1m.outcomes.runtime_error"), 3);
+	ck_assert_uint_eq(uint_at(st, "executions.1m.outcomes.timeout"), 1);
+	ck_assert_uint_eq(uint_at(st, "executions.1m.service_failures"), 0);
+	ck_assert_uint_ge(uint_at(st, "executions.1m.exec_us.max"), 100000);
+	ck_assert_uint_eq(uint_at(st, "tenant.windows.5m.count"), 24);
+	ck_assert_uint_eq(uint_at(st, "profiles.ultra-secure.1m.count"), 29);
+	ck_assert_uint_eq(proto_value_count(proto_value_find(st, "tenants")), 2);
+	ck_assert_uint_ge(uint_at(st, "pool.workers"), 2);
+	ck_assert_uint_ge(uint_at(st, "pool.spawned"), 2);
+	ck_assert(proto_value_bool(proto_value_find(
+		proto_value_find(st, "sandbox"), "complete")));
+	proto_msg_free(m);
+}
+END_TEST
+
+/* Runs the metrics through tests/tools/check_metrics.py, which parses
+ * them with the prometheus_client library. */
+START_TEST(test_observe_metrics_parse_and_count)
+{
+	char cmd[1024];
+
+	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(run_for("t1", "1", 0), OUTCOME_OK);
+	ck_assert_int_eq(run_for("t2", "throw 1", 0), OUTCOME_RUNTIME_ERROR);
+	struct proto_msg *m = query(PROTO_MSG_METRICS, NULL);
+	size_t len;
+	const char *text = proto_value_str(proto_msg_get(m, "text"), &len);
+	ck_assert_ptr_nonnull(memmem(text, len,
+		"beddel_executions_total{tenant=\"t1\",profile=\"ultra-secure\",outcome=\"ok\"} 4\n",
+		strlen("beddel_executions_total{tenant=\"t1\",profile=\"ultra-secure\",outcome=\"ok\"} 4\n")));
+	ck_assert_ptr_nonnull(memmem(text, len, "outcome=\"runtime_error\"} 1\n",
+				     strlen("outcome=\"runtime_error\"} 1\n")));
+	(void)snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/check_metrics.py >/dev/null",
+		       getenv("BEDDEL_TOOLS"));
+	FILE *p = popen(cmd, "w");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(fwrite(text, 1, len, p), len);
+	int status = pclose(p);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the Prometheus parser refused the metrics (status %d)",
+		      status);
+	proto_msg_free(m);
+}
+END_TEST
+
+/* Executions over a 2 ms warning: one alert line, the rest counted. */
+START_TEST(test_observe_alerts_fire_once_and_count_repeats)
+{
+	static const char *const args[] = { "--alert-exec-warn-us", "2000",
+					    "--alert-exec-crit-us",
+					    "1000000000", NULL };
+	static const char slow[] = "for (var i = 0; i < 3e5; i++) {} 1";
+
+	ck_assert_int_eq(harness_start(&h, 1, args), 0);
+	ck_assert_int_eq(run_for(NULL, "1", 0), OUTCOME_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(run_for(NULL, slow, 0), OUTCOME_OK);
+	harness_drain_log(&h);
+	ck_assert_uint_eq(harness_count_log(&h, "alert: execution_time past its target level=warning metric=execution_time"), 1);
+	ck_assert_uint_eq(harness_count_log(&h, "target=2.000 req="), 1);
+	struct proto_msg *m = query(PROTO_MSG_STATUS, NULL);
+	const struct proto_value *st = proto_msg_get(m, "status");
+	ck_assert_uint_eq(uint_at(st, "alerts.warning"), 3);
+	ck_assert_uint_eq(uint_at(st, "alerts.critical"), 0);
+	proto_msg_free(m);
+}
+END_TEST
+
+Suite *observe_suite(void);
+
+Suite *
+observe_suite(void)
+{
+	Suite *s = suite_create("observe");
+	TCase *tc = tcase_create("observe");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_observe_records_each_execution_in_response_and_log);
+	tcase_add_test(tc, test_observe_status_adds_up);
+	tcase_add_test(tc, test_observe_metrics_parse_and_count);
+	tcase_add_test(tc, test_observe_alerts_fire_once_and_count_repeats);
+	suite_add_tcase(s, tc);
+	return s;
+}
