@@ -8,6 +8,8 @@
 #ifndef BEDDEL_COMMON_LOG_H
 #define BEDDEL_COMMON_LOG_H
 
+#include <stdbool.h>
+
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
@@ -19,6 +21,10 @@ enum log_level {
 /* Sets the program name shown on every line and the most verbose level
  * printed. Call once at start, before any other thread or child exists. */
 void log_init(const char *ident, enum log_level max_level);
+
+/* Writes each line as one JSON object (with fixed keys: time, program,
+ * pid, level, module, event, fields, message) instead of text. */
+void log_set_json(bool is_json);
 
 /* Parses "error", "warn", "notice", "info" or "debug". Returns 0, or
  * -EINVAL for anything else (ret_level untouched). */

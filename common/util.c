@@ -280,3 +280,30 @@ util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret_value)
 	*ret_value = v;
 	return 0;
 }
+
+size_t
+util_json_escape_byte(unsigned char c, char buf[8])
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *esc = c == '"'  ? "\\\"" :
+			  c == '\\' ? "\\\\" :
+			  c == '\n' ? "\\n" :
+			  c == '\r' ? "\\r" :
+			  c == '\t' ? "\\t" :
+				      NULL;
+
+	if (esc) {
+		memcpy(buf, esc, 3);
+		return 2;
+	}
+	if (c < 0x20) {
+		memcpy(buf, "\\u00", 4);
+		buf[4] = hex[c >> 4];
+		buf[5] = hex[c & 15];
+		buf[6] = '\0';
+		return 6;
+	}
+	buf[0] = (char)c;
+	buf[1] = '\0';
+	return 1;
+}

@@ -68,6 +68,12 @@ void util_quote_for_log(const char *s, size_t len, char *out, size_t out_size);
  * 0 for n == 0. */
 uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
 
+/* The JSON form of byte c inside a string: c itself, or its escape
+ * (\" \\ \n \r \t, \u00XX for other control bytes). Writes at most
+ * 6 bytes and a NUL into buf; returns the length. Bytes of UTF-8
+ * sequences pass as they are. */
+size_t util_json_escape_byte(unsigned char c, char buf[8]);
+
 /* Parses a whole decimal number in [min, max]. Returns 0, -EINVAL for
  * anything but digits, or -ERANGE outside the bounds (ret_value untouched). */
 int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret_value);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/proto.h"
+#include "common/util.h"
 
 static int
 write_json(struct proto_writer *w, json_t *j, int depth, char *why,
@@ -100,31 +101,12 @@ run_json_to_msgpack(const char *text, struct proto_writer *w, char *why,
 static void
 print_string(FILE *out, const char *s, size_t len)
 {
+	char esc[8];
+
 	fputc('"', out);
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (c < 0x20)
-				fprintf(out, "\\u%04x", c);
-			else
-				fputc(c, out);
-		}
+		size_t n = util_json_escape_byte((unsigned char)s[i], esc);
+		(void)fwrite(esc, 1, n, out);
 	}
 	fputc('"', out);
 }

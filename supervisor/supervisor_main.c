@@ -94,6 +94,9 @@ usage(FILE *out, const struct server_config *d)
 		"  --worker PATH            worker binary (default: $BEDDEL_WORKER, else found\n"
 		"                           beside this program or in %s)\n"
 		"  --log-level LEVEL        error, warn, notice, info or debug (default: info)\n"
+		"  --log-format FORMAT      human (default), or json: one object per line\n"
+		"                           with the keys time, program, pid, level, module,\n"
+		"                           event, fields and message\n"
 		"  --help                   show this help\n"
 		"  --version                show the version\n"
 		"\n"
@@ -172,6 +175,7 @@ enum {
 	OPT_ALERT_SPAWN_CRIT,
 	OPT_ALERT_REPEAT,
 	OPT_LOG_LEVEL,
+	OPT_LOG_FORMAT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -221,6 +225,7 @@ static const struct option options[] = {
 	{ "alert-spawn-crit-us", required_argument, NULL, OPT_ALERT_SPAWN_CRIT },
 	{ "alert-repeat-ms", required_argument, NULL, OPT_ALERT_REPEAT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -402,6 +407,14 @@ apply_option(struct server_config *cfg, int opt, const char *arg,
 			return -EINVAL;
 		}
 		log_init("beddel-supervisor", level);
+		return 0;
+	case OPT_LOG_FORMAT:
+		if (strcmp(arg, "human") != 0 && strcmp(arg, "json") != 0) {
+			fprintf(stderr, "beddel-supervisor: %s wants human or json, not '%s'\n",
+				origin, arg);
+			return -EINVAL;
+		}
+		log_set_json(strcmp(arg, "json") == 0);
 		return 0;
 	case OPT_HELP:
 		return 1;

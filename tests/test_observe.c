@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/ipc.h"
 #include "common/proto.h"
 #include "common/sys.h"
@@ -210,6 +212,46 @@ START_TEST(test_observe_alerts_fire_once_and_count_repeats)
 }
 END_TEST
 
+/* With --log-format json every line is one JSON object with the fixed
+ * keys, and the fields of the human line are in "fields". */
+START_TEST(test_observe_json_logs_have_fixed_keys)
+{
+	static const char *const args[] = { "--log-format", "json", NULL };
+	static const char *const keys[] = { "time", "program", "pid", "level",
+					    "module", "event", "fields",
+					    "message" };
+	unsigned lines = 0, records = 0;
+
+	ck_assert_int_eq(harness_start(&h, 1, args), 0);
+	ck_assert_int_eq(run_for("t'1", "1", 0), OUTCOME_BAD_REQUEST);
+	ck_assert_int_eq(run_for("t1", "1", 0), OUTCOME_OK);
+	ck_assert_int_eq(harness_wait_log(&h, "exec: done", 1, 5000), 0);
+	char *copy = strndup(h.log, h.log_len);
+	for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+		json_error_t err;
+		json_t *j = json_loads(line, 0, &err);
+		ck_assert_msg(j != NULL, "not JSON: %s", line);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			ck_assert_msg(json_object_get(j, keys[i]) != NULL,
+				      "no %s in %s", keys[i], line);
+		const char *event = json_string_value(json_object_get(j, "event"));
+		json_t *fields = json_object_get(j, "fields");
+		if (event && strcmp(event, "done") == 0) {
+			ck_assert_str_eq(json_string_value(json_object_get(fields, "tenant")),
+					 "t1");
+			ck_assert_str_eq(json_string_value(json_object_get(fields, "outcome")),
+					 "ok");
+			records++;
+		}
+		json_decref(j);
+		lines++;
+	}
+	free(copy);
+	ck_assert_uint_ge(lines, 3);
+	ck_assert_uint_eq(records, 1);
+}
+END_TEST
+
 Suite *observe_suite(void);
 
 Suite *
@@ -224,6 +266,7 @@ observe_suite(void)
 	tcase_add_test(tc, test_observe_status_adds_up);
 	tcase_add_test(tc, test_observe_metrics_parse_and_count);
 	tcase_add_test(tc, test_observe_alerts_fire_once_and_count_repeats);
+	tcase_add_test(tc, test_observe_json_logs_have_fixed_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
