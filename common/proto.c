@@ -330,6 +330,9 @@ static const char *const type_names[] = {
 	[PROTO_MSG_VIOLATION] = "violation",
 	[PROTO_MSG_STATUS] = "status",
 	[PROTO_MSG_METRICS] = "metrics",
+	[PROTO_MSG_SUBSCRIBE] = "subscribe",
+	[PROTO_MSG_SUBSCRIBED] = "subscribed",
+	[PROTO_MSG_EVENT] = "event",
 };
 
 static bool
@@ -1365,8 +1368,9 @@ proto_msg_query(const struct proto_msg *m, struct proto_query *ret,
 		  &q.tenant_len, &seen[2] },
 	};
 
-	if (m->type != PROTO_MSG_STATUS && m->type != PROTO_MSG_METRICS) {
-		*ret_why = "not a status or metrics request";
+	if (m->type != PROTO_MSG_STATUS && m->type != PROTO_MSG_METRICS &&
+	    m->type != PROTO_MSG_SUBSCRIBE) {
+		*ret_why = "not a status, metrics or subscribe request";
 		return -EBADMSG;
 	}
 	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
@@ -1435,5 +1439,21 @@ proto_encode_query(enum proto_type type, const struct proto_query *q,
 		write_key_uint(&w, "id", q->id);
 	if (q->tenant)
 		write_key_str(&w, "tenant", q->tenant, q->tenant_len);
+	return frame_finish(&w, ret_frame);
+}
+
+int
+proto_encode_event(const char *event, uint64_t time_ms, const uint8_t *fields,
+		   size_t len, struct proto_frame *ret_frame)
+{
+	struct proto_writer w;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 4);
+	write_type(&w, PROTO_MSG_EVENT);
+	write_key_str(&w, "event", event, strlen(event));
+	write_key_uint(&w, "time_ms", time_ms);
+	proto_write_key(&w, "fields");
+	write_raw(&w, fields, len);
 	return frame_finish(&w, ret_frame);
 }

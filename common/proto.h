@@ -124,6 +124,9 @@ enum proto_type {
 			      * it dies of SIGSYS */
 	PROTO_MSG_STATUS,  /* client -> supervisor and back: statistics */
 	PROTO_MSG_METRICS, /* client -> supervisor and back: Prometheus text */
+	PROTO_MSG_SUBSCRIBE,  /* client -> supervisor: send me events */
+	PROTO_MSG_SUBSCRIBED, /* supervisor -> client: events follow */
+	PROTO_MSG_EVENT,      /* supervisor -> subscribed client */
 };
 
 
@@ -309,6 +312,12 @@ int proto_msg_query(const struct proto_msg *m, struct proto_query *ret,
 
 /* The answer to a query: {type, id, key: value}, value given as len bytes
  * of encoded msgpack. Returns 0, -ENOMEM or -E2BIG. */
+/* {type: "event", event, time_ms, fields}, the fields a pre-encoded map
+ * of len bytes. Returns 0, -ENOMEM or -E2BIG. */
+int proto_encode_event(const char *event, uint64_t time_ms,
+		       const uint8_t *fields, size_t len,
+		       struct proto_frame *ret_frame);
+
 /* A status or metrics request. Returns 0 or -ENOMEM. */
 int proto_encode_query(enum proto_type type, const struct proto_query *q,
 		       struct proto_frame *ret_frame);

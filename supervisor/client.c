@@ -26,6 +26,7 @@
 #include "common/proto.h"
 #include "common/sys.h"
 #include "common/util.h"
+#include "supervisor/events.h"
 #include "supervisor/evframe.h"
 #include "supervisor/pool.h"
 #include "supervisor/status.h"
@@ -44,6 +45,8 @@ struct client {
 	bool is_read_closed;
 	bool is_processing;
 	bool is_broken; /* a response could not be queued: close it */
+	bool is_subscribed; /* gets every event */
+	uint64_t events_dropped; /* while its output was over budget */
 };
 
 struct client_hub {
@@ -123,8 +126,37 @@ on_done(void *owner, const struct proto_result *res)
 		process_input(c);
 }
 
-/* Answers a status or metrics request at once: they read figures the
- * supervisor holds, and run no script. */
+/* Marks c as a subscriber and encodes the acknowledgement, which names
+ * the events it will get. */
+static int
+subscribe(struct client *c, const struct proto_query *q,
+	  struct proto_frame *ret_frame)
+{
+	static const char *const names[] = { "alert", "scale", "worker_death",
+					     "slow", "dropped" };
+	struct proto_writer *w = proto_writer_new(256);
+	size_t len;
+
+	if (!w)
+		return -ENOMEM;
+	(void)proto_write_array(w, UTIL_ARRAY_SIZE(names));
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(names); i++)
+		(void)proto_write_str(w, names[i], strlen(names[i]));
+	const uint8_t *data = proto_writer_data(w, &len);
+	int r = proto_writer_status(w);
+	if (r == 0)
+		r = proto_encode_report(PROTO_MSG_SUBSCRIBED, q->has_id, q->id,
+					"events", data, len, ret_frame);
+	proto_writer_free(w);
+	if (r == 0) {
+		c->is_subscribed = true;
+		log_info("client: subscribed to events client=%u", c->id);
+	}
+	return r;
+}
+
+/* Answers a status, metrics or subscribe request at once: they read
+ * figures the supervisor holds, and run no script. */
 static void
 answer_query(struct client *c, const struct proto_msg *m, bool has_id,
 	     uint64_t id)
@@ -141,8 +173,10 @@ answer_query(struct client *c, const struct proto_msg *m, bool has_id,
 	if (proto_msg_type(m) == PROTO_MSG_STATUS)
 		r = status_encode(c->hub->pool, c->hub->monitor, &q,
 				  sys_now_us(), c->hub->started_us, &f);
-	else
+	else if (proto_msg_type(m) == PROTO_MSG_METRICS)
 		r = status_encode_metrics(c->hub->pool, c->hub->monitor, &q, &f);
+	else
+		r = subscribe(c, &q, &f);
 	if (r < 0) {
 		reply_error(c, q.has_id, q.id, OUTCOME_INTERNAL,
 			    "the supervisor could not build the answer");
@@ -175,13 +209,14 @@ handle_request(struct client *c, uint8_t *buf, size_t len)
 	}
 	bool has_id = proto_msg_peek_id(m, &id);
 	if (proto_msg_type(m) == PROTO_MSG_STATUS ||
-	    proto_msg_type(m) == PROTO_MSG_METRICS) {
+	    proto_msg_type(m) == PROTO_MSG_METRICS ||
+	    proto_msg_type(m) == PROTO_MSG_SUBSCRIBE) {
 		answer_query(c, m, has_id, id);
 		proto_msg_free(m);
 		return;
 	}
 	if (proto_msg_type(m) != PROTO_MSG_EXEC) {
-		why = "a client may send 'exec', 'status' and 'metrics' messages";
+		why = "a client may send 'exec', 'status', 'metrics' and 'subscribe' messages";
 		goto bad;
 	}
 	if (proto_msg_exec(m, &exec, &why) < 0)
@@ -478,6 +513,45 @@ client_hub_new(struct event_base *base, struct pool *pool,
 		return NULL;
 	}
 	return hub;
+}
+
+/* Writes f to c, or counts it as dropped while c's unread output is over
+ * CLIENT_EVENT_BUDGET; once under it again, c first gets a "dropped"
+ * event with the count. */
+static void
+send_event(struct client *c, const struct proto_frame *f)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct proto_frame dropped;
+
+	if (evbuffer_get_length(out) + f->len > CLIENT_EVENT_BUDGET) {
+		c->events_dropped++;
+		return;
+	}
+	if (c->events_dropped > 0) {
+		const struct events_field field = { "count", NULL,
+						    c->events_dropped };
+		if (events_encode("dropped", &field, 1, &dropped) == 0) {
+			(void)bufferevent_write(c->bev, dropped.data,
+						dropped.len);
+			proto_frame_fini(&dropped);
+			c->events_dropped = 0;
+		}
+	}
+	if (bufferevent_write(c->bev, f->data, f->len) < 0)
+		c->events_dropped++;
+}
+
+void
+client_hub_broadcast(struct client_hub *hub, const struct proto_frame *f)
+{
+	struct client *c;
+
+	TAILQ_FOREACH(c, &hub->clients, link)
+	{
+		if (c->is_subscribed && !c->is_broken)
+			send_event(c, f);
+	}
 }
 
 void

@@ -14,6 +14,7 @@ struct event_base;
 struct monitor;
 struct pool;
 struct client_hub;
+struct proto_frame;
 
 #define CLIENT_MAX_DEFAULT 1024
 /* Requests one connection may have queued or running at once; past it
@@ -25,6 +26,9 @@ struct client_hub;
  * connection, so a client that does not read its answers holds at most
  * this much of the supervisor's memory. */
 #define CLIENT_OUTPUT_BUDGET (32u * 1024u * 1024u)
+/* Unread output a subscribed connection may hold before events to it are
+ * dropped (and counted, and said in a "dropped" event). */
+#define CLIENT_EVENT_BUDGET (1024u * 1024u)
 /* Default time after which a connection that stopped part way through a
  * frame is closed. */
 #define CLIENT_STALL_MS_DEFAULT 10000
@@ -50,6 +54,9 @@ void client_hub_accept(struct client_hub *hub, evutil_socket_t fd);
  * after a grace period), then calls done(arg). */
 void client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
 			  void *arg);
+
+/* Sends an event frame to every subscribed connection. */
+void client_hub_broadcast(struct client_hub *hub, const struct proto_frame *f);
 
 /* Closes everything at once, without telling the pool: call it after
  * pool_free(). Accepts NULL. */

@@ -232,6 +232,15 @@ struct pool {
 };
 
 static void dispatch(struct pool *p);
+
+/* Passes an event to whoever listens. */
+static void
+tell(struct pool *p, const char *event, const struct events_field *f,
+     size_t n)
+{
+	if (p->cfg.on_event)
+		p->cfg.on_event(event, f, n, p->cfg.event_arg);
+}
 static bool should_yield(struct worker *w);
 
 void
@@ -1447,6 +1456,14 @@ finalize(struct worker *w, int status)
 			 (unsigned long long)w->execs);
 	} else {
 		p->deaths[kind]++;
+		const struct events_field f[] = {
+			{ "worker", NULL, w->slot },
+			{ "pid", NULL, (uint64_t)w->pid },
+			{ "kind", outcome_name(kind), 0 },
+			{ "why", why, 0 },
+			{ "status", how, 0 },
+		};
+		tell(p, "worker_death", f, UTIL_ARRAY_SIZE(f));
 		if (w->is_ready || is_storm_log_due(p))
 			log_notice("pool: worker died: %s worker=%u pid=%d state=%s %s uptime_ms=%llu execs=%llu",
 				   why, w->slot, (int)w->pid,
@@ -1576,10 +1593,19 @@ on_scale_timer(evutil_socket_t fd, short events, void *arg)
 		return;
 	close_window(p, &win);
 	autoscale_decide(&p->cfg.scale, &win, &p->scale_state, &d);
-	if (d.action != AUTOSCALE_HOLD || win.executions > 0)
+	if (d.action != AUTOSCALE_HOLD || win.executions > 0) {
 		log_info("autoscale: %s from=%u target=%u advise_only=%d reason='%s'",
 			 autoscale_action_name(d.action), win.size, d.target,
 			 p->cfg.is_scale_advise_only, d.reason);
+		const struct events_field f[] = {
+			{ "action", autoscale_action_name(d.action), 0 },
+			{ "from", NULL, win.size },
+			{ "target", NULL, d.target },
+			{ "advise_only", NULL, p->cfg.is_scale_advise_only },
+			{ "reason", d.reason, 0 },
+		};
+		tell(p, "scale", f, UTIL_ARRAY_SIZE(f));
+	}
 	if (p->cfg.is_scale_advise_only || d.action == AUTOSCALE_HOLD)
 		return;
 	p->target = d.target;

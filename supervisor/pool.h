@@ -20,6 +20,7 @@
 
 #include "common/outcome.h"
 #include "supervisor/autoscale.h"
+#include "supervisor/events.h"
 #include "supervisor/inspect.h"
 #include "supervisor/profile.h"
 
@@ -89,6 +90,10 @@ struct pool_config {
 	bool is_namespaces_off;
 	/* Where each execution's record goes (NULL: nowhere). Not owned. */
 	struct monitor *monitor;
+	/* Told of sizing decisions, worker deaths and slow executions
+	 * (NULL: nobody). */
+	events_fn on_event;
+	void *event_arg;
 };
 
 /* What the pool is doing now, for status and metrics. */

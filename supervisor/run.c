@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
 #include "common/outcome.h"
 #include "common/proto.h"
+#include "common/sys.h"
 #include "supervisor/inspect.h"
 #include "supervisor/local.h"
 #include "supervisor/pool.h"
@@ -538,4 +540,79 @@ run_query(const char *socket, bool is_metrics, const char *tenant,
 	if (fflush(stdout) != 0)
 		code = outcome_exit_code(OUTCOME_INTERNAL);
 	return code;
+}
+
+/* ---- --watch ---------------------------------------------------------- */
+
+/* "event key=value ..." for a person; text values in single quotes. */
+static void
+print_event(const struct proto_msg *m)
+{
+	const struct proto_value *fields = proto_msg_get(m, "fields");
+	size_t len;
+	const char *event = proto_value_str(proto_msg_get(m, "event"), &len);
+
+	uint64_t ms = proto_value_uint(proto_msg_get(m, "time_ms"));
+	time_t secs = (time_t)(ms / 1000u);
+	struct tm tm;
+	char when[32] = "";
+	if (gmtime_r(&secs, &tm))
+		(void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%s.%03uZ %.*s", when, (unsigned)(ms % 1000u), (int)len, event);
+	for (size_t i = 0; i < proto_value_count(fields); i++) {
+		const char *key = proto_value_str(proto_value_key(fields, i),
+						  &len);
+		const struct proto_value *v = proto_value_val(fields, i);
+		printf(" %.*s=", (int)len, key);
+		if (proto_value_kind(v) == PROTO_STR) {
+			const char *text = proto_value_str(v, &len);
+			putchar('\'');
+			print_chars(stdout, text, len);
+			putchar('\'');
+		} else {
+			printf("%llu", (unsigned long long)proto_value_uint(v));
+		}
+	}
+	putchar('\n');
+}
+
+int
+run_watch(const char *socket, bool is_json)
+{
+	struct proto_query q = { .has_id = true, .id = 1 };
+	struct proto_frame req;
+	const char *why;
+
+	int fd = remote_connect(socket);
+	if (fd < 0) {
+		fprintf(stderr, "beddel-run: cannot reach the supervisor at '%s': %s\n",
+			socket, strerror(-fd));
+		return OUTCOME_EXIT_UNREACHABLE;
+	}
+	int r = proto_encode_query(PROTO_MSG_SUBSCRIBE, &q, &req);
+	if (r == 0) {
+		r = sys_write_all(fd, req.data, req.len);
+		proto_frame_fini(&req);
+	}
+	/* Until the supervisor stops: it closes the connection. */
+	while (r >= 0) {
+		struct proto_msg *m;
+		uint8_t *buf;
+		size_t len;
+		r = ipc_read_frame(fd, IPC_FRAME_MAX_CEILING, -1, &buf, &len);
+		if (r <= 0)
+			break;
+		if (proto_msg_decode(buf, len, &m, &why) < 0)
+			continue;
+		if (is_json)
+			(void)run_json_print(stdout, proto_msg_root(m));
+		else if (proto_msg_type(m) == PROTO_MSG_EVENT)
+			print_event(m);
+		else if (proto_msg_type(m) == PROTO_MSG_SUBSCRIBED)
+			printf("watching the supervisor at %s\n", socket);
+		proto_msg_free(m);
+		(void)fflush(stdout);
+	}
+	(void)close(fd);
+	return r == 0 ? 0 : OUTCOME_EXIT_UNREACHABLE;
 }

@@ -44,6 +44,11 @@ int run_report(uint8_t *buf, size_t len, bool is_json, bool is_stats);
 int run_query(const char *socket, bool is_metrics, const char *tenant,
 	      bool is_json);
 
+/* beddel-run --watch: subscribes to the supervisor's events at socket
+ * and prints each as a line (or JSON with is_json) until the supervisor
+ * stops. Returns the exit code. */
+int run_watch(const char *socket, bool is_json);
+
 /* beddel-run --check: starts one worker as a supervisor would (with the
  * profiles of profiles_path, NULL for the shipped ones; without
  * namespaces if is_namespaces_off), prints each

@@ -41,6 +41,7 @@ struct run_options {
 	bool is_namespaces_off;
 	bool is_status;
 	bool is_metrics;
+	bool is_watch;
 };
 
 static void
@@ -51,7 +52,7 @@ usage(FILE *out)
 		"       beddel-run [OPTION]... -e CODE\n"
 		"       beddel-run [OPTION]... -        (script on stdin)\n"
 		"       beddel-run --check [--profiles PATH]\n"
-		"       beddel-run --status [--tenant ID] [--json] | --metrics\n"
+		"       beddel-run --status [--tenant ID] [--json] | --metrics | --watch\n"
 		"Run one JavaScript script in a Beddel sandbox and print its result as JSON.\n"
 		"The result is the script's completion value, as with eval: '1 + 1' prints 2.\n"
 		"What it writes with console.log() and the like goes to stderr.\n"
@@ -77,6 +78,8 @@ usage(FILE *out)
 		"      --status         print the supervisor's pool and statistics (per\n"
 		"                       window, profile, and --tenant ID); --json for all\n"
 		"      --metrics        print its metrics in the Prometheus text format\n"
+		"      --watch          print its events (alerts, sizing decisions, worker\n"
+		"                       deaths, slow executions) as they come, until it stops\n"
 		"      --json           print the whole response, stats included\n"
 		"      --stats          also print the execution's figures on stderr\n"
 		"      --help           show this help\n"
@@ -101,7 +104,7 @@ find_socket(struct run_options *o, bool is_needed)
 		o->socket = env && *env ? env : NULL;
 	}
 	if (is_needed && !o->socket) {
-		fprintf(stderr, "beddel-run: --status and --metrics need --socket or $BEDDEL_SOCKET\n");
+		fprintf(stderr, "beddel-run: --status, --metrics and --watch need --socket or $BEDDEL_SOCKET\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -124,6 +127,7 @@ parse_args(int argc, char **argv, struct run_options *o)
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'Q' },
 		{ "metrics", no_argument, NULL, 'M' },
+		{ "watch", no_argument, NULL, 'W' },
 		{ "no-namespaces", no_argument, NULL, 'N' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -184,6 +188,9 @@ parse_args(int argc, char **argv, struct run_options *o)
 		case 'M':
 			o->is_metrics = true;
 			break;
+		case 'W':
+			o->is_watch = true;
+			break;
 		case 'N':
 			o->is_namespaces_off = true;
 			break;
@@ -202,7 +209,7 @@ parse_args(int argc, char **argv, struct run_options *o)
 	}
 	if (o->is_check)
 		return optind < argc || o->code_arg ? -EINVAL : 0;
-	if (o->is_status || o->is_metrics)
+	if (o->is_status || o->is_metrics || o->is_watch)
 		return optind < argc || o->code_arg ? -EINVAL :
 						      find_socket(o, true);
 	if (optind < argc)
@@ -256,6 +263,8 @@ main(int argc, char **argv)
 
 	if (o.is_check)
 		return run_check(o.profiles_path, o.is_namespaces_off);
+	if (o.is_watch)
+		return run_watch(o.socket, o.is_json);
 	if (o.is_status || o.is_metrics)
 		return run_query(o.socket, o.is_metrics, o.tenant, o.is_json);
 	if (o.code_arg) {

@@ -28,9 +28,11 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/proto.h"
 #include "common/sys.h"
 #include "common/util.h"
 #include "supervisor/client.h"
+#include "supervisor/events.h"
 
 #define SERVER_BACKLOG 512
 /* How often the window alerts (success rate, utilisation) are checked. */
@@ -290,11 +292,38 @@ on_stop_signal(evutil_socket_t sig, short events, void *arg)
 	pool_drain(s->pool, on_pool_drained, s);
 }
 
-/* One log line per alert: critical ones as errors, warnings as warnings. */
+/* Sends an event to the subscribers. */
+static void
+on_event(const char *event, const struct events_field *f, size_t n, void *arg)
+{
+	struct server *s = arg;
+	struct proto_frame frame;
+
+	if (!s->hub || events_encode(event, f, n, &frame) < 0)
+		return;
+	client_hub_broadcast(s->hub, &frame);
+	proto_frame_fini(&frame);
+}
+
+/* One log line per alert: critical ones as errors, warnings as warnings;
+ * and an event. */
 static void
 on_alert(const struct monitor_alert *a, void *arg)
 {
-	(void)arg;
+	char value[32], target[32];
+
+	(void)snprintf(value, sizeof(value), "%.3f", a->value);
+	(void)snprintf(target, sizeof(target), "%.3f", a->target);
+	const struct events_field f[] = {
+		{ "level", a->level == MONITOR_CRITICAL ? "critical" : "warning", 0 },
+		{ "metric", a->metric, 0 },
+		{ "value", value, 0 },
+		{ "unit", a->unit, 0 },
+		{ "target", target, 0 },
+		{ "scope", a->scope, 0 },
+		{ "suppressed", NULL, a->suppressed },
+	};
+	on_event("alert", f, UTIL_ARRAY_SIZE(f), arg);
 	if (a->level == MONITOR_CRITICAL)
 		log_error("alert: %s past its target level=critical metric=%s value=%.3f unit=%s target=%.3f %s suppressed=%llu",
 			  a->metric, a->metric, a->value, a->unit, a->target,
@@ -332,6 +361,8 @@ server_setup(struct server *s, int listen_fd)
 		      &(struct timeval){ .tv_sec = SERVER_MONITOR_TICK_S }) < 0)
 		return -ENOMEM;
 	pool_cfg.monitor = s->monitor;
+	pool_cfg.on_event = on_event;
+	pool_cfg.event_arg = s;
 	s->pool = pool_new(s->base, &pool_cfg);
 	s->hub = s->pool ? client_hub_new(s->base, s->pool, s->monitor,
 					  &s->cfg->clients) :

@@ -6,6 +6,7 @@
  * alerts at their thresholds with repeats held back.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,90 @@ START_TEST(test_observe_json_logs_have_fixed_keys)
 }
 END_TEST
 
+/* Reads frames from a subscriber until an event named `event` comes,
+ * and returns it. */
+static struct proto_msg *
+next_event(int fd, const char *event)
+{
+	for (;;) {
+		struct proto_msg *m;
+		uint8_t *buf;
+		size_t len;
+		const char *why;
+		ck_assert_int_eq(ipc_read_frame(fd, IPC_FRAME_MAX_CEILING, 10000,
+						&buf, &len),
+				 1);
+		ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+		ck_assert_int_eq(proto_msg_type(m), PROTO_MSG_EVENT);
+		const char *name = proto_value_str(proto_msg_get(m, "event"), &len);
+		if (len == strlen(event) && memcmp(name, event, len) == 0)
+			return m;
+		proto_msg_free(m);
+	}
+}
+
+static const char *
+text_field(const struct proto_msg *m, const char *key, size_t *ret_len)
+{
+	return proto_value_str(proto_value_find(proto_msg_get(m, "fields"), key),
+			       ret_len);
+}
+
+/* A subscriber gets alerts, sizing decisions and worker deaths as they
+ * happen. */
+START_TEST(test_observe_subscribers_get_events)
+{
+	static const char *const args[] = { "--alert-exec-warn-us", "2000",
+					    "--scale-interval-ms", "200", NULL };
+	struct proto_query q = { .has_id = true, .id = 4 };
+	struct proto_frame f;
+	struct proto_msg *m;
+	uint8_t *buf;
+	size_t len;
+	const char *why;
+
+	ck_assert_int_eq(harness_start(&h, 1, args), 0);
+	int sub = harness_connect(&h);
+	ck_assert_int_ge(sub, 0);
+	ck_assert_int_eq(proto_encode_query(PROTO_MSG_SUBSCRIBE, &q, &f), 0);
+	ck_assert_int_eq(sys_write_all(sub, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(ipc_read_frame(sub, IPC_FRAME_MAX_CEILING, 5000, &buf,
+					&len),
+			 1);
+	ck_assert_int_eq(proto_msg_decode(buf, len, &m, &why), 0);
+	ck_assert_int_eq(proto_msg_type(m), PROTO_MSG_SUBSCRIBED);
+	proto_msg_free(m);
+
+	ck_assert_int_eq(run_for(NULL, "for (var i = 0; i < 3e5; i++) {} 1", 0),
+			 OUTCOME_OK);
+	m = next_event(sub, "alert");
+	ck_assert_mem_eq(text_field(m, "metric", &len), "execution_time", 14);
+	proto_msg_free(m);
+	m = next_event(sub, "scale");
+	ck_assert_ptr_nonnull(text_field(m, "reason", &len));
+	proto_msg_free(m);
+
+	/* A worker killed in the middle of a request. */
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_frame(8, "while (true) {}", NULL, 5000, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	pid_t busy = harness_busy_worker(&h, 5000);
+	ck_assert_int_gt(busy, 0);
+	ck_assert_int_eq(kill(busy, SIGKILL), 0);
+	m = next_event(sub, "worker_death");
+	ck_assert_mem_eq(text_field(m, "kind", &len), "worker_crashed", 14);
+	ck_assert_uint_eq(proto_value_uint(proto_value_find(
+				  proto_msg_get(m, "fields"), "pid")),
+			  (uint64_t)busy);
+	proto_msg_free(m);
+	(void)close(fd);
+	(void)close(sub);
+}
+END_TEST
+
 Suite *observe_suite(void);
 
 Suite *
@@ -267,6 +352,7 @@ observe_suite(void)
 	tcase_add_test(tc, test_observe_metrics_parse_and_count);
 	tcase_add_test(tc, test_observe_alerts_fire_once_and_count_repeats);
 	tcase_add_test(tc, test_observe_json_logs_have_fixed_keys);
+	tcase_add_test(tc, test_observe_subscribers_get_events);
 	suite_add_tcase(s, tc);
 	return s;
 }
