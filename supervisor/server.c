@@ -463,6 +463,15 @@ server_run(const struct server_config *config)
 	/* A client that hangs up must cost us an EPIPE, not our life. */
 	(void)signal(SIGPIPE, SIG_IGN);
 
+	/* A stop signal that comes once clients can connect, but before the
+	 * loop watches for it, waits (blocked, pending) instead of killing
+	 * the process: it is handled as soon as the loop runs. */
+	sigset_t stops;
+	(void)sigemptyset(&stops);
+	(void)sigaddset(&stops, SIGTERM);
+	(void)sigaddset(&stops, SIGINT);
+	(void)sigprocmask(SIG_BLOCK, &stops, NULL);
+
 	int fd = listen_unix(cfg->socket_path, cfg->socket_mode, &s.has_made_dir);
 	if (fd < 0)
 		return fd;
@@ -475,6 +484,7 @@ server_run(const struct server_config *config)
 		log_error_errno(r, "supervisor: setup failed");
 		goto out;
 	}
+	(void)sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	const struct profile_set *ps = &cfg->pool.profiles;
 	log_info("supervisor: started socket='%s' workers=%u max_workers=%u queue_max=%u profiles=%zu default_profile='%s' frame_max_bytes=%zu worker='%s'",
 		 cfg->socket_path, cfg->pool.min_workers, cfg->pool.max_workers,
