@@ -333,6 +333,7 @@ static const char *const type_names[] = {
 	[PROTO_MSG_SUBSCRIBE] = "subscribe",
 	[PROTO_MSG_SUBSCRIBED] = "subscribed",
 	[PROTO_MSG_EVENT] = "event",
+	[PROTO_MSG_SLOW] = "slow",
 };
 
 static bool
@@ -655,7 +656,7 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 	const msgpack_object *input = NULL, *props = NULL, *restricted = NULL;
 	const char *mode = NULL;
 	size_t mode_len = 0;
-	bool seen[15] = { false };
+	bool seen[16] = { false };
 
 	const struct field fields[] = {
 		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
@@ -689,6 +690,8 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		{ "request_id", FIELD_UINT,
 		  "'request_id' must be an unsigned integer", &e.request_id,
 		  NULL, &seen[14] },
+		{ "slow_ms", FIELD_UINT, "'slow_ms' must be an unsigned integer",
+		  &e.slow_ms, NULL, &seen[15] },
 	};
 
 	if (m->type != PROTO_MSG_EXEC) {
@@ -1125,6 +1128,7 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 		{ "heap_limit_bytes", e->heap_limit_bytes },
 		{ "result_max_bytes", e->result_max_bytes },
 		{ "log_max_bytes", e->log_max_bytes },
+		{ "slow_ms", e->slow_ms },
 	};
 	size_t n_limits = 0;
 
@@ -1456,4 +1460,54 @@ proto_encode_event(const char *event, uint64_t time_ms, const uint8_t *fields,
 	proto_write_key(&w, "fields");
 	write_raw(&w, fields, len);
 	return frame_finish(&w, ret_frame);
+}
+
+int
+proto_encode_slow(const char *stack, uint64_t elapsed_us,
+		  struct proto_frame *ret_frame)
+{
+	struct proto_writer w;
+
+	frame_begin(&w);
+	(void)proto_write_map(&w, 3);
+	write_type(&w, PROTO_MSG_SLOW);
+	write_key_str(&w, "stack", stack, strlen(stack));
+	write_key_uint(&w, "elapsed_us", elapsed_us);
+	return frame_finish(&w, ret_frame);
+}
+
+int
+proto_msg_slow(const struct proto_msg *m, const char **ret_stack,
+	       size_t *ret_stack_len, uint64_t *ret_elapsed_us,
+	       const char **ret_why)
+{
+	const char *stack = NULL;
+	size_t stack_len = 0;
+	uint64_t elapsed_us = 0;
+	bool seen[3] = { false };
+
+	const struct field fields[] = {
+		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
+		{ "stack", FIELD_STR, "'stack' must be a string", &stack,
+		  &stack_len, &seen[1] },
+		{ "elapsed_us", FIELD_UINT,
+		  "'elapsed_us' must be an unsigned integer", &elapsed_us, NULL,
+		  &seen[2] },
+	};
+
+	if (m->type != PROTO_MSG_SLOW) {
+		*ret_why = "not a slow message";
+		return -EBADMSG;
+	}
+	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	if (r < 0)
+		return r;
+	if (!seen[1]) {
+		*ret_why = "slow needs 'stack'";
+		return -EBADMSG;
+	}
+	*ret_stack = stack;
+	*ret_stack_len = stack_len;
+	*ret_elapsed_us = elapsed_us;
+	return 0;
 }

@@ -127,6 +127,7 @@ enum proto_type {
 	PROTO_MSG_SUBSCRIBE,  /* client -> supervisor: send me events */
 	PROTO_MSG_SUBSCRIBED, /* supervisor -> client: events follow */
 	PROTO_MSG_EVENT,      /* supervisor -> subscribed client */
+	PROTO_MSG_SLOW,	      /* worker -> supervisor: still running, here */
 };
 
 
@@ -160,6 +161,7 @@ struct proto_exec {
 	uint64_t heap_limit_bytes;
 	uint64_t result_max_bytes;
 	uint64_t log_max_bytes;
+	uint64_t slow_ms; /* supervisor -> worker: report the stack then */
 };
 
 /* The record of one execution. Workers fill exec_us, cpu_us and
@@ -317,6 +319,14 @@ int proto_msg_query(const struct proto_msg *m, struct proto_query *ret,
 int proto_encode_event(const char *event, uint64_t time_ms,
 		       const uint8_t *fields, size_t len,
 		       struct proto_frame *ret_frame);
+
+/* A worker's report that its script passed slow_ms: its stack, and how
+ * long it had run. */
+int proto_encode_slow(const char *stack, uint64_t elapsed_us,
+		      struct proto_frame *ret_frame);
+int proto_msg_slow(const struct proto_msg *m, const char **ret_stack,
+		   size_t *ret_stack_len, uint64_t *ret_elapsed_us,
+		   const char **ret_why);
 
 /* A status or metrics request. Returns 0 or -ENOMEM. */
 int proto_encode_query(enum proto_type type, const struct proto_query *q,

@@ -98,7 +98,6 @@ monitor_config_defaults(struct monitor_config *cfg)
 			.spawn_crit_us = 200000,
 		},
 		.alert_repeat_ms = 60000,
-		.slow_us = 50000,
 	};
 }
 

@@ -68,8 +68,6 @@ struct monitor_config {
 	/* The same alert (metric and level) is logged at most once per
 	 * this, with the count of those held back. */
 	uint64_t alert_repeat_ms;
-	/* Executions at least this long are "slow" events. */
-	uint64_t slow_us;
 };
 
 void monitor_config_defaults(struct monitor_config *cfg);

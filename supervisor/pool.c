@@ -258,6 +258,7 @@ pool_config_defaults(struct pool_config *cfg)
 		.quarantine_window_ms = POOL_QUARANTINE_WINDOW_MS_DEFAULT,
 		.memory_budget_bytes = pool_default_memory_budget(),
 		.scale_interval_ms = AUTOSCALE_INTERVAL_MS_DEFAULT,
+		.slow_ms = POOL_SLOW_MS_DEFAULT,
 	};
 	autoscale_config_defaults(&cfg->scale);
 }
@@ -810,6 +811,42 @@ on_violation(struct worker *w, const struct proto_msg *m)
 	return 0;
 }
 
+/* The running script passed the slow threshold: logged with where it
+ * was, and told to subscribers. */
+static int
+on_slow(struct worker *w, const struct proto_msg *m)
+{
+	const struct job *job = w->job;
+	char tenant[4 * UTIL_LOG_QUOTE_MAX + 8], where[4 * UTIL_LOG_QUOTE_MAX + 8];
+	char stack_z[2048];
+	const char *stack, *why;
+	size_t stack_len;
+	uint64_t elapsed_us;
+
+	if (proto_msg_slow(m, &stack, &stack_len, &elapsed_us, &why) < 0)
+		return -EBADMSG;
+	util_quote_for_log(job->tenant, strlen(job->tenant), tenant,
+			   sizeof(tenant));
+	/* The innermost frame; the event has them all. */
+	size_t first = strcspn(stack, "\n");
+	util_quote_for_log(stack, first < stack_len ? first : stack_len, where,
+			   sizeof(where));
+	log_notice("exec: slow, still running req=%llu tenant=%s profile=%s elapsed_us=%llu at=%s worker=%u pid=%d",
+		   (unsigned long long)job->seq, tenant,
+		   job->profile ? job->profile->name : "-",
+		   (unsigned long long)elapsed_us, where, w->slot, (int)w->pid);
+	(void)snprintf(stack_z, sizeof(stack_z), "%.*s", (int)stack_len, stack);
+	const struct events_field f[] = {
+		{ "req", NULL, job->seq },
+		{ "tenant", job->tenant, 0 },
+		{ "profile", job->profile ? job->profile->name : "-", 0 },
+		{ "elapsed_us", NULL, elapsed_us },
+		{ "stack", stack_z, 0 },
+	};
+	tell(w->pool, "slow", f, UTIL_ARRAY_SIZE(f));
+	return 0;
+}
+
 /* A worker whose script called a restricted function and that then had
  * to be killed (or died): its request is answered for the call. */
 static enum outcome
@@ -850,6 +887,7 @@ static const struct {
 	{ PROTO_MSG_SETUP_FAILED, WORKER_STARTING, on_setup_failed },
 	{ PROTO_MSG_RESULT, WORKER_BUSY, on_result },
 	{ PROTO_MSG_VIOLATION, WORKER_BUSY, on_violation },
+	{ PROTO_MSG_SLOW, WORKER_BUSY, on_slow },
 	{ PROTO_MSG_VIOLATION, WORKER_CLEARING, on_violation },
 	{ PROTO_MSG_VIOLATION, WORKER_IDLE, on_violation },
 };
@@ -1976,6 +2014,7 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	 * tenants make. */
 	exec.has_request_id = req->has_id;
 	exec.request_id = req->id;
+	exec.slow_ms = p->cfg.slow_ms;
 	exec.tenant = tenant;
 	exec.tenant_len = tenant_len;
 	r = proto_encode_exec(&exec, &job->frame);

@@ -48,6 +48,8 @@ struct pool;
  * for the rest of the window. */
 #define POOL_QUARANTINE_STRIKES_DEFAULT 3
 #define POOL_QUARANTINE_WINDOW_MS_DEFAULT 60000
+/* Executions still running after this are logged with their stack. */
+#define POOL_SLOW_MS_DEFAULT 50
 /* The longest a request waits in the queue before `overloaded`. */
 #define POOL_QUEUE_MAX_WAIT_MS_DEFAULT 10000
 
@@ -90,6 +92,9 @@ struct pool_config {
 	bool is_namespaces_off;
 	/* Where each execution's record goes (NULL: nowhere). Not owned. */
 	struct monitor *monitor;
+	/* Executions running this long are reported, with their stack at
+	 * that moment, in the log and as events (0: never). */
+	uint64_t slow_ms;
 	/* Told of sizing decisions, worker deaths and slow executions
 	 * (NULL: nobody). */
 	events_fn on_event;

@@ -74,6 +74,9 @@ usage(FILE *out, const struct server_config *d)
 		"                           and PID namespaces even where the host allows\n"
 		"                           them (the other protections stay)\n"
 		"  --history N              execution records kept for statistics (default: %zu)\n"
+		"  --slow-ms MS             log an execution still running after MS with its\n"
+		"                           stack at that moment, and tell subscribers\n"
+		"                           (default: %llu; 0: never)\n"
 		"  --alert-exec-warn-us US, --alert-exec-crit-us US\n"
 		"                           alert on an execution longer than this in the\n"
 		"                           engine (default: %llu, %llu)\n"
@@ -117,6 +120,7 @@ usage(FILE *out, const struct server_config *d)
 		(unsigned long long)d->pool.scale.shrink_latency_us,
 		d->clients.frame_max_bytes, d->clients.max_clients,
 		d->clients.stall_ms, d->monitor.history_max,
+		(unsigned long long)d->pool.slow_ms,
 		(unsigned long long)d->monitor.thresholds.exec_warn_us,
 		(unsigned long long)d->monitor.thresholds.exec_crit_us,
 		(unsigned long long)d->monitor.thresholds.heap_warn_bytes,
@@ -163,6 +167,7 @@ enum {
 	OPT_CONFIG,
 	OPT_PROFILES,
 	OPT_HISTORY,
+	OPT_SLOW,
 	OPT_ALERT_EXEC_WARN,
 	OPT_ALERT_EXEC_CRIT,
 	OPT_ALERT_HEAP_WARN,
@@ -209,6 +214,7 @@ static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "profiles", required_argument, NULL, OPT_PROFILES },
 	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "slow-ms", required_argument, NULL, OPT_SLOW },
 	{ "alert-exec-warn-us", required_argument, NULL, OPT_ALERT_EXEC_WARN },
 	{ "alert-exec-crit-us", required_argument, NULL, OPT_ALERT_EXEC_CRIT },
 	{ "alert-heap-warn-bytes", required_argument, NULL, OPT_ALERT_HEAP_WARN },
@@ -307,6 +313,7 @@ static const struct number_option {
 	  FIELD(clients.stall_ms) },
 	{ OPT_HISTORY, "history", 1, MONITOR_HISTORY_CEILING, FIELD_SIZE,
 	  FIELD(monitor.history_max) },
+	{ OPT_SLOW, "slow-ms", 0, 3600000, FIELD_U64, FIELD(pool.slow_ms) },
 	{ OPT_ALERT_EXEC_WARN, "alert-exec-warn-us", 1, UINT64_MAX, FIELD_U64,
 	  FIELD(monitor.thresholds.exec_warn_us) },
 	{ OPT_ALERT_EXEC_CRIT, "alert-exec-crit-us", 1, UINT64_MAX, FIELD_U64,

@@ -745,6 +745,57 @@ START_TEST(test_js_input_is_frozen_and_the_execution_is_visible)
 }
 END_TEST
 
+static char slow_stack[2048];
+static uint64_t slow_elapsed_us;
+static unsigned slow_reports;
+
+static void
+on_slow(const char *stack, uint64_t elapsed_us)
+{
+	(void)snprintf(slow_stack, sizeof(slow_stack), "%s", stack);
+	slow_elapsed_us = elapsed_us;
+	slow_reports++;
+}
+
+/* Past slow_ms the engine says once where the script is, and the script
+ * goes on; no script code runs for the report, even where the script
+ * set traps on the properties it reads. */
+START_TEST(test_js_reports_where_a_slow_script_is)
+{
+	const struct js_request slow = { .slow_ms = 10, .timeout_ms = 10000 };
+	struct js_result res;
+
+	js_engine_on_slow(engine, on_slow);
+	slow_reports = 0;
+	ck_assert_int_eq(run_request("function spin(n) { for (var i = 0; i < n; i++) {} return n }\n"
+				     "function outer() { var r = spin(5e6); return r }\n"
+				     "outer()",
+				     &slow, &res),
+			 OUTCOME_OK);
+	js_result_fini(&res);
+	ck_assert_uint_eq(slow_reports, 1);
+	ck_assert_uint_ge(slow_elapsed_us, 10000);
+	ck_assert_str_eq(slow_stack, "at spin (script:1)\nat outer (script:2)\n"
+				     "at eval (script:3)");
+
+	slow_reports = 0;
+	ck_assert_int_eq(run_request("var hits = 0;"
+				     "Object.defineProperty(Function.prototype, 'name', "
+				     "{ get: function () { hits++; return 'x' } });"
+				     "Object.prototype.__defineGetter__('value', "
+				     "function () { hits++ });"
+				     "(function () { for (var i = 0; i < 5e6; i++) {} })();"
+				     "hits",
+				     &slow, &res),
+			 OUTCOME_OK);
+	ck_assert_uint_eq(slow_reports, 1);
+	ck_assert_uint_eq(res.value_len, 1);
+	ck_assert_uint_eq(res.value[0], 0); /* msgpack 0: no getter ran */
+	js_result_fini(&res);
+	js_engine_on_slow(engine, NULL);
+}
+END_TEST
+
 /* Every global of a fresh environment is a standard built-in or one of
  * Beddel's, listed here: a new one must be reviewed and added. */
 START_TEST(test_js_globals_are_only_the_listed_ones)
@@ -796,6 +847,7 @@ js_suite(void)
 	tcase_add_test(tc, test_js_stops_at_the_cpu_budget);
 	tcase_add_test(tc, test_js_console_is_captured_and_bounded);
 	tcase_add_test(tc, test_js_function_mode_reports_through_its_context);
+	tcase_add_test(tc, test_js_reports_where_a_slow_script_is);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("isolation");

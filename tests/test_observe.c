@@ -287,7 +287,8 @@ text_field(const struct proto_msg *m, const char *key, size_t *ret_len)
 START_TEST(test_observe_subscribers_get_events)
 {
 	static const char *const args[] = { "--alert-exec-warn-us", "2000",
-					    "--scale-interval-ms", "200", NULL };
+					    "--scale-interval-ms", "200",
+					    "--slow-ms", "5", NULL };
 	struct proto_query q = { .has_id = true, .id = 4 };
 	struct proto_frame f;
 	struct proto_msg *m;
@@ -308,8 +309,14 @@ START_TEST(test_observe_subscribers_get_events)
 	ck_assert_int_eq(proto_msg_type(m), PROTO_MSG_SUBSCRIBED);
 	proto_msg_free(m);
 
-	ck_assert_int_eq(run_for(NULL, "for (var i = 0; i < 3e5; i++) {} 1", 0),
+	ck_assert_int_eq(run_for(NULL, "for (var i = 0; i < 1e6; i++) {} 1", 0),
 			 OUTCOME_OK);
+	/* Still running at 5 ms: where it was. */
+	m = next_event(sub, "slow");
+	const char *stack = text_field(m, "stack", &len);
+	ck_assert_ptr_nonnull(memmem(stack, len, "(script:1)", 10));
+	proto_msg_free(m);
+	ck_assert_int_eq(harness_wait_log(&h, "exec: slow, still running", 1, 5000), 0);
 	m = next_event(sub, "alert");
 	ck_assert_mem_eq(text_field(m, "metric", &len), "execution_time", 14);
 	proto_msg_free(m);

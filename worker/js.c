@@ -69,6 +69,9 @@ struct js_engine {
 	unsigned stopped_fn; /* RESTRICTED_* bit number, for STOP_RESTRICTED */
 	struct run *run;     /* the execution in progress, for natives */
 	js_restricted_fn on_restricted;
+	js_slow_fn on_slow;
+	uint64_t start_us;   /* of the running execution */
+	uint64_t slow_at_us; /* when it becomes slow; 0: not (any more) */
 };
 
 /* A block of size bytes fits when the heap stays at or under the cap. */
@@ -159,6 +162,89 @@ heap_fatal(void *udata, const char *msg)
 	_exit(e->is_limit_hit ? IPC_EXIT_OOM : IPC_EXIT_FATAL);
 }
 
+/* Frames a slow execution's stack shows at most. */
+#define JS_SLOW_FRAMES_MAX 16
+
+/* [ ... obj ] -> [ ... obj value ]: obj's own data property key, or
+ * undefined. No getter runs and no prototype is read: script code must
+ * not run inside the interrupt check, which calls this. */
+static void
+push_own_value(duk_context *t, const char *key)
+{
+	duk_push_string(t, key);
+	duk_get_prop_desc(t, -2, 0);
+	if (!duk_is_object(t, -1))
+		return;
+	/* The descriptor is a fresh object; without a prototype (undefined
+	 * here means none), reading "value" cannot reach a getter on
+	 * Object.prototype. */
+	duk_push_undefined(t);
+	duk_set_prototype(t, -2);
+	(void)duk_get_prop_string(t, -1, "value");
+	duk_remove(t, -2);
+}
+
+/* Appends "at NAME (script:LINE)" for the frame at level. Returns false
+ * past the outermost frame. */
+static bool
+describe_frame(duk_context *t, duk_int_t level, char *buf, size_t size,
+	       size_t *n)
+{
+	/* [ ... ] -> [ ... info ]; info is a bare object (no prototype). */
+	duk_inspect_callstack_entry(t, level);
+	if (!duk_is_object(t, -1)) {
+		duk_pop(t);
+		return false;
+	}
+	(void)duk_get_prop_string(t, -1, "lineNumber");
+	duk_uint_t line = duk_get_uint(t, -1);
+	duk_pop(t);
+	(void)duk_get_prop_string(t, -1, "function");
+	push_own_value(t, "name");
+	duk_size_t len = 0;
+	const char *name = duk_is_string(t, -1) ? duk_get_lstring(t, -1, &len) :
+						  NULL;
+	/* Natives (ours, the engine's) have no line: skipped. */
+	if (line > 0 && *n < size) {
+		int m = snprintf(buf + *n, size - *n, "%sat %.*s (script:%u)",
+				 *n ? "\n" : "", len ? (int)(len > 64 ? 64 : len) : 6,
+				 len ? name : "[anon]", (unsigned)line);
+		if (m > 0)
+			*n += (size_t)m < size - *n ? (size_t)m : size - *n - 1;
+	}
+	duk_pop_3(t);
+	return true;
+}
+
+/* Reports where a slow execution is now, once. Runs inside the interrupt
+ * check: it reads the call stack and plain properties only, and lifts
+ * the heap cap meanwhile so that its few allocations cannot fail into
+ * the script's catch clauses. */
+static void
+report_slow(struct js_engine *e, uint64_t now_us)
+{
+	char stack[2048];
+	size_t n = 0;
+	duk_context *t = duk_get_context(e->ctx, 0);
+	size_t limit = e->limit_bytes;
+
+	e->limit_bytes = 0;
+	for (duk_int_t level = -1; level >= -JS_SLOW_FRAMES_MAX &&
+				   describe_frame(t, level, stack, sizeof(stack), &n);
+	     level--)
+		;
+	e->limit_bytes = limit;
+	stack[n < sizeof(stack) ? n : sizeof(stack) - 1] = '\0';
+	/* The engine's text is CESU-8; the report must be UTF-8. */
+	char *utf8 = malloc(UTIL_UTF8_CAPACITY(n) + 1);
+	if (!utf8)
+		return;
+	size_t m = util_engine_to_utf8(stack, n, utf8);
+	utf8[m] = '\0';
+	e->on_slow(utf8, now_us - e->start_us);
+	free(utf8);
+}
+
 int
 js_engine_interrupt_due(void *udata)
 {
@@ -167,8 +253,14 @@ js_engine_interrupt_due(void *udata)
 	/* A heap made by another module (js_plain.c) has no bounds. */
 	if (!e)
 		return 0;
+	uint64_t now_us = sys_now_us();
+	if (e->slow_at_us > 0 && now_us >= e->slow_at_us) {
+		e->slow_at_us = 0;
+		if (e->on_slow)
+			report_slow(e, now_us);
+	}
 	if (e->stop == STOP_NONE && e->deadline_us > 0 &&
-	    sys_now_us() >= e->deadline_us)
+	    now_us >= e->deadline_us)
 		e->stop = STOP_WALL;
 	if (e->stop == STOP_NONE && e->cpu_deadline_us > 0 &&
 	    sys_cpu_us() >= e->cpu_deadline_us)
@@ -1036,6 +1128,8 @@ arm_bounds(struct js_engine *e, const struct js_request *req,
 	   uint64_t start_us, uint64_t start_cpu_us)
 {
 	e->stop = STOP_NONE;
+	e->start_us = start_us;
+	e->slow_at_us = req->slow_ms ? start_us + req->slow_ms * 1000 : 0;
 	e->deadline_us = req->timeout_ms ? start_us + req->timeout_ms * 1000 : 0;
 	e->cpu_deadline_us = req->cpu_ms ? start_cpu_us + req->cpu_ms * 1000 :
 					   0;
@@ -1079,6 +1173,7 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	e->limit_bytes = 0;
 	e->run = NULL;
 	e->stop = STOP_NONE;
+	e->slow_at_us = 0;
 	e->deadline_us = 0;
 	e->cpu_deadline_us = 0;
 	ret->heap_peak_bytes = e->peak_bytes - base_bytes;
@@ -1168,4 +1263,10 @@ void
 js_engine_on_restricted(struct js_engine *e, js_restricted_fn fn)
 {
 	e->on_restricted = fn;
+}
+
+void
+js_engine_on_slow(struct js_engine *e, js_slow_fn fn)
+{
+	e->on_slow = fn;
 }

@@ -42,6 +42,7 @@ struct js_request {
 	unsigned restricted; /* RESTRICTED_* bits: functions gated */
 	uint64_t timeout_ms; /* wall clock, from the start of js_engine_run */
 	uint64_t cpu_ms;     /* CPU time of the execution */
+	uint64_t slow_ms;    /* report where it is once it runs this long */
 	uint64_t heap_limit_bytes;
 	size_t result_max_bytes;
 	size_t log_max_bytes; /* text the console may capture */
@@ -86,6 +87,13 @@ typedef void (*js_restricted_fn)(const char *name);
 
 /* Sets the hook above (NULL: none). */
 void js_engine_on_restricted(struct js_engine *e, js_restricted_fn fn);
+
+/* Called once when a running script passes its request's slow_ms, with
+ * its stack at that moment ("at f (script:3)" lines, innermost first,
+ * UTF-8) and how long it has run. The script goes on. */
+typedef void (*js_slow_fn)(const char *stack, uint64_t elapsed_us);
+
+void js_engine_on_slow(struct js_engine *e, js_slow_fn fn);
 
 /* Bytes the warm heap holds between executions. */
 uint64_t js_engine_heap_bytes(const struct js_engine *e);

@@ -74,6 +74,17 @@ send_restricted_call(const char *name)
 	send_frame_or_exit(&f);
 }
 
+/* The running script passed its slow threshold: where it is now. */
+static void
+send_slow(const char *stack, uint64_t elapsed_us)
+{
+	struct proto_frame f;
+
+	if (proto_encode_slow(stack, elapsed_us, &f) < 0)
+		_exit(IPC_EXIT_OOM);
+	send_frame_or_exit(&f);
+}
+
 /* Tells the supervisor this worker can take a request: after start-up,
  * and again after each request once its next environment is built. */
 static void
@@ -115,6 +126,7 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 		.restricted = exec.restricted,
 		.timeout_ms = exec.timeout_ms,
 		.cpu_ms = exec.cpu_ms,
+		.slow_ms = exec.slow_ms,
 		.heap_limit_bytes = exec.heap_limit_bytes,
 		.result_max_bytes = exec.result_max_bytes,
 		.log_max_bytes = exec.log_max_bytes,
@@ -142,6 +154,7 @@ worker_run(const struct sandbox_options *opts)
 	if (!engine)
 		sandbox_fail("engine", -ENOMEM);
 	js_engine_on_restricted(engine, send_restricted_call);
+	js_engine_on_slow(engine, send_slow);
 
 	sandbox_enter_or_die(opts);
 
