@@ -67,6 +67,9 @@ struct bench {
 	struct harness h;
 	bool is_started;
 	int fd;
+	struct harness quiet; /* --no-monitor */
+	bool is_quiet_started;
+	int quiet_fd;
 	uint64_t next_id;
 	struct js_plain *plain;
 	struct js_engine *engine;
@@ -130,7 +133,7 @@ check_reply(const struct example *ex, const struct proto_result *res,
 
 /* Every reply is checked, outside the timed span. */
 static int
-run_supervisor(struct bench *b, const struct example *ex, uint64_t *ret_ns)
+round_trip(struct bench *b, int fd, const struct example *ex, uint64_t *ret_ns)
 {
 	uint64_t id = b->next_id++;
 	struct proto_frame f;
@@ -144,9 +147,9 @@ run_supervisor(struct bench *b, const struct example *ex, uint64_t *ret_ns)
 	/* The clock spans the write of the request and the read of the reply,
 	 * its decoding included: every client pays for both. */
 	uint64_t start_ns = sys_now_ns();
-	r = sys_write_all(b->fd, f.data, f.len);
+	r = sys_write_all(fd, f.data, f.len);
 	if (r == 0)
-		r = harness_read_result(b->fd, BENCH_EXEC_REPLY_TIMEOUT_MS, &m,
+		r = harness_read_result(fd, BENCH_EXEC_REPLY_TIMEOUT_MS, &m,
 					&res);
 	uint64_t end_ns = sys_now_ns();
 	proto_frame_fini(&f);
@@ -164,11 +167,33 @@ run_supervisor(struct bench *b, const struct example *ex, uint64_t *ret_ns)
 }
 
 static int
+run_supervisor(struct bench *b, const struct example *ex, uint64_t *ret_ns)
+{
+	return round_trip(b, b->fd, ex, ret_ns);
+}
+
+static int
 check_supervisor(struct bench *b, const struct example *ex)
 {
 	uint64_t ns;
 
 	return run_supervisor(b, ex, &ns);
+}
+
+/* The same through a supervisor that records nothing (--no-monitor): (a)
+ * over (d) is what the monitor costs a round trip. */
+static int
+run_quiet(struct bench *b, const struct example *ex, uint64_t *ret_ns)
+{
+	return round_trip(b, b->quiet_fd, ex, ret_ns);
+}
+
+static int
+check_quiet(struct bench *b, const struct example *ex)
+{
+	uint64_t ns;
+
+	return run_quiet(b, ex, &ns);
 }
 
 /* ---- (b) the plain heap --------------------------------------------- */
@@ -327,6 +352,7 @@ static const struct path paths[] = {
 	{ "(a) supervisor", check_supervisor, run_supervisor },
 	{ "(b) plain heap", check_plain, run_plain },
 	{ "(c) js_engine", check_engine, run_engine },
+	{ "(d) no monitor", check_quiet, run_quiet },
 };
 
 /* Checks the example's result by path p, warms p up, then times
@@ -380,11 +406,12 @@ print_row(const struct example *ex, const struct summary *s)
 	/* The ratio is (a) over (b). The clock has nanosecond resolution
 	 * and an eval takes hundreds of them, so only a broken clock gives a
 	 * zero median. */
-	if (s[1].median_ns == 0)
-		printf(" %7s\n", "-");
+	if (s[1].median_ns == 0 || s[3].median_ns == 0)
+		printf(" %7s %7s\n", "-", "-");
 	else
-		printf(" %7.1f\n",
-		       (double)s[0].median_ns / (double)s[1].median_ns);
+		printf(" %7.1f %7.3f\n",
+		       (double)s[0].median_ns / (double)s[1].median_ns,
+		       (double)s[0].median_ns / (double)s[3].median_ns);
 }
 
 static int
@@ -399,8 +426,9 @@ bench_example(struct bench *b, const struct example *ex)
 			return r;
 		s[i] = summarize(b->samples_ns, b->iterations);
 	}
-	/* The supervisor's stderr is a pipe that only the harness empties. */
+	/* The supervisors' stderr is a pipe that only the harness empties. */
 	harness_drain_log(&b->h);
+	harness_drain_log(&b->quiet);
 	print_row(ex, s);
 	(void)fflush(stdout);
 	return 0;
@@ -445,15 +473,16 @@ print_header(const struct bench *b, int argc, char **argv)
 	printf("(a) supervisor: client round trip over its Unix socket\n");
 	printf("(b) plain heap: in-process eval in one shared global environment, no isolation\n");
 	printf("(c) js_engine: in-process js_engine_run, fresh global environment per run\n");
+	printf("(d) no monitor: as (a), a supervisor with --no-monitor\n");
 	printf("times in microseconds (CLOCK_MONOTONIC)\n\n");
 
 	printf("%-20s", "");
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(paths); i++)
 		printf(" %15s", paths[i].label);
-	printf(" %7s\n%-20s", "ratio", "example");
+	printf(" %15s\n%-20s", "ratios", "example");
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(paths); i++)
 		printf(" %7s %7s", "median", "p99");
-	printf(" %7s\n", "a/b");
+	printf(" %7s %7s\n", "a/b", "a/d");
 	(void)fflush(stdout);
 }
 
@@ -617,7 +646,17 @@ bench_setup(struct bench *b)
 			b->h.socket, strerror(-b->fd));
 		return b->fd;
 	}
-	return 0;
+
+	static const char *const quiet[] = { "--no-monitor", NULL };
+	r = harness_start(&b->quiet, POOL_MIN_WORKERS_DEFAULT, quiet);
+	if (r < 0) {
+		fprintf(stderr, "bench_exec: cannot start a second supervisor: %s\n",
+			strerror(-r));
+		return r;
+	}
+	b->is_quiet_started = true;
+	b->quiet_fd = harness_connect(&b->quiet);
+	return b->quiet_fd < 0 ? b->quiet_fd : 0;
 }
 
 /* Frees everything and stops the supervisor. Returns -ECHILD when the
@@ -629,6 +668,10 @@ bench_teardown(struct bench *b)
 
 	if (b->fd >= 0)
 		(void)close(b->fd);
+	if (b->quiet_fd >= 0)
+		(void)close(b->quiet_fd);
+	if (b->is_quiet_started)
+		(void)harness_stop(&b->quiet, BENCH_EXEC_STOP_TIMEOUT_MS);
 	if (b->is_started) {
 		int status = harness_stop(&b->h, BENCH_EXEC_STOP_TIMEOUT_MS);
 		if (status < 0 || !WIFEXITED(status) ||
@@ -703,6 +746,7 @@ main(int argc, char **argv)
 	struct bench b = {
 		.iterations = BENCH_EXEC_ITERATIONS_DEFAULT,
 		.fd = -1,
+		.quiet_fd = -1,
 		.next_id = 1,
 	};
 	struct example *examples = NULL;

@@ -360,7 +360,7 @@ server_setup(struct server *s, int listen_fd)
 	    event_add(s->monitor_tick,
 		      &(struct timeval){ .tv_sec = SERVER_MONITOR_TICK_S }) < 0)
 		return -ENOMEM;
-	pool_cfg.monitor = s->monitor;
+	pool_cfg.monitor = s->cfg->is_monitor_off ? NULL : s->monitor;
 	pool_cfg.on_event = on_event;
 	pool_cfg.event_arg = s;
 	s->pool = pool_new(s->base, &pool_cfg);

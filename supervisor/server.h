@@ -21,6 +21,10 @@ struct server_config {
 	struct client_limits clients;
 	struct pool_config pool;
 	struct monitor_config monitor;
+	/* Executions are not recorded: statistics stay empty, and the
+	 * per-execution alerts never fire (for measuring what recording
+	 * costs, or the leanest service). */
+	bool is_monitor_off;
 };
 
 /* Fills cfg with the built-in defaults. */

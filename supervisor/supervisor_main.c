@@ -94,6 +94,8 @@ usage(FILE *out, const struct server_config *d)
 		"                           %llu, %llu)\n"
 		"  --alert-repeat-ms MS     say the same alert at most once per MS, counting\n"
 		"                           the others (default: %llu)\n"
+		"  --no-monitor             record no executions: empty statistics, no\n"
+		"                           per-execution alerts\n"
 		"  --worker PATH            worker binary (default: $BEDDEL_WORKER, else found\n"
 		"                           beside this program or in %s)\n"
 		"  --log-level LEVEL        error, warn, notice, info or debug (default: info)\n"
@@ -158,6 +160,7 @@ enum {
 	OPT_SCALE_SHRINK,
 	OPT_SCALE_ADVISE,
 	OPT_NO_NAMESPACES,
+	OPT_NO_MONITOR,
 	OPT_BUDGET,
 	OPT_RSS_MAX,
 	OPT_IDLE_TIMEOUT,
@@ -205,6 +208,7 @@ static const struct option options[] = {
 	{ "scale-shrink-latency-us", required_argument, NULL, OPT_SCALE_SHRINK },
 	{ "scale-advise-only", no_argument, NULL, OPT_SCALE_ADVISE },
 	{ "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
+	{ "no-monitor", no_argument, NULL, OPT_NO_MONITOR },
 	{ "memory-budget-bytes", required_argument, NULL, OPT_BUDGET },
 	{ "worker-rss-max-bytes", required_argument, NULL, OPT_RSS_MAX },
 	{ "idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -397,6 +401,9 @@ apply_option(struct server_config *cfg, int opt, const char *arg,
 		return 0;
 	case OPT_NO_NAMESPACES:
 		cfg->pool.is_namespaces_off = true;
+		return 0;
+	case OPT_NO_MONITOR:
+		cfg->is_monitor_off = true;
 		return 0;
 	case OPT_WORKER:
 		cfg->pool.worker_path = arg;
