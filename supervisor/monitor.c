@@ -379,7 +379,8 @@ monitor_stats(const struct monitor *m, const struct monitor_filter *f,
 		const struct monitor_record *r = &m->history[i];
 		if (r->end_us < oldest)
 			oldest = r->end_us;
-		if (r->end_us < since || !matches(r, f))
+		if (r->end_us < since || (window_us && r->end_us > now_us) ||
+		    !matches(r, f))
 			continue;
 		take_figures(r, cols, n++);
 		if ((unsigned)r->outcome < OUTCOME_COUNT)
@@ -526,21 +527,21 @@ static void
 recommend_pool_size(struct recommend_ctx *c, uint64_t now_us)
 {
 	const struct monitor_filter all = { NULL, NULL };
-	struct monitor_stats recent, before_and_recent;
+	const uint64_t minute = 60000000u;
+	struct monitor_stats recent, before;
 	char text[320];
 
-	if (now_us < 120000000u ||
-	    monitor_stats(c->m, &all, now_us, 60000000u, &recent) < 0 ||
-	    monitor_stats(c->m, &all, now_us, 120000000u, &before_and_recent) < 0 ||
-	    recent.count < RECOMMEND_MIN_RUNS ||
-	    before_and_recent.count <= recent.count)
+	if (now_us < 2 * minute ||
+	    monitor_stats(c->m, &all, now_us, minute, &recent) < 0 ||
+	    monitor_stats(c->m, &all, now_us - minute, minute, &before) < 0 ||
+	    recent.count < RECOMMEND_MIN_RUNS || before.count == 0)
 		return;
 	uint64_t now_p90 = recent.queue_us.p90;
-	uint64_t then_p90 = before_and_recent.queue_us.p90;
+	uint64_t then_p90 = before.queue_us.p90;
 	if (now_p90 < 1000 || now_p90 <= 2 * then_p90)
 		return;
 	(void)snprintf(text, sizeof(text),
-		       "the pool is at its maximum size and queue wait grows: p90 %llu us over the last two minutes, %llu us over the last one; raise --max-workers or --memory-budget-bytes, or add a host",
+		       "the pool is at its maximum size and queue wait grows: p90 %llu us over the minute before, %llu us over the last one; raise --max-workers or --memory-budget-bytes, or add a host",
 		       (unsigned long long)then_p90,
 		       (unsigned long long)now_p90);
 	c->fn("pool_at_max", text, c->arg);

@@ -141,8 +141,8 @@ struct monitor_filter {
 	const char *profile;
 };
 
-/* Statistics of the records matching f that ended within window_us of
- * now_us (0: the whole history). Returns 0 or -ENOMEM. */
+/* Statistics of the records matching f that ended within window_us
+ * before now_us (window 0: the whole history). Returns 0 or -ENOMEM. */
 int monitor_stats(const struct monitor *m, const struct monitor_filter *f,
 		  uint64_t now_us, uint64_t window_us,
 		  struct monitor_stats *ret);

@@ -351,6 +351,32 @@ START_TEST(test_monitor_recommends_from_the_history)
 }
 END_TEST
 
+/* A pool at its maximum whose queue wait grows: queue p90 was 100 us over
+ * the two minutes, 20 ms over the last one. Not said when the pool can
+ * still grow. */
+START_TEST(test_monitor_recommends_a_larger_pool_when_waits_grow)
+{
+	struct monitor *m = new_monitor(1000);
+	uint64_t now = 200 * SECOND_US;
+
+	for (uint64_t i = 0; i < 100; i++) {
+		bool is_recent = i >= 50;
+		struct monitor_record r = record(i + 1, "a", OUTCOME_OK, 10,
+						 now - (is_recent ? 30 : 90) * SECOND_US + i);
+		r.queue_us = is_recent ? 20000 : 100;
+		monitor_add(m, &r);
+	}
+	n_recommended = 0;
+	monitor_recommend(m, now, false, on_recommend, NULL);
+	ck_assert_uint_eq(n_recommended, 0);
+	monitor_recommend(m, now, true, on_recommend, NULL);
+	ck_assert_uint_eq(n_recommended, 1);
+	ck_assert_ptr_nonnull(strstr(recommended[0], "the pool is at its maximum size and queue wait grows"));
+	ck_assert_ptr_nonnull(strstr(recommended[0], "20000 us over the last one"));
+	monitor_free(m);
+}
+END_TEST
+
 Suite *monitor_suite(void);
 
 Suite *
@@ -367,6 +393,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_monitor_series_stay_bounded);
 	tcase_add_test(tc, test_monitor_metrics_are_well_formed);
 	tcase_add_test(tc, test_monitor_recommends_from_the_history);
+	tcase_add_test(tc, test_monitor_recommends_a_larger_pool_when_waits_grow);
 	suite_add_tcase(s, tc);
 	return s;
 }
