@@ -613,6 +613,18 @@ read_fields(const msgpack_object *map, const struct field *fields,
 	return 0;
 }
 
+/* Checks that m is of type t, then reads its fields. */
+static int
+read_message(const struct proto_msg *m, enum proto_type t,
+	     const struct field *fields, size_t n_fields, const char **ret_why)
+{
+	if (m->type != t) {
+		*ret_why = "the message is not of the type expected here";
+		return -EBADMSG;
+	}
+	return read_fields(root(m), fields, n_fields, ret_why);
+}
+
 static bool
 read_mode(const char *mode, size_t len, bool *ret_is_function)
 {
@@ -694,11 +706,8 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		  &e.slow_ms, NULL, &seen[15] },
 	};
 
-	if (m->type != PROTO_MSG_EXEC) {
-		*ret_why = "not an exec message";
-		return -EBADMSG;
-	}
-	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	int r = read_message(m, PROTO_MSG_EXEC, fields, UTIL_ARRAY_SIZE(fields),
+			 ret_why);
 	if (r < 0)
 		return r;
 	e.has_id = seen[1];
@@ -828,11 +837,8 @@ proto_msg_result(const struct proto_msg *m, struct proto_result *ret_result,
 		  &res.is_logs_truncated, NULL, &seen[7] },
 	};
 
-	if (m->type != PROTO_MSG_RESULT) {
-		*ret_why = "not a result message";
-		return -EBADMSG;
-	}
-	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	int r = read_message(m, PROTO_MSG_RESULT, fields, UTIL_ARRAY_SIZE(fields),
+			 ret_why);
 	if (r < 0)
 		return r;
 	res.has_id = seen[1];
@@ -876,11 +882,8 @@ proto_msg_ready(const struct proto_msg *m, uint64_t *ret_heap_bytes,
 		  &seen[1] },
 	};
 
-	if (m->type != PROTO_MSG_READY) {
-		*ret_why = "not a ready message";
-		return -EBADMSG;
-	}
-	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	int r = read_message(m, PROTO_MSG_READY, fields, UTIL_ARRAY_SIZE(fields),
+			 ret_why);
 	if (r < 0)
 		return r;
 	*ret_heap_bytes = heap_bytes;
@@ -902,11 +905,8 @@ proto_msg_setup_failed(const struct proto_msg *m,
 		  &seen[2] },
 	};
 
-	if (m->type != PROTO_MSG_SETUP_FAILED) {
-		*ret_why = "not a setup_failed message";
-		return -EBADMSG;
-	}
-	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	int r = read_message(m, PROTO_MSG_SETUP_FAILED, fields, UTIL_ARRAY_SIZE(fields),
+			 ret_why);
 	if (r < 0)
 		return r;
 	if (!seen[1]) {
@@ -932,11 +932,8 @@ proto_msg_violation(const struct proto_msg *m, struct proto_violation *ret,
 		  &v.function, &v.function_len, &seen[2] },
 	};
 
-	if (m->type != PROTO_MSG_VIOLATION) {
-		*ret_why = "not a violation message";
-		return -EBADMSG;
-	}
-	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	int r = read_message(m, PROTO_MSG_VIOLATION, fields, UTIL_ARRAY_SIZE(fields),
+			 ret_why);
 	if (r < 0)
 		return r;
 	if (seen[1] == seen[2] || (seen[1] && (v.syscall < 0 || v.syscall > 4095))) {
@@ -1495,11 +1492,8 @@ proto_msg_slow(const struct proto_msg *m, const char **ret_stack,
 		  &seen[2] },
 	};
 
-	if (m->type != PROTO_MSG_SLOW) {
-		*ret_why = "not a slow message";
-		return -EBADMSG;
-	}
-	int r = read_fields(root(m), fields, UTIL_ARRAY_SIZE(fields), ret_why);
+	int r = read_message(m, PROTO_MSG_SLOW, fields, UTIL_ARRAY_SIZE(fields),
+			 ret_why);
 	if (r < 0)
 		return r;
 	if (!seen[1]) {

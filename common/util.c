@@ -307,3 +307,23 @@ util_json_escape_byte(unsigned char c, char buf[8])
 	buf[1] = '\0';
 	return 1;
 }
+
+void
+util_join_bits(unsigned mask, unsigned count, const char *(*name)(unsigned),
+	       char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < count; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		int m = snprintf(buf + n, size - n, "%s%s", n ? "," : "",
+				 name(i));
+		if (m < 0 || (size_t)m >= size - n)
+			return;
+		n += (size_t)m;
+	}
+}

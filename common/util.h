@@ -68,6 +68,11 @@ void util_quote_for_log(const char *s, size_t len, char *out, size_t out_size);
  * 0 for n == 0. */
 uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
 
+/* Writes the names of the bits set in mask (bit i named name(i), for i
+ * below count), joined by commas, into buf; "" when none is set. */
+void util_join_bits(unsigned mask, unsigned count, const char *(*name)(unsigned),
+		    char *buf, size_t size);
+
 /* The JSON form of byte c inside a string: c itself, or its escape
  * (\" \\ \n \r \t, \u00XX for other control bytes). Writes at most
  * 6 bytes and a NUL into buf; returns the length. Bytes of UTF-8

@@ -84,6 +84,19 @@ is_finished(const struct client *c)
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
 }
 
+/* Queues a whole frame (and releases it); a connection whose output
+ * cannot take it is marked broken, since its stream would miss a frame. */
+static void
+queue_frame(struct client *c, struct proto_frame *f)
+{
+	if (bufferevent_write(c->bev, f->data, f->len) < 0) {
+		log_error("client: out of memory queueing a response, closing client=%u",
+			  c->id);
+		c->is_broken = true;
+	}
+	proto_frame_fini(f);
+}
+
 static void
 send_frame(struct client *c, const struct proto_result *res)
 {
@@ -94,12 +107,7 @@ send_frame(struct client *c, const struct proto_result *res)
 		c->is_broken = true;
 		return;
 	}
-	if (bufferevent_write(c->bev, f.data, f.len) < 0) {
-		log_error("client: out of memory queueing a response, closing client=%u",
-			  c->id);
-		c->is_broken = true;
-	}
-	proto_frame_fini(&f);
+	queue_frame(c, &f);
 }
 
 static void
@@ -182,12 +190,7 @@ answer_query(struct client *c, const struct proto_msg *m, bool has_id,
 			    "the supervisor could not build the answer");
 		return;
 	}
-	if (bufferevent_write(c->bev, f.data, f.len) < 0) {
-		log_error("client: out of memory queueing a response, closing client=%u",
-			  c->id);
-		c->is_broken = true;
-	}
-	proto_frame_fini(&f);
+	queue_frame(c, &f);
 }
 
 static void

@@ -179,15 +179,10 @@ inspect_is_complete(const struct inspect_layers *l)
 void
 inspect_describe(const struct inspect_layers *l, char *buf, size_t size)
 {
-	char ns[64] = "";
+	char ns[64];
 
-	for (unsigned i = 0; i < INSPECT_NS_COUNT; i++) {
-		if (!(l->namespaces & (1u << i)))
-			continue;
-		if (ns[0])
-			(void)strncat(ns, ",", sizeof(ns) - strlen(ns) - 1);
-		(void)strncat(ns, ns_names[i], sizeof(ns) - strlen(ns) - 1);
-	}
+	util_join_bits(l->namespaces, INSPECT_NS_COUNT, inspect_ns_name, ns,
+		       sizeof(ns));
 	(void)snprintf(buf, size,
 		       "seccomp=%s no_new_privs=%s capabilities=%s uid=%lu rlimits=%s address_space_bytes=%llu namespaces=%s root=%s",
 		       l->has_seccomp ? "on" : "OFF",

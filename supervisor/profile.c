@@ -321,16 +321,10 @@ profile_set_cap(struct profile_set *s, uint64_t timeout_ms,
 void
 profile_describe(const struct profile *p, char *buf, size_t size)
 {
-	char restricted[64] = "";
+	char restricted[64];
 
-	for (unsigned i = 0; i < RESTRICTED_COUNT; i++) {
-		if (!(p->restricted & (1u << i)))
-			continue;
-		if (restricted[0])
-			(void)strncat(restricted, ",", sizeof(restricted) - strlen(restricted) - 1);
-		(void)strncat(restricted, restricted_name(i),
-			      sizeof(restricted) - strlen(restricted) - 1);
-	}
+	util_join_bits(p->restricted, RESTRICTED_COUNT, restricted_name,
+		       restricted, sizeof(restricted));
 	(void)snprintf(buf, size,
 		       "%s heap_limit_bytes=%llu timeout_ms=%llu cpu_ms=%llu result_max_bytes=%llu log_max_bytes=%llu input_max_bytes=%llu worker_rss_max_bytes=%llu worker=%s restricted=%s",
 		       p->name, (unsigned long long)p->heap_limit_bytes,

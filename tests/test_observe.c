@@ -35,23 +35,11 @@ teardown(void)
 static enum outcome
 run_for(const char *tenant, const char *code, uint64_t timeout_ms)
 {
-	struct proto_exec e = { .has_id = true, .id = 5, .code = code,
-				.code_len = strlen(code), .tenant = tenant,
-				.tenant_len = tenant ? strlen(tenant) : 0,
-				.timeout_ms = timeout_ms };
-	struct proto_frame f;
-	struct proto_msg *m;
-	struct proto_result res;
-	int fd = harness_connect(&h);
+	enum outcome kind;
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
-	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
-	proto_frame_fini(&f);
-	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
-	enum outcome kind = res.outcome;
-	proto_msg_free(m);
-	(void)close(fd);
+	ck_assert_int_eq(harness_outcome_for(&h, tenant, code, timeout_ms,
+					     &kind),
+			 0);
 	return kind;
 }
 

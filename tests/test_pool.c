@@ -309,22 +309,9 @@ END_TEST
 static enum outcome
 outcome_for(const char *tenant, const char *code)
 {
-	struct proto_exec e = { .has_id = true, .id = 1, .code = code,
-				.code_len = strlen(code), .tenant = tenant,
-				.tenant_len = strlen(tenant), .timeout_ms = 150 };
-	struct proto_frame f;
-	struct proto_msg *m;
-	struct proto_result res;
-	int fd = harness_connect(&h);
+	enum outcome kind;
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
-	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
-	proto_frame_fini(&f);
-	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
-	enum outcome kind = res.outcome;
-	proto_msg_free(m);
-	(void)close(fd);
+	ck_assert_int_eq(harness_outcome_for(&h, tenant, code, 150, &kind), 0);
 	return kind;
 }
 

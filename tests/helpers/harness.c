@@ -523,3 +523,33 @@ harness_workers_have_own_pid_namespace(const struct harness *h)
 		return false;
 	return strpbrk(nspid, " \t") != NULL;
 }
+
+int
+harness_outcome_for(struct harness *h, const char *tenant, const char *code,
+		    uint64_t timeout_ms, enum outcome *ret_kind)
+{
+	struct proto_exec e = { .has_id = true, .id = 1, .code = code,
+				.code_len = strlen(code), .tenant = tenant,
+				.tenant_len = tenant ? strlen(tenant) : 0,
+				.timeout_ms = timeout_ms };
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+
+	int fd = harness_connect(h);
+	if (fd < 0)
+		return fd;
+	int r = proto_encode_exec(&e, &f);
+	if (r == 0) {
+		r = sys_write_all(fd, f.data, f.len);
+		proto_frame_fini(&f);
+	}
+	if (r == 0)
+		r = harness_read_result(fd, 10000, &m, &res);
+	(void)close(fd);
+	if (r < 0)
+		return r;
+	*ret_kind = res.outcome;
+	proto_msg_free(m);
+	return 0;
+}

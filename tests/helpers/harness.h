@@ -67,6 +67,13 @@ int harness_exec_frame(uint64_t id, const char *code, const char *input_json,
 int harness_exec_for(int fd, uint64_t id, const char *tenant, const char *code,
 		     struct proto_msg **ret_msg, struct proto_result *ret_res);
 
+/* Runs code for tenant (NULL: the default) with timeout_ms (0: the
+ * profile's) on a connection of its own, and gives the outcome. Returns
+ * 0 or -errno. */
+int harness_outcome_for(struct harness *h, const char *tenant,
+			const char *code, uint64_t timeout_ms,
+			enum outcome *ret_kind);
+
 /* Sends an exec and reads the answer: ret_msg owns it, ret_res views it.
  * Returns 0 or -errno. */
 int harness_exec(int fd, uint64_t id, const char *code, const char *input_json,
