@@ -668,7 +668,7 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 	const msgpack_object *input = NULL, *props = NULL, *restricted = NULL;
 	const char *mode = NULL;
 	size_t mode_len = 0;
-	bool seen[16] = { false };
+	bool seen[17] = { false };
 
 	const struct field fields[] = {
 		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
@@ -704,6 +704,9 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		  NULL, &seen[14] },
 		{ "slow_ms", FIELD_UINT, "'slow_ms' must be an unsigned integer",
 		  &e.slow_ms, NULL, &seen[15] },
+		{ "instructions_max", FIELD_UINT,
+		  "'instructions_max' must be an unsigned integer",
+		  &e.instructions_max, NULL, &seen[16] },
 	};
 
 	int r = read_message(m, PROTO_MSG_EXEC, fields, UTIL_ARRAY_SIZE(fields),
@@ -1122,6 +1125,7 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 	} limits[] = {
 		{ "timeout_ms", e->timeout_ms },
 		{ "cpu_ms", e->cpu_ms },
+		{ "instructions_max", e->instructions_max },
 		{ "heap_limit_bytes", e->heap_limit_bytes },
 		{ "result_max_bytes", e->result_max_bytes },
 		{ "log_max_bytes", e->log_max_bytes },

@@ -158,6 +158,7 @@ struct proto_exec {
 	unsigned restricted; /* RESTRICTED_* bits (common/restricted.h) */
 	uint64_t timeout_ms;
 	uint64_t cpu_ms;
+	uint64_t instructions_max;
 	uint64_t heap_limit_bytes;
 	uint64_t result_max_bytes;
 	uint64_t log_max_bytes;

@@ -1763,6 +1763,8 @@ choose_limits(const struct profile *pr, const struct proto_exec *req,
 	} limits[] = {
 		{ "timeout_ms", req->timeout_ms, pr->timeout_ms, &out->timeout_ms },
 		{ "cpu_ms", req->cpu_ms, pr->cpu_ms, &out->cpu_ms },
+		{ "instructions_max", req->instructions_max,
+		  pr->instructions_max, &out->instructions_max },
 		{ "heap_limit_bytes", req->heap_limit_bytes,
 		  pr->heap_limit_bytes, &out->heap_limit_bytes },
 		{ "result_max_bytes", req->result_max_bytes,

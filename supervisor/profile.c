@@ -29,6 +29,8 @@ static const struct limit_field {
 	  FIELD(heap_limit_bytes) },
 	{ "timeout_ms", 1, 3600000, FIELD(timeout_ms) },
 	{ "cpu_ms", 1, 3600000, FIELD(cpu_ms) },
+	{ "instructions_max", 1, UINT64_C(1000000000000),
+	  FIELD(instructions_max) },
 	/* Half the frame ceiling: a result frame also holds its logs and
 	 * stats. */
 	{ "result_max_bytes", 64, IPC_FRAME_MAX_CEILING / 4,
@@ -326,10 +328,11 @@ profile_describe(const struct profile *p, char *buf, size_t size)
 	util_join_bits(p->restricted, RESTRICTED_COUNT, restricted_name,
 		       restricted, sizeof(restricted));
 	(void)snprintf(buf, size,
-		       "%s heap_limit_bytes=%llu timeout_ms=%llu cpu_ms=%llu result_max_bytes=%llu log_max_bytes=%llu input_max_bytes=%llu worker_rss_max_bytes=%llu worker=%s restricted=%s",
+		       "%s heap_limit_bytes=%llu timeout_ms=%llu cpu_ms=%llu instructions_max=%llu result_max_bytes=%llu log_max_bytes=%llu input_max_bytes=%llu worker_rss_max_bytes=%llu worker=%s restricted=%s",
 		       p->name, (unsigned long long)p->heap_limit_bytes,
 		       (unsigned long long)p->timeout_ms,
 		       (unsigned long long)p->cpu_ms,
+		       (unsigned long long)p->instructions_max,
 		       (unsigned long long)p->result_max_bytes,
 		       (unsigned long long)p->log_max_bytes,
 		       (unsigned long long)p->input_max_bytes,

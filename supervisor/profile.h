@@ -26,6 +26,9 @@ struct profile {
 	uint64_t heap_limit_bytes;
 	uint64_t timeout_ms; /* wall clock */
 	uint64_t cpu_ms;
+	/* Bytecode instructions the script may run, counted in steps of
+	 * JS_INTERRUPT_STEP_INSTRUCTIONS (worker/js.h). */
+	uint64_t instructions_max;
 	uint64_t result_max_bytes;
 	uint64_t log_max_bytes;
 	uint64_t input_max_bytes;

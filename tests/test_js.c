@@ -632,6 +632,29 @@ START_TEST(test_js_stops_at_the_cpu_budget)
 }
 END_TEST
 
+/* The budget stops a loop long before its wall and CPU limits would, and
+ * a script that needs less than its budget finishes: a loop of 10 000
+ * turns takes well under 4 steps of JS_INTERRUPT_STEP_INSTRUCTIONS. */
+START_TEST(test_js_stops_at_the_instruction_budget)
+{
+	const struct js_request budget = {
+		.timeout_ms = 600000,
+		.cpu_ms = 600000,
+		.instructions_max = 4 * JS_INTERRUPT_STEP_INSTRUCTIONS,
+	};
+
+	expect_request_kind("while (true) {}", &budget, OUTCOME_TIMEOUT,
+			    "budget of 1048576 instructions");
+	expect_request_kind("var n = 0; for (;;) { try { n++; } catch (e) {} }",
+			    &budget, OUTCOME_TIMEOUT, "instructions");
+	struct js_result res;
+	ck_assert_int_eq(run_request("var n = 0; for (var i = 0; i < 10000; i++) n += i; n",
+				     &budget, &res),
+			 OUTCOME_OK);
+	js_result_fini(&res);
+}
+END_TEST
+
 /* Reads the engine's pre-encoded logs back as a client would. */
 static char *
 logs_json(const struct js_result *res)
@@ -845,6 +868,7 @@ js_suite(void)
 	tcase_add_test(tc, test_js_restrictions_are_per_execution);
 	tcase_add_test(tc, test_js_stops_at_the_deadline_and_keeps_serving);
 	tcase_add_test(tc, test_js_stops_at_the_cpu_budget);
+	tcase_add_test(tc, test_js_stops_at_the_instruction_budget);
 	tcase_add_test(tc, test_js_console_is_captured_and_bounded);
 	tcase_add_test(tc, test_js_function_mode_reports_through_its_context);
 	tcase_add_test(tc, test_js_reports_where_a_slow_script_is);

@@ -496,12 +496,13 @@ Suite *pool_suite(void);
 
 /* ---- Profiles ------------------------------------------------------- */
 
-/* Sends code under profile (NULL: the default) with input_json and the
- * given timeout; fills res (free *ret_m). */
+/* Sends code under profile (NULL: the default) with input_json, the
+ * given timeout and instruction budget (0: the profile's); fills res
+ * (free *ret_m). */
 static void
-exec_profile(const char *profile, const char *code, const char *input_json,
-	     uint64_t timeout_ms, struct proto_msg **ret_m,
-	     struct proto_result *res)
+exec_limited(const char *profile, const char *code, const char *input_json,
+	     uint64_t timeout_ms, uint64_t instructions_max,
+	     struct proto_msg **ret_m, struct proto_result *res)
 {
 	struct proto_frame f;
 	struct proto_msg *parsed;
@@ -517,12 +518,21 @@ exec_profile(const char *profile, const char *code, const char *input_json,
 		e.profile = profile;
 		e.profile_len = strlen(profile);
 	}
+	e.instructions_max = instructions_max;
 	ck_assert_int_eq(proto_encode_exec(&e, &f), 0);
 	proto_msg_free(parsed);
 	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
 	proto_frame_fini(&f);
 	ck_assert_int_eq(harness_read_result(fd, 10000, ret_m, res), 0);
 	(void)close(fd);
+}
+
+static void
+exec_profile(const char *profile, const char *code, const char *input_json,
+	     uint64_t timeout_ms, struct proto_msg **ret_m,
+	     struct proto_result *res)
+{
+	exec_limited(profile, code, input_json, timeout_ms, 0, ret_m, res);
 }
 
 static void
@@ -621,6 +631,16 @@ START_TEST(test_pool_requests_lower_limits_only)
 		     "0123456789012345678901234567890123456789\"",
 		     0, &m, &res);
 	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	exec_limited("shared", "while (true) {}", NULL, 0, 1000000, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_TIMEOUT);
+	ck_assert_ptr_nonnull(memmem(res.message, res.message_len,
+				     "budget of 1000000 instructions", 30));
+	proto_msg_free(m);
+	exec_limited("shared", "1", NULL, 0, 2000000000, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_BAD_REQUEST);
+	ck_assert_ptr_nonnull(memmem(res.message, res.message_len,
+				     "instructions_max", 16));
 	proto_msg_free(m);
 	exec_profile("missing", "1", NULL, 0, &m, &res);
 	ck_assert_int_eq(res.outcome, OUTCOME_BAD_REQUEST);

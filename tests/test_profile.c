@@ -48,6 +48,9 @@ START_TEST(test_profile_ships_the_three_profiles)
 	ck_assert_uint_eq(t->heap_limit_bytes, 8u << 20);
 	ck_assert_uint_eq(t->timeout_ms, 15000);
 	ck_assert_uint_eq(t->restricted, RESTRICTED_EVAL);
+	ck_assert_uint_eq(u->instructions_max, 200000000);
+	ck_assert_uint_lt(u->instructions_max, h->instructions_max);
+	ck_assert_uint_lt(h->instructions_max, t->instructions_max);
 	for (size_t i = 0; i < s.count; i++) {
 		ck_assert_uint_le(s.items[i].cpu_ms, s.items[i].timeout_ms);
 		ck_assert(!s.items[i].is_single_use);
@@ -78,7 +81,7 @@ START_TEST(test_profile_refuses_bad_files_with_file_line_and_field)
 		       "bad_field.yaml:6: 'cpu_ms' wants a whole number");
 	expect_refused("bad_yaml.yaml", "bad_yaml.yaml:4:");
 	expect_refused("bad_restricted.yaml",
-		       "bad_restricted.yaml:12: 'restricted' names 'setTimeout'");
+		       "bad_restricted.yaml:13: 'restricted' names 'setTimeout'");
 	expect_refused("missing_field.yaml",
 		       "missing_field.yaml:4: 'a' lacks the field 'cpu_ms'");
 	expect_refused("bad_default.yaml",

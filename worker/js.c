@@ -34,6 +34,19 @@
 #include "common/util.h"
 #include "worker/js_value.h"
 
+/* SECURITY: the build must use Beddel's engine configuration
+ * (worker/duktape/duk_overrides.h): without the interrupt check no
+ * deadline, CPU or instruction budget stops a script, and bytecode
+ * loading or a debugger would hand scripts the engine's internals. A
+ * stock duk_config.h (the override marker gone, or another header
+ * found first) fails here rather than build an open engine. */
+#if !defined(DUK_USE_EXEC_TIMEOUT_CHECK) || !defined(DUK_USE_INTERRUPT_COUNTER)
+#error "the Duktape build lacks Beddel's interrupt check (duk_overrides.h)"
+#endif
+#if defined(DUK_USE_BYTECODE_DUMP_SUPPORT) || defined(DUK_USE_DEBUGGER_SUPPORT)
+#error "the Duktape build allows bytecode loading or a debugger"
+#endif
+
 /* Every block is preceded by its size, in a header that keeps the
  * payload aligned as malloc() would. */
 union block_header {
@@ -47,6 +60,7 @@ enum stop {
 	STOP_NONE,
 	STOP_WALL,	 /* past its wall-clock deadline */
 	STOP_CPU,	 /* past its CPU time budget */
+	STOP_INSTRUCTIONS, /* past its instruction budget */
 	STOP_RESTRICTED, /* called a function its profile restricts */
 };
 
@@ -65,6 +79,8 @@ struct js_engine {
 	/* The running execution's bounds, read by the interrupt check. */
 	uint64_t deadline_us;	  /* monotonic; 0: none */
 	uint64_t cpu_deadline_us; /* process CPU time; 0: none */
+	uint64_t steps_left; /* interrupt checks before the instruction
+			      * budget is spent; 0: no budget */
 	enum stop stop;
 	unsigned stopped_fn; /* RESTRICTED_* bit number, for STOP_RESTRICTED */
 	struct run *run;     /* the execution in progress, for natives */
@@ -265,6 +281,10 @@ js_engine_interrupt_due(void *udata)
 	if (e->stop == STOP_NONE && e->cpu_deadline_us > 0 &&
 	    sys_cpu_us() >= e->cpu_deadline_us)
 		e->stop = STOP_CPU;
+	/* Each call comes JS_INTERRUPT_STEP_INSTRUCTIONS instructions after
+	 * the last one. */
+	if (e->stop == STOP_NONE && e->steps_left > 0 && --e->steps_left == 0)
+		e->stop = STOP_INSTRUCTIONS;
 	return e->stop != STOP_NONE;
 }
 
@@ -786,6 +806,11 @@ describe_stop(struct run *run)
 			       "the script used more than its CPU time limit of %llu ms",
 			       (unsigned long long)req->cpu_ms);
 		return OUTCOME_TIMEOUT;
+	case STOP_INSTRUCTIONS:
+		(void)snprintf(run->why, sizeof(run->why),
+			       "the script ran past its budget of %llu instructions",
+			       (unsigned long long)req->instructions_max);
+		return OUTCOME_TIMEOUT;
 	case STOP_RESTRICTED:
 		(void)snprintf(run->why, sizeof(run->why),
 			       "the script called %s, which its profile restricts",
@@ -1133,6 +1158,13 @@ arm_bounds(struct js_engine *e, const struct js_request *req,
 	e->deadline_us = req->timeout_ms ? start_us + req->timeout_ms * 1000 : 0;
 	e->cpu_deadline_us = req->cpu_ms ? start_cpu_us + req->cpu_ms * 1000 :
 					   0;
+	/* Whole steps, rounded up, and one more: the first check may come
+	 * at any point of a step (the countdown carries over from the last
+	 * execution, or starts at zero on a new thread). So a script runs at
+	 * least its budget and at most two steps more. */
+	uint64_t steps = req->instructions_max / JS_INTERRUPT_STEP_INSTRUCTIONS +
+			 (req->instructions_max % JS_INTERRUPT_STEP_INSTRUCTIONS > 0);
+	e->steps_left = req->instructions_max ? steps + 1 : 0;
 }
 
 int
@@ -1176,6 +1208,7 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	e->slow_at_us = 0;
 	e->deadline_us = 0;
 	e->cpu_deadline_us = 0;
+	e->steps_left = 0;
 	ret->heap_peak_bytes = e->peak_bytes - base_bytes;
 	proto_writer_free(run.w);
 	proto_writer_free(run.logs);

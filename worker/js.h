@@ -42,6 +42,10 @@ struct js_request {
 	unsigned restricted; /* RESTRICTED_* bits: functions gated */
 	uint64_t timeout_ms; /* wall clock, from the start of js_engine_run */
 	uint64_t cpu_ms;     /* CPU time of the execution */
+	/* Bytecode instructions, counted in steps of
+	 * JS_INTERRUPT_STEP_INSTRUCTIONS: the engine checks its bounds once
+	 * per step, so a budget is rounded up to whole steps. */
+	uint64_t instructions_max;
 	uint64_t slow_ms;    /* report where it is once it runs this long */
 	uint64_t heap_limit_bytes;
 	size_t result_max_bytes;
@@ -119,6 +123,10 @@ void js_result_fini(struct js_result *r);
  * something outlived its execution, and the worker should not serve
  * again. */
 bool js_engine_idle(struct js_engine *e);
+
+/* Instructions between two of the engine's interrupt checks (Duktape's
+ * DUK_HTHREAD_INTCTR_DEFAULT, which its configuration cannot change). */
+#define JS_INTERRUPT_STEP_INSTRUCTIONS (256u * 1024u)
 
 #define JS_DIRTY_SLACK_BYTES (1024u * 1024u)
 

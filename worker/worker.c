@@ -126,6 +126,7 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 		.restricted = exec.restricted,
 		.timeout_ms = exec.timeout_ms,
 		.cpu_ms = exec.cpu_ms,
+		.instructions_max = exec.instructions_max,
 		.slow_ms = exec.slow_ms,
 		.heap_limit_bytes = exec.heap_limit_bytes,
 		.result_max_bytes = exec.result_max_bytes,
