@@ -52,6 +52,11 @@
 #define POOL_TIMEOUT_GRACE_MS 250
 /* A retired worker must exit within this time of its pipe closing. */
 #define POOL_STOP_GRACE_MS 2000
+/* Workers started in one turn of the event loop. Each start is a clone()
+ * on the loop (about 0.3 ms into new namespaces); a burst that wants
+ * many workers starts them a few at a time, with the loop's other events
+ * (clients, worker frames) served between the turns. */
+#define POOL_SPAWNS_PER_TURN 2
 /* Respawn back-off after consecutive start-up failures. */
 #define POOL_BACKOFF_MIN_MS 50
 #define POOL_BACKOFF_MAX_MS 5000
@@ -205,6 +210,7 @@ struct pool {
 	unsigned next_slot;
 	struct event *sigchld;
 	struct event *backoff;
+	struct event *spawn_more; /* starts the rest of a burst next turn */
 	unsigned setup_failures;
 	bool is_retry_due; /* the back-off after a failure has passed */
 	bool is_draining;
@@ -1080,6 +1086,16 @@ err_reap:
 }
 
 static void
+on_spawn_more(evutil_socket_t fd, short events, void *arg)
+{
+	struct pool *p = arg;
+
+	(void)fd;
+	(void)events;
+	dispatch(p);
+}
+
+static void
 on_backoff(evutil_socket_t fd, short events, void *arg)
 {
 	struct pool *p = arg;
@@ -1204,9 +1220,14 @@ refill(struct pool *p)
 			spawn_failed(p);
 		return;
 	}
-	for (; live < want; live++) {
+	for (unsigned n = 0; live < want; live++, n++) {
 		if (live > 0 && is_over_budget(p))
 			return;
+		if (n == POOL_SPAWNS_PER_TURN) {
+			const struct timeval now = { 0, 0 };
+			(void)evtimer_add(p->spawn_more, &now);
+			return;
+		}
 		if (spawn_one(p) < 0) {
 			spawn_failed(p);
 			return;
@@ -1668,9 +1689,10 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 	TAILQ_INIT(&p->queue);
 	p->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, p);
 	p->backoff = evtimer_new(base, on_backoff, p);
+	p->spawn_more = evtimer_new(base, on_spawn_more, p);
 	p->queue_timer = evtimer_new(base, on_queue_timer, p);
 	p->scale_timer = evtimer_new(base, on_scale_timer, p);
-	if (!p->sigchld || !p->backoff || !p->queue_timer || !p->scale_timer ||
+	if (!p->sigchld || !p->backoff || !p->spawn_more || !p->queue_timer || !p->scale_timer ||
 	    event_add(p->sigchld, NULL) < 0) {
 		pool_free(p);
 		return NULL;
@@ -2115,6 +2137,8 @@ pool_free(struct pool *p)
 		event_free(p->sigchld);
 	if (p->backoff)
 		event_free(p->backoff);
+	if (p->spawn_more)
+		event_free(p->spawn_more);
 	if (p->queue_timer)
 		event_free(p->queue_timer);
 	if (p->scale_timer)
