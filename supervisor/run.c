@@ -332,6 +332,15 @@ print_layers(const struct inspect_layers *l)
 		  "one read-only tmpfs, no host files");
 }
 
+static void
+print_verdict(bool is_complete)
+{
+	printf("%s\n",
+	       is_complete
+		       ? "every required protection is active"
+		       : "a required protection is MISSING: do not run untrusted code here");
+}
+
 int
 run_check(const char *profiles_path, bool is_namespaces_off)
 {
@@ -358,9 +367,7 @@ run_check(const char *profiles_path, bool is_namespaces_off)
 	}
 	print_layers(&l);
 	bool is_complete = inspect_is_complete(&l);
-	printf("%s\n", is_complete ?
-				"every required protection is active" :
-				"a required protection is MISSING: do not run untrusted code here");
+	print_verdict(is_complete);
 	return is_complete ? 0 : 1;
 }
 
@@ -450,6 +457,71 @@ print_pool(const struct proto_value *pool)
 	printf("%s\n", proto_value_count(retired) ? "" : " none");
 }
 
+/* The namespace bits of the names in an array. */
+static unsigned
+ns_bits(const struct proto_value *names)
+{
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < proto_value_count(names); i++) {
+		size_t len;
+		const char *name =
+			proto_value_str(proto_value_at(names, i), &len);
+		for (unsigned b = 0; b < INSPECT_NS_COUNT; b++) {
+			if (strlen(inspect_ns_name(b)) == len &&
+			    memcmp(inspect_ns_name(b), name, len) == 0)
+				bits |= 1u << b;
+		}
+	}
+	return bits;
+}
+
+/* The layers as the status's sandbox map gives them (status.c). */
+static void
+layers_from_status(const struct proto_value *sb, struct inspect_layers *ret)
+{
+	unsigned all_ns = (1u << INSPECT_NS_COUNT) - 1u;
+	unsigned unknown = ns_bits(proto_value_find(sb, "namespaces_unknown"));
+
+	*ret = (struct inspect_layers){
+		.has_seccomp =
+			proto_value_bool(proto_value_find(sb, "seccomp")),
+		.seccomp_filters = (unsigned)uint_at(sb, "seccomp_filters"),
+		.has_no_new_privs =
+			proto_value_bool(proto_value_find(sb, "no_new_privs")),
+		.has_no_capabilities = proto_value_bool(
+			proto_value_find(sb, "capabilities_dropped")),
+		.uid = (unsigned long)uint_at(sb, "uid"),
+		.has_rlimits =
+			proto_value_bool(proto_value_find(sb, "rlimits")),
+		.address_space_bytes = uint_at(sb, "address_space_bytes"),
+		.max_fds = uint_at(sb, "max_fds"),
+		.namespaces = ns_bits(proto_value_find(sb, "namespaces")),
+		.namespaces_known = all_ns & ~unknown,
+		.has_empty_root =
+			proto_value_bool(proto_value_find(sb, "empty_root")),
+		.is_root_known =
+			!proto_value_bool(proto_value_find(sb, "root_unknown")),
+	};
+}
+
+/* The first worker's sandbox, as --check prints a worker's; the verdict
+ * is the supervisor's. */
+static void
+print_sandbox(const struct proto_value *sb)
+{
+	struct inspect_layers l;
+
+	if (proto_value_kind(sb) != PROTO_MAP) {
+		printf("sandbox: no worker read yet\n");
+		return;
+	}
+	layers_from_status(sb, &l);
+	printf("\nsandbox of the first worker:\n");
+	print_layers(&l);
+	print_verdict(proto_value_bool(proto_value_find(sb, "complete")));
+}
+
 static void
 print_status(const struct proto_value *st)
 {
@@ -466,11 +538,7 @@ print_status(const struct proto_value *st)
 	       (int)len, version, (unsigned long long)uint_at(st, "uptime_s"),
 	       proto_value_count(proto_value_find(st, "tenants")));
 	print_pool(proto_value_find(st, "pool"));
-	printf("sandbox: %s\n",
-	       proto_value_kind(sandbox) != PROTO_MAP ? "no worker read yet" :
-	       proto_value_bool(proto_value_find(sandbox, "complete")) ?
-						      "every required protection active" :
-						      "a required protection is MISSING");
+	print_sandbox(sandbox);
 	printf("\n%-24s %-3s %8s %8s %8s %20s %20s %18s %10s\n", "executions",
 	       "win", "count", "ok", "service", "exec us p50/p99/max",
 	       "total us p50/p99/max", "queue us p50/p99/max", "heap p99");

@@ -155,34 +155,50 @@ put_pool(struct proto_writer *w, const struct pool_figures *f)
 	put_uint(w, "tainted", f->tainted);
 }
 
+/* The names of the namespace bits set in mask, as an array. */
+static void
+put_ns_names(struct proto_writer *w, const char *key, unsigned mask)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < INSPECT_NS_COUNT; i++)
+		n += (mask >> i) & 1u;
+	proto_write_key(w, key);
+	(void)proto_write_array(w, n);
+	for (unsigned i = 0; i < INSPECT_NS_COUNT; i++) {
+		const char *name = inspect_ns_name(i);
+		if ((mask >> i) & 1u)
+			(void)proto_write_str(w, name, strlen(name));
+	}
+}
+
+/* Every layer beddel-run --check prints, so that --status can print the
+ * same table: a namespace in neither list is not used, one the
+ * supervisor could not compare is unknown, not guessed. */
 static void
 put_sandbox(struct proto_writer *w, const struct pool_figures *f)
 {
 	const struct inspect_layers *l = &f->sandbox;
-	size_t n_ns = 0;
+	unsigned all_ns = (1u << INSPECT_NS_COUNT) - 1u;
 
 	if (!f->has_sandbox) {
 		(void)proto_write_nil(w);
 		return;
 	}
-	for (unsigned i = 0; i < INSPECT_NS_COUNT; i++)
-		n_ns += (l->namespaces >> i) & 1u;
-	(void)proto_write_map(w, 9);
+	(void)proto_write_map(w, 13);
 	put_bool(w, "complete", inspect_is_complete(l));
 	put_bool(w, "seccomp", l->has_seccomp);
+	put_uint(w, "seccomp_filters", l->seccomp_filters);
 	put_bool(w, "no_new_privs", l->has_no_new_privs);
 	put_bool(w, "capabilities_dropped", l->has_no_capabilities);
 	put_uint(w, "uid", l->uid);
 	put_bool(w, "rlimits", l->has_rlimits);
 	put_uint(w, "address_space_bytes", l->address_space_bytes);
+	put_uint(w, "max_fds", l->max_fds);
 	put_bool(w, "empty_root", l->has_empty_root);
-	proto_write_key(w, "namespaces");
-	(void)proto_write_array(w, n_ns);
-	for (unsigned i = 0; i < INSPECT_NS_COUNT; i++) {
-		const char *name = inspect_ns_name(i);
-		if ((l->namespaces >> i) & 1u)
-			(void)proto_write_str(w, name, strlen(name));
-	}
+	put_bool(w, "root_unknown", !l->is_root_known);
+	put_ns_names(w, "namespaces", l->namespaces);
+	put_ns_names(w, "namespaces_unknown", all_ns & ~l->namespaces_known);
 }
 
 /* Names gathered from the monitor's series. */

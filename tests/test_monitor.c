@@ -177,6 +177,127 @@ START_TEST(test_monitor_alerts_fire_past_their_thresholds_only)
 }
 END_TEST
 
+/* How a band's value reaches the monitor: an execution's time or peak
+ * heap, a worker's start-up time, the count of service failures among
+ * BAND_RUNS runs of the last minute, or the pool's utilisation. */
+#define BAND_RUNS 10000
+
+static void
+band_exec_us(struct monitor *m, double v)
+{
+	struct monitor_record r =
+		record(1, "a", OUTCOME_OK, (uint64_t)v, SECOND_US);
+	monitor_add(m, &r);
+}
+
+static void
+band_heap_bytes(struct monitor *m, double v)
+{
+	struct monitor_record r = record(1, "a", OUTCOME_OK, 10, SECOND_US);
+
+	r.heap_peak_bytes = (uint64_t)v;
+	monitor_add(m, &r);
+}
+
+static void
+band_failures(struct monitor *m, double v)
+{
+	for (uint64_t i = 1; i <= BAND_RUNS; i++) {
+		enum outcome o =
+			i <= (uint64_t)v ? OUTCOME_WORKER_CRASHED : OUTCOME_OK;
+		struct monitor_record r = record(i, "a", o, 10, SECOND_US + i);
+		monitor_add(m, &r);
+	}
+	monitor_tick(m, 2 * SECOND_US, 0.1);
+}
+
+static void
+band_utilisation(struct monitor *m, double v)
+{
+	monitor_tick(m, 2 * SECOND_US, v);
+}
+
+static void
+band_spawn_us(struct monitor *m, double v)
+{
+	monitor_note_spawn(m, (uint64_t)v, 7, SECOND_US);
+}
+
+static size_t
+count_said(enum monitor_level level)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_said; i++)
+		n += said[i].level == level;
+	return n;
+}
+
+/* Every band, warning and critical, with the defaults: the value at the
+ * threshold raises nothing of that level; the smallest step past it
+ * (1 us, 1 byte, one more failure in BAND_RUNS, 1 us of busy time in a
+ * second of worker time) raises that level alone. At the critical
+ * threshold the warning still fires: the value is past the warning's. */
+START_TEST(test_monitor_every_band_fires_just_past_its_threshold_only)
+{
+	static const struct {
+		const char *metric;
+		enum monitor_level level;
+		void (*feed)(struct monitor *m, double v);
+		double at, past;
+		double target; /* as the alert says it */
+	} bands[] = {
+		{"execution_time", MONITOR_WARNING, band_exec_us, 50000, 50001,
+		 50.0},
+		{"execution_time", MONITOR_CRITICAL, band_exec_us, 75000, 75001,
+		 75.0},
+		{"execution_memory", MONITOR_WARNING, band_heap_bytes, 2000000,
+		 2000001, 2000000.0},
+		{"execution_memory", MONITOR_CRITICAL, band_heap_bytes, 3000000,
+		 3000001, 3000000.0},
+		{"success_rate", MONITOR_WARNING, band_failures, 10, 11, 99.9},
+		{"success_rate", MONITOR_CRITICAL, band_failures, 50, 51, 99.5},
+		{"pool_utilisation", MONITOR_WARNING, band_utilisation, 0.7,
+		 0.700001, 70.0},
+		{"pool_utilisation", MONITOR_CRITICAL, band_utilisation, 0.9,
+		 0.900001, 90.0},
+		{"worker_creation_time", MONITOR_WARNING, band_spawn_us, 100000,
+		 100001, 100.0},
+		{"worker_creation_time", MONITOR_CRITICAL, band_spawn_us,
+		 200000, 200001, 200.0},
+	};
+
+	for (size_t i = 0; i < sizeof(bands) / sizeof(bands[0]); i++) {
+		const char *level = bands[i].level == MONITOR_WARNING
+					    ? "warning"
+					    : "critical";
+		struct monitor *m = new_monitor(2 * BAND_RUNS);
+		bands[i].feed(m, bands[i].at);
+		ck_assert_msg(count_said(bands[i].level) == 0,
+			      "%s at its %s threshold raised %zu %s alert(s)",
+			      bands[i].metric, level,
+			      count_said(bands[i].level), level);
+		ck_assert_uint_eq(monitor_alerts_total(m, bands[i].level), 0);
+		monitor_free(m);
+
+		m = new_monitor(2 * BAND_RUNS);
+		bands[i].feed(m, bands[i].past);
+		ck_assert_msg(
+			n_said == 1 && said[0].level == bands[i].level,
+			"%s just past its %s threshold raised %zu alert(s), the first of level %d",
+			bands[i].metric, level, n_said,
+			n_said ? (int)said[0].level : -1);
+		ck_assert_str_eq(said[0].metric, bands[i].metric);
+		double off = said[0].target - bands[i].target;
+		ck_assert_msg(off > -1e-9 && off < 1e-9,
+			      "%s %s: target %f, not %f", bands[i].metric,
+			      level, said[0].target, bands[i].target);
+		ck_assert_uint_eq(monitor_alerts_total(m, bands[i].level), 1);
+		monitor_free(m);
+	}
+}
+END_TEST
+
 /* The success rate is the service's, over the last minute: 1 crash in
  * 1000 is 99.9 % (no alert), 2 in 1000 a warning, 6 critical. */
 START_TEST(test_monitor_success_rate_bands_are_all_reachable)
@@ -310,16 +431,19 @@ START_TEST(test_monitor_metrics_are_well_formed)
 END_TEST
 
 static char recommended[8][320];
+static char recommended_key[8][96];
 static size_t n_recommended;
 
 static void
 on_recommend(const char *key, const char *text, void *arg)
 {
-	(void)key;
 	(void)arg;
-	if (n_recommended < 8)
+	if (n_recommended < 8) {
+		(void)snprintf(recommended_key[n_recommended],
+			       sizeof(recommended_key[0]), "%s", key);
 		(void)snprintf(recommended[n_recommended++], sizeof(recommended[0]),
 			       "%s", text);
+	}
 }
 
 START_TEST(test_monitor_recommends_from_the_history)
@@ -377,6 +501,63 @@ START_TEST(test_monitor_recommends_a_larger_pool_when_waits_grow)
 }
 END_TEST
 
+/* One cause seen many times, and through several series, is one
+ * recommendation: tenant a hits its heap cap under two profiles (two
+ * counter series), and one script of tenant c times out six times, under
+ * both profiles; the pool's queue wait grows. Asked twice, each says the
+ * same three, each once. */
+START_TEST(test_monitor_recommendations_are_not_listed_twice)
+{
+	static const char *const profiles[] = {"ultra-secure", "standard"};
+	struct monitor *m = new_monitor(1000);
+	uint64_t now = 200 * SECOND_US;
+	uint64_t id = 1;
+
+	for (uint64_t i = 0; i < 100; i++) {
+		bool is_recent = i >= 50;
+		struct monitor_record r =
+			record(id++, "a",
+			       i % 4 == 0 ? OUTCOME_MEMORY_LIMIT : OUTCOME_OK,
+			       10, now - (is_recent ? 30 : 90) * SECOND_US + i);
+		(void)snprintf(r.profile, sizeof(r.profile), "%s",
+			       profiles[i % 2]);
+		r.queue_us = is_recent ? 20000 : 100;
+		r.script_key = i;
+		monitor_add(m, &r);
+	}
+	for (uint64_t i = 0; i < 6; i++) {
+		struct monitor_record r = record(id++, "c", OUTCOME_TIMEOUT, 10,
+						 now - 10 * SECOND_US + i);
+		(void)snprintf(r.profile, sizeof(r.profile), "%s",
+			       profiles[i % 2]);
+		r.script_key = 0xabc;
+		monitor_add(m, &r);
+	}
+	for (int round = 0; round < 2; round++) {
+		n_recommended = 0;
+		monitor_recommend(m, now, true, on_recommend, NULL);
+		for (size_t i = 0; i < n_recommended; i++) {
+			for (size_t j = i + 1; j < n_recommended; j++) {
+				ck_assert_str_ne(recommended_key[i],
+						 recommended_key[j]);
+				ck_assert_str_ne(recommended[i],
+						 recommended[j]);
+			}
+		}
+		ck_assert_uint_eq(n_recommended, 3);
+		ck_assert_str_eq(recommended_key[0], "memory_limit:a");
+		ck_assert_ptr_nonnull(
+			strstr(recommended[0], "tenant 'a': 25 of 100 runs"));
+		ck_assert_str_eq(recommended_key[1],
+				 "timeouts:0000000000000abc");
+		ck_assert_ptr_nonnull(
+			strstr(recommended[1], "timed out 6 times"));
+		ck_assert_str_eq(recommended_key[2], "pool_at_max");
+	}
+	monitor_free(m);
+}
+END_TEST
+
 Suite *monitor_suite(void);
 
 Suite *
@@ -389,11 +570,14 @@ monitor_suite(void)
 	tcase_add_test(tc, test_monitor_history_is_bounded);
 	tcase_add_test(tc, test_monitor_alerts_fire_past_their_thresholds_only);
 	tcase_add_test(tc, test_monitor_success_rate_bands_are_all_reachable);
+	tcase_add_test(
+		tc, test_monitor_every_band_fires_just_past_its_threshold_only);
 	tcase_add_test(tc, test_monitor_holds_back_and_counts_repeated_alerts);
 	tcase_add_test(tc, test_monitor_series_stay_bounded);
 	tcase_add_test(tc, test_monitor_metrics_are_well_formed);
 	tcase_add_test(tc, test_monitor_recommends_from_the_history);
 	tcase_add_test(tc, test_monitor_recommends_a_larger_pool_when_waits_grow);
+	tcase_add_test(tc, test_monitor_recommendations_are_not_listed_twice);
 	suite_add_tcase(s, tc);
 	return s;
 }

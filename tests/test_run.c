@@ -9,11 +9,15 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "common/outcome.h"
 #include "common/sys.h"
@@ -373,6 +377,295 @@ START_TEST(test_run_check_fails_when_a_protection_is_missing)
 }
 END_TEST
 
+/* ---- --status, --metrics, --watch against a live supervisor ------------ */
+
+static void
+teardown_live(void)
+{
+	/* A test that stopped its supervisor itself leaves nothing to stop
+	 * (harness_stop() drops the log). */
+	if (!h.log)
+		return;
+	int status = harness_stop(&h, 10000);
+	ck_assert_msg(status >= 0 && WIFEXITED(status) &&
+			      WEXITSTATUS(status) == 0,
+		      "supervisor ended with status %d", status);
+}
+
+/* The known workload: 3 runs for t1, 2 for t2. */
+static void
+run_workload(void)
+{
+	enum outcome kind;
+
+	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
+	sock = h.socket;
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(harness_outcome_for(&h, i < 3 ? "t1" : "t2",
+						     "1 + 1", 0, &kind),
+				 0);
+		ck_assert_int_eq(kind, OUTCOME_OK);
+	}
+}
+
+/* The count column of the --status row "label win". */
+static unsigned long long
+status_count(const struct cmd_out *r, const char *label, const char *win)
+{
+	char head[64];
+	unsigned long long count;
+
+	(void)snprintf(head, sizeof(head), "\n%-24.24s %-3s ", label, win);
+	const char *row = strstr(r->out, head);
+	ck_assert_msg(row != NULL, "no row '%s' in:\n%s", head + 1, r->out);
+	ck_assert_int_eq(sscanf(row + strlen(head), "%llu", &count), 1);
+	return count;
+}
+
+START_TEST(test_run_status_shows_the_executions_of_a_known_workload)
+{
+	static const char *const args[] = {"--status", "--tenant", "t1", NULL};
+	struct cmd_out *r = calloc(1, sizeof(*r));
+
+	run_workload();
+	run_cmd(args, NULL, sock, r);
+	ck_assert_msg(r->code == 0, "exit %d: %s", r->code, r->err);
+	ck_assert_ptr_nonnull(strstr(r->out, ", 2 tenants seen\n"));
+	ck_assert_uint_eq(status_count(r, "tenant t1", "1m"), 3);
+	ck_assert_uint_eq(status_count(r, "tenant t1", "1h"), 3);
+	ck_assert_uint_eq(status_count(r, "all", "1m"), 5);
+	ck_assert_uint_eq(status_count(r, "profile ultra-secure", "1m"), 5);
+	ck_assert_ptr_nonnull(
+		strstr(r->out, "\nalerts: 0 warning, 0 critical\n"));
+	free(r);
+}
+END_TEST
+
+static json_int_t
+json_int_at(json_t *root, const char *path)
+{
+	json_t *v = root;
+	char part[64];
+
+	/* "a.b.c": one object level per name. */
+	for (const char *p = path; v && *p;) {
+		size_t n = strcspn(p, ".");
+		(void)snprintf(part, sizeof(part), "%.*s", (int)n, p);
+		v = json_object_get(v, part);
+		p += n + (p[n] == '.');
+	}
+	ck_assert_msg(json_is_integer(v), "no integer at %s", path);
+	return json_integer_value(v);
+}
+
+START_TEST(test_run_status_json_holds_the_figures_of_a_known_workload)
+{
+	static const char *const args[] = {"--status", "--json", "--tenant",
+					   "t1", NULL};
+	struct cmd_out *r = calloc(1, sizeof(*r));
+	json_error_t err;
+
+	run_workload();
+	run_cmd(args, NULL, sock, r);
+	ck_assert_msg(r->code == 0, "exit %d: %s", r->code, r->err);
+	json_t *j = json_loads(r->out, 0, &err);
+	ck_assert_msg(j != NULL, "not JSON (%s): %s", err.text, r->out);
+	ck_assert_int_eq(json_int_at(j, "status.tenant.windows.1m.count"), 3);
+	ck_assert_int_eq(json_int_at(j, "status.tenant.windows.1m.ok"), 3);
+	ck_assert_int_eq(json_int_at(j, "status.executions.1m.count"), 5);
+	ck_assert_int_eq(json_int_at(j, "status.executions.1h.outcomes.ok"), 5);
+	ck_assert_int_eq(
+		json_int_at(j, "status.profiles.ultra-secure.5m.count"), 5);
+	ck_assert_int_ge(json_int_at(j, "status.pool.spawned"), 1);
+	json_t *status = json_object_get(j, "status");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(status, "tenant"), "name")),
+			 "t1");
+	ck_assert_uint_eq(json_array_size(json_object_get(status, "tenants")),
+			  2);
+	json_decref(j);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_run_metrics_count_the_executions_of_a_known_workload)
+{
+	static const char *const args[] = {"--metrics", NULL};
+	struct cmd_out *r = calloc(1, sizeof(*r));
+
+	run_workload();
+	run_cmd(args, NULL, sock, r);
+	ck_assert_msg(r->code == 0, "exit %d: %s", r->code, r->err);
+	ck_assert_ptr_nonnull(strstr(
+		r->out,
+		"\nbeddel_executions_total{tenant=\"t1\",profile=\"ultra-secure\",outcome=\"ok\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(
+		r->out,
+		"\nbeddel_executions_total{tenant=\"t2\",profile=\"ultra-secure\",outcome=\"ok\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(
+		r->out,
+		"\nbeddel_execution_seconds_count{tenant=\"t1\",profile=\"ultra-secure\"} 3\n"));
+	/* The pool may have started a spare meanwhile. */
+	const char *spawned = strstr(r->out, "\nbeddel_workers_spawned_total ");
+	ck_assert_ptr_nonnull(spawned);
+	ck_assert_int_ge(
+		atoi(spawned + strlen("\nbeddel_workers_spawned_total ")), 1);
+	free(r);
+}
+END_TEST
+
+/* Reads fd into out (of size, *len bytes in it so far) until out holds
+ * needle, or, for a NULL needle, until EOF; gives up at the deadline.
+ * Returns whether it got there. */
+static bool
+read_until(int fd, char *out, size_t size, size_t *len, const char *needle,
+	   int timeout_ms)
+{
+	uint64_t deadline = sys_now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+	while (!needle || !strstr(out, needle)) {
+		uint64_t now = sys_now_ns();
+		if (now >= deadline || *len + 1 >= size)
+			return false;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) <= 0)
+			continue;
+		ssize_t got = read(fd, out + *len, size - 1 - *len);
+		if (got <= 0)
+			return !needle;
+		*len += (size_t)got;
+		out[*len] = '\0';
+	}
+	return true;
+}
+
+/* --watch prints the death of a worker killed in the middle of a
+ * request, and ends with 0 when the supervisor stops. */
+START_TEST(test_run_watch_prints_a_killed_workers_death)
+{
+	static char out[65536];
+	struct proto_frame f;
+	size_t len = 0;
+	int pipefd[2], status;
+	char want[96];
+
+	out[0] = '\0';
+	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
+	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid_t watch = fork();
+	ck_assert_int_ge(watch, 0);
+	if (watch == 0) {
+		(void)dup2(pipefd[1], 1);
+		execl(harness_run_path(), harness_run_path(), "--socket",
+		      h.socket, "--watch", (char *)NULL);
+		_exit(127);
+	}
+	(void)close(pipefd[1]);
+	ck_assert_msg(read_until(pipefd[0], out, sizeof(out), &len,
+				 "watching the supervisor at", 10000),
+		      "--watch did not subscribe: '%s'", out);
+
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(
+		harness_exec_frame(8, "while (true) {}", NULL, 5000, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	pid_t busy = harness_busy_worker(&h, 5000);
+	ck_assert_int_gt(busy, 0);
+	ck_assert_int_eq(kill(busy, SIGKILL), 0);
+	(void)snprintf(want, sizeof(want), " pid=%d kind='worker_crashed'",
+		       (int)busy);
+	ck_assert_msg(
+		read_until(pipefd[0], out, sizeof(out), &len, want, 10000),
+		"no '%s' in --watch's output:\n%s", want, out);
+	ck_assert_ptr_nonnull(strstr(out, "Z worker_death worker="));
+	(void)close(fd);
+
+	status = harness_stop(&h, 10000);
+	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_msg(
+		read_until(pipefd[0], out, sizeof(out), &len, NULL, 10000),
+		"--watch did not end with the supervisor");
+	(void)close(pipefd[0]);
+	ck_assert_int_eq(waitpid(watch, &status, 0), watch);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "--watch ended with status %d", status);
+}
+END_TEST
+
+/* Whether the status's sandbox map lists namespace name as active. */
+static bool
+status_lists_namespace(const struct proto_value *sandbox, const char *name)
+{
+	const struct proto_value *ns = proto_value_find(sandbox, "namespaces");
+
+	for (size_t i = 0; i < proto_value_count(ns); i++) {
+		size_t len;
+		const char *s = proto_value_str(proto_value_at(ns, i), &len);
+		if (len == strlen(name) && memcmp(s, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Starts a supervisor with extra_args, and checks that its status, as
+ * msgpack and as --status prints it, gives the five namespaces (and so
+ * the empty root, which needs the mount namespace) as is_active says. */
+static void
+expect_status_namespaces(const char *const *extra_args, bool is_active)
+{
+	static const char *const ns[] = {"net", "mnt", "ipc", "uts", "pid"};
+	static const char *const args[] = {"--status", NULL};
+	const char *row = is_active ? "active" : "not used";
+	struct cmd_out *r = calloc(1, sizeof(*r));
+	struct proto_msg *m;
+
+	ck_assert_int_eq(harness_start(&h, 1, extra_args), 0);
+	sock = h.socket;
+	ck_assert_int_eq(harness_query(&h, PROTO_MSG_STATUS, NULL, &m), 0);
+	const struct proto_value *sandbox =
+		proto_value_find(proto_msg_get(m, "status"), "sandbox");
+	ck_assert_int_eq(proto_value_kind(sandbox), PROTO_MAP);
+	ck_assert(proto_value_bool(proto_value_find(sandbox, "complete")));
+	ck_assert_uint_eq(proto_value_count(proto_value_find(
+				  sandbox, "namespaces_unknown")),
+			  0);
+	ck_assert(proto_value_bool(proto_value_find(sandbox, "empty_root")) ==
+		  is_active);
+	run_cmd(args, NULL, sock, r);
+	ck_assert_msg(r->code == 0, "exit %d: %s", r->code, r->err);
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		char what[32];
+		ck_assert_msg(status_lists_namespace(sandbox, ns[i]) ==
+				      is_active,
+			      "status says the %s namespace is%s used", ns[i],
+			      is_active ? " not" : "");
+		(void)snprintf(what, sizeof(what), "%s namespace", ns[i]);
+		expect_row(r, what, row);
+	}
+	expect_row(r, "empty root", row);
+	expect_row(r, "seccomp", "active");
+	expect_row(r, "rlimits", "active");
+	ck_assert_ptr_nonnull(
+		strstr(r->out, "\nevery required protection is active\n"));
+	proto_msg_free(m);
+	free(r);
+}
+
+START_TEST(test_run_status_lists_each_sandbox_layer_as_the_supervisor_runs_it)
+{
+	static const char *const off[] = {"--no-namespaces", NULL};
+
+	expect_status_namespaces(off, false);
+	int status = harness_stop(&h, 10000);
+	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* As root the host allows every namespace (as --check shows). */
+	if (geteuid() == 0)
+		expect_status_namespaces(NULL, true);
+}
+END_TEST
+
 /* ---- Profiles, function mode, console -------------------------------- */
 
 START_TEST(test_run_function_mode_profiles_and_console)
@@ -450,6 +743,21 @@ run_suite(void)
 	tcase_add_test(tc, test_run_gives_each_kind_its_exit_code);
 	tcase_add_test(tc, test_run_json_shows_the_whole_response);
 	tcase_add_test(tc, test_run_function_mode_profiles_and_console);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("live");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown_live);
+	tcase_add_test(
+		tc, test_run_status_shows_the_executions_of_a_known_workload);
+	tcase_add_test(
+		tc, test_run_status_json_holds_the_figures_of_a_known_workload);
+	tcase_add_test(
+		tc, test_run_metrics_count_the_executions_of_a_known_workload);
+	tcase_add_test(tc, test_run_watch_prints_a_killed_workers_death);
+	tcase_add_test(
+		tc,
+		test_run_status_lists_each_sandbox_layer_as_the_supervisor_runs_it);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");

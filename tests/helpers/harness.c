@@ -305,6 +305,38 @@ harness_read_result(int fd, int timeout_ms, struct proto_msg **ret_msg,
 	return r;
 }
 
+int
+harness_query(const struct harness *h, enum proto_type type, const char *tenant,
+	      struct proto_msg **ret_msg)
+{
+	struct proto_query q = {.has_id = true,
+				.id = 1,
+				.tenant = tenant,
+				.tenant_len = tenant ? strlen(tenant) : 0};
+	struct proto_frame f;
+	uint8_t *buf;
+	size_t len;
+	const char *why;
+
+	int fd = harness_connect(h);
+	if (fd < 0)
+		return fd;
+	int r = proto_encode_query(type, &q, &f);
+	if (r == 0) {
+		r = sys_write_all(fd, f.data, f.len);
+		proto_frame_fini(&f);
+	}
+	if (r == 0)
+		r = ipc_read_frame(fd, IPC_FRAME_MAX_CEILING, 10000, &buf,
+				   &len);
+	(void)close(fd);
+	if (r == 0)
+		return -EPIPE;
+	if (r < 0)
+		return r;
+	return proto_msg_decode(buf, len, ret_msg, &why);
+}
+
 /* Sends f (and releases it), then reads the answer. */
 static int
 send_and_read(int fd, struct proto_frame *f, struct proto_msg **ret_msg,

@@ -84,6 +84,12 @@ int harness_exec(int fd, uint64_t id, const char *code, const char *input_json,
 int harness_read_result(int fd, int timeout_ms, struct proto_msg **ret_msg,
 			struct proto_result *ret_res);
 
+/* Sends a status or metrics query (for tenant, or NULL) on a connection
+ * of its own and reads the answer within 10 s: ret_msg owns it. Returns
+ * 0 or -errno. */
+int harness_query(const struct harness *h, enum proto_type type,
+		  const char *tenant, struct proto_msg **ret_msg);
+
 /* Prints a value as JSON into a new string (free() it). */
 char *harness_value_json(const struct proto_value *v);
 
