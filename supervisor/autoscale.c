@@ -9,6 +9,10 @@
  *     target is a whole number within the bounds;
  *   - shrinking needs `shrink_patience` calm windows in a row and never
  *     follows a grow directly (hysteresis against flapping);
+ *   - growing above the minimum needs `grow_patience` windows of pressure
+ *     in a row: the original grew on any one busy window and never shrank
+ *     on the calm one after it, so load that came and went in turns
+ *     ratcheted the pool up to its maximum;
  *   - the memory budget caps any growth, and past it the pool shrinks;
  *   - latency counts for growth only when requests waited for it (a
  *     queue wait p95 of a tenth of the threshold or more): the scripts'
@@ -16,6 +20,7 @@
  */
 #include "supervisor/autoscale.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -29,6 +34,7 @@ autoscale_config_defaults(struct autoscale_config *cfg)
 		.grow_utilisation = 0.8,
 		.safety_margin = 1.2,
 		.grow_factor = 1.25,
+		.grow_patience = 2,
 		.shrink_latency_us = AUTOSCALE_SHRINK_LATENCY_US_DEFAULT,
 		.shrink_utilisation = 0.3,
 		.shrink_factor = 0.8,
@@ -47,6 +53,15 @@ autoscale_action_name(enum autoscale_action a)
 	default:
 		return "hold";
 	}
+}
+
+/* Counts one more window in a run; a run that lasts longer than an
+ * unsigned can count stays at the top rather than starting over. */
+static void
+count_window(unsigned *n)
+{
+	if (*n < UINT_MAX)
+		(*n)++;
 }
 
 static unsigned
@@ -80,6 +95,93 @@ decide(struct autoscale_decision *d, enum autoscale_action action,
 		       (unsigned long long)win->rss_bytes, win->size);
 }
 
+/* Why more workers would help with this window's load, or NULL. */
+static const char *
+find_pressure(const struct autoscale_config *cfg,
+	      const struct autoscale_window *win)
+{
+	/* Latency that is the scripts' own run time, with nothing waiting,
+	 * is no reason to grow: more workers would not shorten it. */
+	if (win->latency_p95_us > cfg->grow_latency_us &&
+	    win->queue_wait_p95_us * 10 > cfg->grow_latency_us)
+		return "latency over the grow threshold";
+	if (win->utilisation * cfg->safety_margin > cfg->grow_utilisation)
+		return "utilisation over the grow threshold";
+	if (win->queue_depth > 0)
+		return "requests waiting in the queue";
+	return NULL;
+}
+
+static void
+decide_grow(const struct autoscale_config *cfg,
+	    const struct autoscale_window *win, struct autoscale_state *state,
+	    unsigned floor_size, unsigned cap, const char *why,
+	    struct autoscale_decision *d)
+{
+	unsigned size = win->size;
+
+	state->calm_windows = 0;
+	count_window(&state->pressure_windows);
+	unsigned target = (unsigned)ceil(size * cfg->grow_factor);
+	if (target <= size)
+		target = size + 1;
+	target = clamp(target, floor_size, cap);
+	if (target <= size) {
+		const char *bound = cap < cfg->max_workers ?
+			"would grow, but the memory budget is reached" :
+			"would grow, but the pool is at its maximum";
+		decide(d, AUTOSCALE_HOLD, size, bound, win);
+		return;
+	}
+
+	/* Above the minimum, one window of pressure is not enough: load that
+	 * comes and goes in turns would get a grow from each busy window
+	 * and, as a shrink needs calm windows in a row, never give it back.
+	 * At or below the minimum one window is enough, so that an idle pool
+	 * meets a new burst at once; that is one step, and the next needs
+	 * the pressure to last. Requests that wait meanwhile still start
+	 * workers on demand, up to the maximum (the pool does that). */
+	if (size > cfg->min_workers &&
+	    state->pressure_windows < cfg->grow_patience) {
+		/* Room for the longest reason find_pressure() gives, and
+		 * the words after it. */
+		char waiting[96];
+		(void)snprintf(waiting, sizeof(waiting),
+			       "%s, waiting for it to last", why);
+		decide(d, AUTOSCALE_HOLD, size, waiting, win);
+		return;
+	}
+	state->was_grown = true;
+	decide(d, AUTOSCALE_GROW, target, why, win);
+}
+
+static void
+decide_calm(const struct autoscale_config *cfg,
+	    const struct autoscale_window *win, struct autoscale_state *state,
+	    unsigned floor_size, struct autoscale_decision *d)
+{
+	unsigned size = win->size;
+
+	count_window(&state->calm_windows);
+	if (state->was_grown || state->calm_windows < cfg->shrink_patience) {
+		state->was_grown = false;
+		decide(d, AUTOSCALE_HOLD, size, "calm, waiting for it to last",
+		       win);
+		return;
+	}
+	unsigned target = (unsigned)floor(size * cfg->shrink_factor);
+	if (target >= size && size > 0)
+		target = size - 1;
+	target = clamp(target, floor_size, size);
+	if (target >= size) {
+		decide(d, AUTOSCALE_HOLD, size, "calm, at the minimum", win);
+		return;
+	}
+	state->calm_windows = 0;
+	decide(d, AUTOSCALE_SHRINK, target,
+	       "latency and utilisation under the shrink thresholds", win);
+}
+
 void
 autoscale_decide(const struct autoscale_config *cfg,
 		 const struct autoscale_window *win,
@@ -97,68 +199,37 @@ autoscale_decide(const struct autoscale_config *cfg,
 
 	/* The budget wins: past it, shrink to what it allows. */
 	if (size > cap) {
-		state->calm_windows = 0;
-		state->was_grown = false;
-		decide(ret_decision, AUTOSCALE_SHRINK, clamp(cap, floor_size, size),
-		       "memory budget exceeded", win);
-		return;
-	}
-	if (win->executions == 0) {
-		state->calm_windows = 0;
-		decide(ret_decision, AUTOSCALE_HOLD, size, "no data", win);
-		return;
-	}
-
-	/* Latency that is the scripts' own run time, with nothing waiting,
-	 * is no reason to grow: more workers would not shorten it. */
-	bool is_slow = win->latency_p95_us > cfg->grow_latency_us &&
-		       win->queue_wait_p95_us * 10 > cfg->grow_latency_us;
-	bool is_busy = win->utilisation * cfg->safety_margin > cfg->grow_utilisation;
-	if (is_slow || is_busy || win->queue_depth > 0) {
-		state->calm_windows = 0;
-		unsigned target = (unsigned)ceil(size * cfg->grow_factor);
-		if (target <= size)
-			target = size + 1;
-		target = clamp(target, floor_size, cap);
-		if (target <= size) {
-			decide(ret_decision, AUTOSCALE_HOLD, size,
-			       cap < cfg->max_workers ? "would grow, but the memory budget is reached" :
-						       "would grow, but the pool is at its maximum",
-			       win);
-			return;
-		}
-		state->was_grown = true;
-		decide(ret_decision, AUTOSCALE_GROW, target,
-		       is_slow ? "latency over the grow threshold" :
-		       is_busy ? "utilisation over the grow threshold" :
-				 "requests waiting in the queue",
+		*state = (struct autoscale_state){ 0 };
+		decide(ret_decision, AUTOSCALE_SHRINK,
+		       clamp(cap, floor_size, size), "memory budget exceeded",
 		       win);
 		return;
 	}
 
+	/* An empty window breaks a run of either signal: it says nothing
+	 * about the load, and a change needs the load to have lasted. */
+	if (win->executions == 0) {
+		state->calm_windows = 0;
+		state->pressure_windows = 0;
+		decide(ret_decision, AUTOSCALE_HOLD, size, "no data", win);
+		return;
+	}
+
+	const char *why = find_pressure(cfg, win);
+	if (why) {
+		decide_grow(cfg, win, state, floor_size, cap, why,
+			    ret_decision);
+		return;
+	}
+	state->pressure_windows = 0;
 	bool is_calm = win->latency_p95_us < cfg->shrink_latency_us &&
 		       win->utilisation < cfg->shrink_utilisation;
 	if (!is_calm) {
 		state->calm_windows = 0;
 		state->was_grown = false;
-		decide(ret_decision, AUTOSCALE_HOLD, size, "within the thresholds", win);
-		return;
-	}
-	state->calm_windows++;
-	if (state->was_grown || state->calm_windows < cfg->shrink_patience) {
-		state->was_grown = false;
 		decide(ret_decision, AUTOSCALE_HOLD, size,
-		       "calm, waiting for it to last", win);
+		       "within the thresholds", win);
 		return;
 	}
-	unsigned target = (unsigned)floor(size * cfg->shrink_factor);
-	if (target >= size && size > 0)
-		target = size - 1;
-	target = clamp(target, floor_size, size);
-	if (target >= size) {
-		decide(ret_decision, AUTOSCALE_HOLD, size, "calm, at the minimum", win);
-		return;
-	}
-	state->calm_windows = 0;
-	decide(ret_decision, AUTOSCALE_SHRINK, target, "latency and utilisation under the shrink thresholds", win);
+	decide_calm(cfg, win, state, floor_size, ret_decision);
 }

@@ -23,12 +23,15 @@ struct autoscale_config {
 	unsigned max_workers;
 	uint64_t memory_budget_bytes; /* 0: none */
 	/* Grow when p95 end-to-end latency passes grow_latency_us while
-	 * requests wait (queue wait p95 at least a tenth of it), or when
-	 * utilisation times safety_margin passes grow_utilisation. */
+	 * requests wait (queue wait p95 at least a tenth of it), when
+	 * utilisation times safety_margin passes grow_utilisation, or when
+	 * requests are still waiting; for grow_patience windows in a row,
+	 * or for one while the pool is at or below min_workers. */
 	uint64_t grow_latency_us;
 	double grow_utilisation;
 	double safety_margin;
 	double grow_factor;
+	unsigned grow_patience;
 	/* Shrink when p95 latency is under shrink_latency_us and
 	 * utilisation under shrink_utilisation, for shrink_patience windows
 	 * in a row. */
@@ -58,8 +61,9 @@ struct autoscale_window {
 
 /* What the policy remembers between windows. Zero it to start. */
 struct autoscale_state {
-	unsigned calm_windows; /* shrink signals in a row */
-	bool was_grown;	       /* the last decision grew the pool */
+	unsigned calm_windows;	   /* shrink signals in a row */
+	unsigned pressure_windows; /* grow signals in a row */
+	bool was_grown;		   /* the last decision grew the pool */
 };
 
 enum autoscale_action {

@@ -38,30 +38,38 @@ window(unsigned size, double utilisation, uint64_t p95_us)
 	};
 }
 
-/* Feeds one window at the given size and returns the size the decision
- * asks for, checking the decision's own invariants. */
+/* Feeds one window and returns the size the decision asks for, checking
+ * the decision's own invariants. */
 static unsigned
-step(unsigned size, double utilisation, uint64_t p95_us)
+step_window(const struct autoscale_window *w)
 {
-	struct autoscale_window w = window(size, utilisation, p95_us);
 	struct autoscale_decision d;
 
-	autoscale_decide(&cfg, &w, &state, &d);
+	autoscale_decide(&cfg, w, &state, &d);
 	ck_assert_uint_ge(d.target, cfg.min_workers);
 	ck_assert_uint_le(d.target, cfg.max_workers);
 	ck_assert(strlen(d.reason) > 0);
 	switch (d.action) {
 	case AUTOSCALE_HOLD:
-		ck_assert_uint_eq(d.target, size);
+		ck_assert_uint_eq(d.target, w->size);
 		break;
 	case AUTOSCALE_GROW:
-		ck_assert_uint_gt(d.target, size);
+		ck_assert_uint_gt(d.target, w->size);
 		break;
 	case AUTOSCALE_SHRINK:
-		ck_assert_uint_lt(d.target, size);
+		ck_assert_uint_lt(d.target, w->size);
 		break;
 	}
 	return d.target;
+}
+
+/* One window at the given size, with nothing waiting. */
+static unsigned
+step(unsigned size, double utilisation, uint64_t p95_us)
+{
+	struct autoscale_window w = window(size, utilisation, p95_us);
+
+	return step_window(&w);
 }
 
 START_TEST(test_autoscale_holds_under_steady_load)
@@ -78,9 +86,11 @@ START_TEST(test_autoscale_grows_by_a_quarter_in_a_burst)
 {
 	unsigned sizes[6], size = 5;
 
+	/* From the minimum the first busy window is enough; above it each
+	 * step needs the pressure to have lasted, which it has.
+	 * ceil(5 * 1.25) = 7, ceil(7 * 1.25) = 9, then 12, 15, 19, 24. */
 	for (int i = 0; i < 6; i++)
 		sizes[i] = size = step(size, 0.95, 20000);
-	/* ceil(5 * 1.25) = 7, ceil(7 * 1.25) = 9, then 12, 15, 19, 24. */
 	ck_assert_uint_eq(sizes[0], 7);
 	ck_assert_uint_eq(sizes[1], 9);
 	ck_assert_uint_eq(sizes[2], 12);
@@ -93,27 +103,31 @@ END_TEST
 START_TEST(test_autoscale_grows_on_latency_when_requests_wait)
 {
 	struct autoscale_window w = window(10, 0.1, 60000);
-	struct autoscale_decision d;
 
+	/* Above the minimum: the second such window grows. */
 	w.queue_wait_p95_us = 20000;
-	autoscale_decide(&cfg, &w, &state, &d);
-	ck_assert_int_eq(d.action, AUTOSCALE_GROW);
-	ck_assert_uint_eq(d.target, 13);
+	ck_assert_uint_eq(step_window(&w), 10);
+	ck_assert_uint_eq(step_window(&w), 13);
 }
 END_TEST
 
 START_TEST(test_autoscale_ignores_latency_that_is_run_time)
 {
-	/* Slow scripts, nothing waiting, little use: hold. */
-	ck_assert_uint_eq(step(10, 0.1, 60000), 10);
+	/* Slow scripts, nothing waiting, little use: hold, however long
+	 * it lasts. */
+	for (int i = 0; i < 4; i++)
+		ck_assert_uint_eq(step(10, 0.1, 60000), 10);
 }
 END_TEST
 
 START_TEST(test_autoscale_uses_the_safety_margin)
 {
-	/* 0.7 * 1.2 = 0.84 > 0.8: grow; 0.6 * 1.2 = 0.72: hold. */
+	/* 0.7 * 1.2 = 0.84 > 0.8: grow (on the second window, above the
+	 * minimum); 0.6 * 1.2 = 0.72: hold. */
+	ck_assert_uint_eq(step(10, 0.7, 1000), 10);
 	ck_assert_uint_eq(step(10, 0.7, 1000), 13);
 	setup();
+	ck_assert_uint_eq(step(10, 0.6, 1000), 10);
 	ck_assert_uint_eq(step(10, 0.6, 1000), 10);
 }
 END_TEST
@@ -163,6 +177,7 @@ START_TEST(test_autoscale_budget_wins_over_growth)
 {
 	/* 3 MiB a worker, 30 MiB in all: 10 workers at most. */
 	cfg.memory_budget_bytes = 30 * MIB;
+	ck_assert_uint_eq(step(8, 0.95, 90000), 8);
 	ck_assert_uint_eq(step(8, 0.95, 90000), 10);
 	ck_assert_uint_eq(step(10, 0.95, 90000), 10);
 	/* Over it, whatever the load: back to what it allows. */
@@ -170,24 +185,122 @@ START_TEST(test_autoscale_budget_wins_over_growth)
 }
 END_TEST
 
-START_TEST(test_autoscale_does_not_flap_on_oscillating_load)
+/* A window in which every grow trigger fires: latency while requests
+ * wait, utilisation over the threshold, requests still queued. */
+static struct autoscale_window
+busy_window(unsigned size)
 {
-	unsigned size = 10, changes = 0, prev = 10;
-	int last_dir = 0;
+	struct autoscale_window w = window(size, 0.9, 60000);
 
+	w.queue_wait_p95_us = 20000;
+	w.queue_depth = 3;
+	return w;
+}
+
+/* What follows each busy window in the oscillation traces. */
+enum rest {
+	REST_CALM,     /* under both shrink thresholds */
+	REST_MODERATE, /* between the thresholds */
+	REST_EMPTY,    /* no executions */
+};
+
+static struct autoscale_window
+rest_window(unsigned size, enum rest rest)
+{
+	struct autoscale_window w;
+
+	switch (rest) {
+	case REST_CALM:
+		return window(size, 0.1, 1000);
+	case REST_MODERATE:
+		return window(size, 0.5, 20000);
+	default:
+		w = window(size, 0, 0);
+		w.executions = 0;
+		return w;
+	}
+}
+
+/* Drives 40 windows, busy and rest in turn, from size start, and fails
+ * if the size ever leaves start..highest. */
+static void
+oscillate(unsigned start, unsigned highest, enum rest rest)
+{
+	unsigned size = start;
+
+	setup();
 	for (int i = 0; i < 40; i++) {
-		bool busy = i % 2 == 0;
-		size = step(size, busy ? 0.9 : 0.1, busy ? 60000 : 1000);
-		int dir = size > prev ? 1 : size < prev ? -1 : 0;
-		if (dir != 0 && last_dir != 0 && dir != last_dir)
-			changes++;
-		if (dir != 0)
-			last_dir = dir;
+		struct autoscale_window w = i % 2 == 0 ?
+			busy_window(size) : rest_window(size, rest);
+		size = step_window(&w);
+		ck_assert_msg(size >= start && size <= highest,
+			      "from %u, rest %d, window %d: size %u", start,
+			      (int)rest, i, size);
+	}
+}
+
+/* Busy and quiet windows in turn, whatever the quiet ones look like: the
+ * pool stays within one grow step of where it started. Each busy window
+ * used to grow it and no quiet one shrank it, so it climbed 10, 13, 17,
+ * ... to the maximum. */
+START_TEST(test_autoscale_stays_in_a_band_on_oscillating_load)
+{
+	for (enum rest r = REST_CALM; r <= REST_EMPTY; r++) {
+		oscillate(10, 13, r); /* above the minimum */
+		oscillate(5, 7, r);   /* at it: one busy window may grow */
+	}
+}
+END_TEST
+
+/* The load that arrives after a calm spell grows the pool from its second
+ * window on, and then on every window while it lasts. */
+START_TEST(test_autoscale_grows_when_a_burst_lasts_two_windows)
+{
+	unsigned size = 10;
+
+	/* Two calm windows: 10 becomes 8. */
+	for (int i = 0; i < 2; i++)
+		size = step(size, 0.1, 1000);
+	ck_assert_uint_eq(size, 8);
+	ck_assert_uint_eq(size = step(size, 0.95, 20000), 8);
+	ck_assert_uint_eq(size = step(size, 0.95, 20000), 10);
+	ck_assert_uint_eq(size = step(size, 0.95, 20000), 13);
+	ck_assert_uint_eq(size = step(size, 0.95, 20000), 17);
+}
+END_TEST
+
+/* Load that falls a little every window, as a share of the pool: the pool
+ * follows it down in steps of 0.8x, one calm pair of windows before each,
+ * never grows on the way and stops at the minimum. */
+START_TEST(test_autoscale_shrinks_in_steps_as_load_declines)
+{
+	unsigned size = 20, prev = 20, shrinks = 0;
+	int last_change = -1;
+
+	for (int i = 0; i < 60; i++) {
+		/* Busy workers' worth of load: 12 down to 0.5, then flat. */
+		double load = 12.0 - 0.25 * i;
+		if (load < 0.5)
+			load = 0.5;
+		double u = load / size > 1 ? 1 : load / size;
+		size = step(size, u, 5000);
+		ck_assert_msg(size <= prev, "window %d: grew to %u", i, size);
+		ck_assert_uint_ge(size, cfg.min_workers);
+		if (size < prev) {
+			/* Only on calm, one step at a time, and never two
+			 * in a row. */
+			ck_assert(u < cfg.shrink_utilisation);
+			unsigned step_floor = (unsigned)(prev * 0.8);
+			ck_assert_uint_ge(size, step_floor);
+			ck_assert_int_ge(i - last_change,
+					 (int)cfg.shrink_patience);
+			last_change = i;
+			shrinks++;
+		}
 		prev = size;
 	}
-	/* It only ever grows: a calm window right after a grow never
-	 * shrinks. */
-	ck_assert_uint_eq(changes, 0);
+	ck_assert_uint_eq(size, cfg.min_workers);
+	ck_assert_uint_ge(shrinks, 3);
 }
 END_TEST
 
@@ -225,7 +338,9 @@ autoscale_suite(void)
 	tcase_add_test(tc, test_autoscale_shrinks_slowly_to_the_minimum);
 	tcase_add_test(tc, test_autoscale_holds_without_data);
 	tcase_add_test(tc, test_autoscale_budget_wins_over_growth);
-	tcase_add_test(tc, test_autoscale_does_not_flap_on_oscillating_load);
+	tcase_add_test(tc, test_autoscale_stays_in_a_band_on_oscillating_load);
+	tcase_add_test(tc, test_autoscale_grows_when_a_burst_lasts_two_windows);
+	tcase_add_test(tc, test_autoscale_shrinks_in_steps_as_load_declines);
 	tcase_add_test(tc, test_autoscale_targets_stay_whole_and_in_bounds);
 	suite_add_tcase(s, tc);
 	return s;
