@@ -668,7 +668,7 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 	const msgpack_object *input = NULL, *props = NULL, *restricted = NULL;
 	const char *mode = NULL;
 	size_t mode_len = 0;
-	bool seen[17] = { false };
+	bool seen[18] = { false };
 
 	const struct field fields[] = {
 		{ "type", FIELD_IGNORE, NULL, NULL, NULL, &seen[0] },
@@ -707,6 +707,8 @@ proto_msg_exec(const struct proto_msg *m, struct proto_exec *ret_exec,
 		{ "instructions_max", FIELD_UINT,
 		  "'instructions_max' must be an unsigned integer",
 		  &e.instructions_max, NULL, &seen[16] },
+		{ "transformed", FIELD_BOOL, "'transformed' must be a boolean",
+		  &e.is_transformed, NULL, &seen[17] },
 	};
 
 	int r = read_message(m, PROTO_MSG_EXEC, fields, UTIL_ARRAY_SIZE(fields),
@@ -739,7 +741,7 @@ read_error(const msgpack_object *map, struct proto_result *r,
 {
 	const char *kind = NULL;
 	size_t kind_len = 0;
-	bool seen[4] = { false };
+	bool seen[5] = { false };
 
 	const struct field fields[] = {
 		{ "kind", FIELD_STR, "'error.kind' must be a string", &kind,
@@ -750,6 +752,9 @@ read_error(const msgpack_object *map, struct proto_result *r,
 		  &r->stack, &r->stack_len, &seen[2] },
 		{ "line", FIELD_UINT, "'error.line' must be an unsigned integer",
 		  &r->line, NULL, &seen[3] },
+		{ "column", FIELD_UINT,
+		  "'error.column' must be an unsigned integer", &r->column,
+		  NULL, &seen[4] },
 	};
 
 	int e = read_fields(map, fields, UTIL_ARRAY_SIZE(fields), ret_why);
@@ -767,7 +772,7 @@ static int
 read_stats(const msgpack_object *map, struct proto_stats *s,
 	   const char **ret_why)
 {
-	bool seen[16] = { false };
+	bool seen[17] = { false };
 	const char *why = "stats must be unsigned integers";
 	const char *text = "'stats.tenant' and 'stats.profile' must be strings";
 
@@ -793,6 +798,8 @@ read_stats(const msgpack_object *map, struct proto_stats *s,
 		  &seen[5] },
 		{ "worker_execs", FIELD_UINT, why, &s->worker_execs, NULL,
 		  &seen[6] },
+		{ "transform_us", FIELD_UINT, why, &s->transform_us, NULL,
+		  &seen[14] },
 	};
 
 	return read_fields(map, fields, UTIL_ARRAY_SIZE(fields), ret_why);
@@ -1140,7 +1147,8 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 					  e->is_function + has_input +
 					  has_props + (e->tenant != NULL) +
 					  (e->profile != NULL) +
-					  (e->restricted != 0) + n_limits);
+					  (e->restricted != 0) +
+					  e->is_transformed + n_limits);
 	write_type(&w, PROTO_MSG_EXEC);
 	if (e->has_id)
 		write_key_uint(&w, "id", e->id);
@@ -1149,6 +1157,10 @@ proto_encode_exec(const struct proto_exec *e, struct proto_frame *ret_frame)
 	write_key_str(&w, "code", e->code, e->code_len);
 	if (e->is_function)
 		write_key_str(&w, "mode", "function", 8);
+	if (e->is_transformed) {
+		proto_write_key(&w, "transformed");
+		(void)proto_write_bool(&w, true);
+	}
 	if (has_input) {
 		proto_write_key(&w, "input");
 		write_value(&w, e->input, e->input_raw, e->input_raw_len);
@@ -1179,6 +1191,7 @@ write_stats(struct proto_writer *w, const struct proto_stats *s)
 	} figures[] = {
 		{ "queue_us", s->queue_us },
 		{ "spawn_us", s->spawn_us },
+		{ "transform_us", s->transform_us },
 		{ "exec_us", s->exec_us },
 		{ "cpu_us", s->cpu_us },
 		{ "total_us", s->total_us },
@@ -1211,7 +1224,8 @@ write_error(struct proto_writer *w, const struct proto_result *r)
 	const char *kind = outcome_name(r->outcome);
 
 	proto_write_key(w, "error");
-	(void)proto_write_map(w, 2 + (r->stack != NULL) + (r->line > 0));
+	(void)proto_write_map(w, 2 + (r->stack != NULL) + (r->line > 0) +
+				    (r->column > 0));
 	write_key_str(w, "kind", kind, strlen(kind));
 	write_key_str(w, "message", r->message ? r->message : "",
 		      r->message ? r->message_len : 0);
@@ -1219,6 +1233,8 @@ write_error(struct proto_writer *w, const struct proto_result *r)
 		write_key_str(w, "stack", r->stack, r->stack_len);
 	if (r->line > 0)
 		write_key_uint(w, "line", r->line);
+	if (r->column > 0)
+		write_key_uint(w, "column", r->column);
 }
 
 int

@@ -163,6 +163,9 @@ struct proto_exec {
 	uint64_t result_max_bytes;
 	uint64_t log_max_bytes;
 	uint64_t slow_ms; /* supervisor -> worker: report the stack then */
+	/* Supervisor -> worker: code is the transform's ES5 output (in
+	 * function mode, a program whose value is the function). */
+	bool is_transformed;
 };
 
 /* The record of one execution. Workers fill exec_us, cpu_us and
@@ -176,6 +179,7 @@ struct proto_stats {
 	size_t profile_len;
 	uint64_t queue_us;
 	uint64_t spawn_us; /* starting a worker it waited for; 0: none */
+	uint64_t transform_us; /* lowering it to ES5.1 first; 0: none */
 	uint64_t exec_us;
 	uint64_t cpu_us;
 	uint64_t total_us;
@@ -203,6 +207,7 @@ struct proto_result {
 	const char *stack;
 	size_t stack_len;
 	uint64_t line;
+	uint64_t column; /* a syntax error's, from the transform; 0: none */
 	/* What the script wrote to its console: when decoded, logs (an
 	 * array of [level, text] pairs, or NULL); on the way out logs, or
 	 * logs_count pairs pre-encoded in logs_raw if logs is NULL. */

@@ -3,7 +3,8 @@
  * beddel-run without a supervisor: a pool of exactly one worker on a
  * private event loop. The worker is spawned, sandboxed, dispatched to,
  * timed out and reaped by the same code as in the daemon, so that a
- * script behaves the same either way.
+ * script behaves the same either way. A script that is not ES5.1 goes to
+ * one transform worker, started only then.
  */
 #include "supervisor/local.h"
 
@@ -17,10 +18,12 @@
 #include "common/ipc.h"
 #include "common/proto.h"
 #include "supervisor/pool.h"
+#include "supervisor/transform.h"
 
 struct local {
 	struct event_base *base;
 	struct pool *pool;
+	struct transform *transform;
 	struct proto_frame *response;
 	int err;
 };
@@ -85,7 +88,18 @@ local_run(const struct pool_config *cfg, const struct proto_exec *req,
 	l.base = event_base_new();
 	if (!l.base)
 		return -ENOMEM;
-	l.pool = pool_new(l.base, &one);
+	/* Not started: its worker is spawned by the first script that
+	 * needs it, so that an ES5 script does not wait for the compiler
+	 * to load. */
+	const struct transform_config tc = {
+		.worker_path = cfg->worker_path,
+		.max_workers = 1,
+		.cache_max_bytes = 0,
+		.is_namespaces_off = cfg->is_namespaces_off,
+	};
+	l.transform = transform_new(l.base, &tc);
+	one.transform = l.transform;
+	l.pool = l.transform ? pool_new(l.base, &one) : NULL;
 	if (!l.pool) {
 		r = -ENOMEM;
 		goto out;
@@ -101,6 +115,7 @@ local_run(const struct pool_config *cfg, const struct proto_exec *req,
 	r = event_base_dispatch(l.base) < 0 ? -EIO : l.err;
 out:
 	pool_free(l.pool);
+	transform_free(l.transform);
 	event_base_free(l.base);
 	return r;
 }

@@ -43,6 +43,7 @@
 #include "supervisor/monitor.h"
 #include "supervisor/reaper.h"
 #include "supervisor/spawn.h"
+#include "supervisor/transform.h"
 
 /* A worker must be warm within this time of its spawn. */
 #define POOL_READY_TIMEOUT_MS 10000
@@ -95,6 +96,12 @@ struct job {
 	char tenant[POOL_TENANT_MAX_BYTES + 1];
 	uint64_t script_key; /* tenant and code, for quarantine */
 	const struct profile *profile;
+	/* Its code is the transform's ES5 output; or it is being
+	 * transformed now (in the pool's transforming list). */
+	bool is_transformed;
+	bool is_transforming;
+	uint64_t transform_start_us;
+	uint64_t transform_us; /* time the transform took for it */
 };
 
 struct worker {
@@ -202,6 +209,10 @@ struct pool {
 	struct pool_config cfg;
 	TAILQ_HEAD(worker_list, worker) workers;
 	TAILQ_HEAD(job_list, job) queue;
+	/* Requests whose script an engine worker refused as not ES5.1,
+	 * while the transform lowers it (they then rejoin the queue). */
+	struct job_list transforming;
+	unsigned n_transforming;
 	unsigned n_state[WORKER_STATE_COUNT];
 	unsigned n_workers;
 	unsigned n_queued;
@@ -238,6 +249,7 @@ struct pool {
 };
 
 static void dispatch(struct pool *p);
+static void check_drained(struct pool *p);
 
 /* Passes an event to whoever listens. */
 static void
@@ -347,17 +359,33 @@ record_execution(struct pool *p, uint64_t total_us, uint64_t queue_us,
 /* One line per execution, with its whole record: what the response's
  * stats say. Never the script, its input or its result; their sizes. */
 static void
-log_record(const struct proto_result *res, const struct worker *w)
+log_record(const struct pool *p, const struct proto_result *res,
+	   const struct worker *w)
 {
 	const struct proto_stats *s = &res->stats;
 	char tenant[4 * UTIL_LOG_QUOTE_MAX + 8];
 
 	util_quote_for_log(s->tenant, s->tenant_len, tenant, sizeof(tenant));
-	log_info("exec: done req=%llu tenant=%s profile=%s outcome=%s queue_us=%llu spawn_us=%llu exec_us=%llu cpu_us=%llu total_us=%llu heap_peak_bytes=%llu rss_bytes=%llu result_bytes=%llu log_bytes=%llu worker=%d pid=%llu execs=%llu",
+	/* A transform pool's records are lowerings, not executions. */
+	if (p->cfg.is_transform) {
+		log_info("transform: done req=%llu tenant=%s outcome=%s queue_us=%llu exec_us=%llu cpu_us=%llu heap_peak_bytes=%llu result_bytes=%llu worker=%d pid=%llu",
+			 (unsigned long long)s->execution_id, tenant,
+			 outcome_name(res->outcome),
+			 (unsigned long long)s->queue_us,
+			 (unsigned long long)s->exec_us,
+			 (unsigned long long)s->cpu_us,
+			 (unsigned long long)s->heap_peak_bytes,
+			 (unsigned long long)s->result_bytes,
+			 w ? (int)w->slot : -1,
+			 (unsigned long long)s->worker_pid);
+		return;
+	}
+	log_info("exec: done req=%llu tenant=%s profile=%s outcome=%s queue_us=%llu spawn_us=%llu transform_us=%llu exec_us=%llu cpu_us=%llu total_us=%llu heap_peak_bytes=%llu rss_bytes=%llu result_bytes=%llu log_bytes=%llu worker=%d pid=%llu execs=%llu",
 		 (unsigned long long)s->execution_id, tenant,
 		 s->profile ? s->profile : "-", outcome_name(res->outcome),
 		 (unsigned long long)s->queue_us,
 		 (unsigned long long)s->spawn_us,
+		 (unsigned long long)s->transform_us,
 		 (unsigned long long)s->exec_us, (unsigned long long)s->cpu_us,
 		 (unsigned long long)s->total_us,
 		 (unsigned long long)s->heap_peak_bytes,
@@ -414,7 +442,12 @@ job_complete(struct job *job, struct worker *w, struct proto_result *res)
 	s->tenant_len = strlen(job->tenant);
 	s->profile = job->profile ? job->profile->name : NULL;
 	s->profile_len = job->profile ? strlen(job->profile->name) : 0;
+	s->transform_us = job->transform_us;
+	/* Waiting; for a script run again once lowered, less the time it
+	 * spent in the transform. */
 	s->queue_us = (job->dispatch_us ? job->dispatch_us : now) - job->submit_us;
+	if (job->is_transformed && s->queue_us >= job->transform_us)
+		s->queue_us -= job->transform_us;
 	s->total_us = now - job->submit_us;
 	/* Waited for this worker to start: it started after the request
 	 * came, and was ready only after. */
@@ -428,7 +461,7 @@ job_complete(struct job *job, struct worker *w, struct proto_result *res)
 	if (w && job->dispatch_us)
 		record_execution(w->pool, s->total_us, s->queue_us,
 				 now - job->dispatch_us);
-	log_record(res, w);
+	log_record(job->pool, res, w);
 	if (job->pool->cfg.monitor)
 		monitor_add_result(job->pool->cfg.monitor, job, res, now);
 	if (job->done)
@@ -728,6 +761,112 @@ retire_reason_of(enum outcome kind)
 	return RETIRE_INTERNAL;
 }
 
+/* The request of job, decoded from its frame: the exec view points into
+ * *ret_msg, which the caller frees. Returns 0 or -errno. */
+static int
+decode_job(const struct job *job, struct proto_msg **ret_msg,
+	   struct proto_exec *ret_exec)
+{
+	size_t len = job->frame.len - IPC_HEADER_BYTES;
+	uint8_t *copy = malloc(len);
+	const char *why;
+	struct proto_msg *m;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, job->frame.data + IPC_HEADER_BYTES, len);
+	if (proto_msg_decode(copy, len, &m, &why) < 0)
+		return -EBADMSG;
+	if (proto_msg_exec(m, ret_exec, &why) < 0) {
+		proto_msg_free(m);
+		return -EBADMSG;
+	}
+	*ret_msg = m;
+	return 0;
+}
+
+/* The transform answered for job: it rejoins the queue, at its head (it
+ * has waited already), with the ES5 code; or it is answered with why the
+ * transform failed. */
+static void
+on_transformed(void *owner, const struct proto_result *res)
+{
+	struct job *job = owner;
+	struct pool *p = job->pool;
+	struct proto_msg *m;
+	struct proto_exec exec;
+	struct proto_frame frame;
+
+	TAILQ_REMOVE(&p->transforming, job, link);
+	p->n_transforming--;
+	job->is_transforming = false;
+	job->transform_us = sys_now_us() - job->transform_start_us;
+	if (res->outcome != OUTCOME_OK) {
+		struct proto_result copy = *res;
+		job_complete(job, NULL, &copy);
+		check_drained(p);
+		return;
+	}
+	if (decode_job(job, &m, &exec) < 0) {
+		job_fail(job, NULL, OUTCOME_INTERNAL, "the supervisor is out of memory");
+		check_drained(p);
+		return;
+	}
+	exec.code = proto_value_str(res->value, &exec.code_len);
+	exec.is_transformed = true;
+	int r = proto_encode_exec(&exec, &frame);
+	proto_msg_free(m);
+	if (r < 0) {
+		job_fail(job, NULL, r == -E2BIG ? OUTCOME_TOO_LARGE : OUTCOME_INTERNAL,
+			 "the transformed script does not fit in a frame");
+		check_drained(p);
+		return;
+	}
+	proto_frame_fini(&job->frame);
+	job->frame = frame;
+	job->is_transformed = true;
+	TAILQ_INSERT_HEAD(&p->queue, job, link);
+	p->n_queued++;
+	dispatch(p);
+}
+
+/* Hands job to the transform, if the pool has one and its script was not
+ * transformed already. Returns 0 when the job is taken care of (the
+ * transform has it, or it was answered because the transform refused
+ * it), or -errno when it is still the caller's. */
+static int
+start_transform(struct job *job)
+{
+	struct pool *p = job->pool;
+	struct proto_msg *m;
+	struct proto_exec exec;
+	char why[256];
+
+	if (!p->cfg.transform || job->is_transformed)
+		return -ENOENT;
+	int r = decode_job(job, &m, &exec);
+	if (r < 0)
+		return r;
+	r = transform_submit(p->cfg.transform, job->tenant, strlen(job->tenant),
+			     exec.is_function, exec.code, exec.code_len,
+			     on_transformed, job, why, sizeof(why));
+	proto_msg_free(m);
+	if (r < 0) {
+		/* Full, quarantined, out of memory: the client learns why. */
+		char text[sizeof(why) + 64];
+		(void)snprintf(text, sizeof(text),
+			       "the script is not ES5.1 and cannot be transformed now: %s",
+			       why);
+		job_fail(job, NULL, pool_submit_error_kind(r), text);
+		return 0;
+	}
+	job->is_transforming = true;
+	job->transform_start_us = sys_now_us();
+	TAILQ_INSERT_TAIL(&p->transforming, job, link);
+	p->n_transforming++;
+	return 0;
+}
+
 static int
 on_result(struct worker *w, const struct proto_msg *m)
 {
@@ -754,11 +893,21 @@ on_result(struct worker *w, const struct proto_msg *m)
 	bool is_retired = res.outcome == OUTCOME_MEMORY_LIMIT ||
 			  res.outcome == OUTCOME_SECURITY_VIOLATION ||
 			  res.outcome == OUTCOME_INTERNAL;
+	/* A transform worker that did anything but lower a script or refuse
+	 * its syntax met hostile input (a parser bomb, a huge source):
+	 * replace it. */
+	if (w->pool->cfg.is_transform && res.outcome != OUTCOME_OK &&
+	    res.outcome != OUTCOME_SYNTAX_ERROR)
+		is_retired = true;
 	if (is_retired && res.outcome != OUTCOME_INTERNAL)
 		note_taint(w->pool, job);
 	const struct profile *job_profile = job->profile;
 	update_rss(w);
-	job_complete(job, w, &res);
+	/* A script the engine refused as not ES5.1 gets one more chance:
+	 * the transform lowers it, and it rejoins the queue. This worker
+	 * goes on as after any syntax error. */
+	if (res.outcome != OUTCOME_SYNTAX_ERROR || start_transform(job) < 0)
+		job_complete(job, w, &res);
 
 	/* A worker that hit its cap may hold a fragmented heap; one whose
 	 * script tried a restricted function ran a hostile script; one that
@@ -819,6 +968,35 @@ on_violation(struct worker *w, const struct proto_msg *m)
 
 /* The running script passed the slow threshold: logged with where it
  * was, and told to subscribers. */
+/* Writes the script line of each frame of stack ("at f (script:12)"
+ * lines, innermost first) into buf as "12,7,3", or "-" when none. */
+static void
+stack_lines(const char *stack, size_t len, char *buf, size_t size)
+{
+	static const char mark[] = "(script:";
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (const char *p = stack, *end = stack + len; p < end;) {
+		const char *at = memmem(p, (size_t)(end - p), mark,
+					sizeof(mark) - 1);
+		if (!at)
+			break;
+		at += sizeof(mark) - 1;
+		size_t digits = 0;
+		while (at + digits < end && digits < 10 &&
+		       at[digits] >= '0' && at[digits] <= '9')
+			digits++;
+		if (digits > 0 && used + digits + 2 < size) {
+			used += (size_t)snprintf(buf + used, size - used, "%s%.*s",
+						 used ? "," : "", (int)digits, at);
+		}
+		p = at + digits;
+	}
+	if (used == 0)
+		(void)snprintf(buf, size, "-");
+}
+
 static int
 on_slow(struct worker *w, const struct proto_msg *m)
 {
@@ -833,11 +1011,11 @@ on_slow(struct worker *w, const struct proto_msg *m)
 		return -EBADMSG;
 	util_quote_for_log(job->tenant, strlen(job->tenant), tenant,
 			   sizeof(tenant));
-	/* The innermost frame; the event has them all. */
-	size_t first = strcspn(stack, "\n");
-	util_quote_for_log(stack, first < stack_len ? first : stack_len, where,
-			   sizeof(where));
-	log_notice("exec: slow, still running req=%llu tenant=%s profile=%s elapsed_us=%llu at=%s worker=%u pid=%d",
+	/* The log gets the frames' line numbers only: function names come
+	 * from the script's source, which is never logged. Subscribers get
+	 * the whole stack. */
+	stack_lines(stack, stack_len, where, sizeof(where));
+	log_notice("exec: slow, still running req=%llu tenant=%s profile=%s elapsed_us=%llu lines=%s worker=%u pid=%d",
 		   (unsigned long long)job->seq, tenant,
 		   job->profile ? job->profile->name : "-",
 		   (unsigned long long)elapsed_us, where, w->slot, (int)w->pid);
@@ -1240,7 +1418,8 @@ check_drained(struct pool *p)
 {
 	struct worker *w, *next;
 
-	if (!p->is_draining || p->n_queued > 0 || p->n_state[WORKER_BUSY] > 0)
+	if (!p->is_draining || p->n_queued > 0 || p->n_transforming > 0 ||
+	    p->n_state[WORKER_BUSY] > 0)
 		return;
 	TAILQ_FOREACH_SAFE(w, &p->workers, link, next)
 	{
@@ -1379,7 +1558,10 @@ start_job(struct worker *w, struct job *job)
 		job_fail(job, w, OUTCOME_INTERNAL, "the supervisor could not pass the request on");
 		return;
 	}
-	proto_frame_fini(&job->frame);
+	/* The frame is kept while the script may still go to the transform
+	 * (start_transform() reads the request back from it). */
+	if (!job->pool->cfg.transform || job->is_transformed)
+		proto_frame_fini(&job->frame);
 	/* The worker stops the script at its deadline itself and answers
 	 * `timeout`; this timer is the backstop for one that does not. */
 	arm_timer(w, job->timeout_ms + POOL_TIMEOUT_GRACE_MS);
@@ -1579,6 +1761,9 @@ arm_scale_timer(struct pool *p)
 {
 	struct timeval tv = util_timeval_from_ms(p->cfg.scale_interval_ms);
 
+	/* 0: the pool is sized by demand alone (the transform pool). */
+	if (p->cfg.scale_interval_ms == 0)
+		return;
 	(void)evtimer_add(p->scale_timer, &tv);
 }
 
@@ -1684,9 +1869,11 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 	p->base = base;
 	p->cfg = *cfg;
 	p->spawn.ns_flags = cfg->is_namespaces_off ? 0 : spawn_namespaces();
+	p->spawn.is_transform = cfg->is_transform;
 	p->spawn.heap_max_bytes = profile_set_max_heap(&cfg->profiles);
 	TAILQ_INIT(&p->workers);
 	TAILQ_INIT(&p->queue);
+	TAILQ_INIT(&p->transforming);
 	p->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, p);
 	p->backoff = evtimer_new(base, on_backoff, p);
 	p->spawn_more = evtimer_new(base, on_spawn_more, p);
@@ -2041,6 +2228,14 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	exec.slow_ms = p->cfg.slow_ms;
 	exec.tenant = tenant;
 	exec.tenant_len = tenant_len;
+	/* A script lowered before, for this tenant, runs lowered at once. */
+	if (p->cfg.transform &&
+	    transform_cache_get(p->cfg.transform, tenant, tenant_len,
+				exec.is_function, exec.code, exec.code_len,
+				&exec.code, &exec.code_len)) {
+		exec.is_transformed = true;
+		job->is_transformed = true;
+	}
 	r = proto_encode_exec(&exec, &job->frame);
 	if (r < 0) {
 		free(job);
@@ -2102,6 +2297,15 @@ pool_cancel_owner(struct pool *p, void *owner)
 			w->job->done = NULL;
 		}
 	}
+	TAILQ_FOREACH_SAFE(job, &p->transforming, link, next)
+	{
+		if (job->owner != owner)
+			continue;
+		transform_cancel(p->cfg.transform, job);
+		TAILQ_REMOVE(&p->transforming, job, link);
+		p->n_transforming--;
+		job_free(job);
+	}
 	check_drained(p);
 }
 
@@ -2131,6 +2335,12 @@ pool_free(struct pool *p)
 	TAILQ_FOREACH_SAFE(job, &p->queue, link, jnext)
 	{
 		TAILQ_REMOVE(&p->queue, job, link);
+		job_free(job);
+	}
+	TAILQ_FOREACH_SAFE(job, &p->transforming, link, jnext)
+	{
+		transform_cancel(p->cfg.transform, job);
+		TAILQ_REMOVE(&p->transforming, job, link);
 		job_free(job);
 	}
 	if (p->sigchld)
@@ -2190,5 +2400,8 @@ pool_get_figures(const struct pool *p, struct pool_figures *ret)
 	}
 	f.tainted += p->retired[RETIRE_MEMORY_LIMIT] +
 		     p->retired[RETIRE_VIOLATION] + p->retired[RETIRE_INTERNAL];
+	f.has_transform = p->cfg.transform != NULL;
+	if (f.has_transform)
+		transform_get_figures(p->cfg.transform, &f.transform);
 	*ret = f;
 }

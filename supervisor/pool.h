@@ -23,6 +23,7 @@
 #include "supervisor/events.h"
 #include "supervisor/inspect.h"
 #include "supervisor/profile.h"
+#include "supervisor/transform.h"
 
 struct event_base;
 struct monitor;
@@ -90,6 +91,12 @@ struct pool_config {
 	/* Start workers without namespaces even where the host allows
 	 * them (the other layers stay). */
 	bool is_namespaces_off;
+	/* Start transform workers, which lower ES2015+ source to ES5
+	 * rather than run it (supervisor/transform.c runs such a pool). */
+	bool is_transform;
+	/* Where a script that is not ES5.1 is lowered before it runs
+	 * (NULL: nowhere; it answers syntax_error). Not owned. */
+	struct transform *transform;
 	/* Where each execution's record goes (NULL: nowhere). Not owned. */
 	struct monitor *monitor;
 	/* Executions running this long are reported, with their stack at
@@ -121,6 +128,8 @@ struct pool_figures {
 	uint64_t tainted;
 	bool has_sandbox; /* a worker's layers have been read */
 	struct inspect_layers sandbox;
+	bool has_transform; /* ES2015+ scripts are lowered (transform) */
+	struct transform_figures transform;
 };
 
 /* The name of worker state i (0 to 4): "starting", "idle", ... */

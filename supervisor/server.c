@@ -42,6 +42,7 @@
 struct server {
 	const struct server_config *cfg;
 	struct event_base *base;
+	struct transform *transform; /* NULL: ES2015+ scripts not lowered */
 	struct evconnlistener *listener;
 	struct event *accept_pause;
 	struct pool *pool;
@@ -72,6 +73,8 @@ server_config_defaults(struct server_config *cfg)
 	};
 	pool_config_defaults(&cfg->pool);
 	monitor_config_defaults(&cfg->monitor);
+	cfg->transform.max_workers = TRANSFORM_WORKERS_MAX_DEFAULT;
+	cfg->transform.cache_max_bytes = TRANSFORM_CACHE_MAX_BYTES_DEFAULT;
 }
 
 const char *
@@ -363,6 +366,15 @@ server_setup(struct server *s, int listen_fd)
 	pool_cfg.monitor = s->cfg->is_monitor_off ? NULL : s->monitor;
 	pool_cfg.on_event = on_event;
 	pool_cfg.event_arg = s;
+	if (s->cfg->transform.max_workers > 0) {
+		struct transform_config tc = s->cfg->transform;
+		tc.worker_path = pool_cfg.worker_path;
+		tc.is_namespaces_off = pool_cfg.is_namespaces_off;
+		s->transform = transform_new(s->base, &tc);
+		if (!s->transform)
+			return -ENOMEM;
+	}
+	pool_cfg.transform = s->transform;
 	s->pool = pool_new(s->base, &pool_cfg);
 	s->hub = s->pool ? client_hub_new(s->base, s->pool, s->monitor,
 					  &s->cfg->clients) :
@@ -409,6 +421,7 @@ server_teardown(struct server *s)
 	/* Pool first: it calls no owner back when freed, and after it the
 	 * hub closes its clients without reaching into it. */
 	pool_free(s->pool);
+	transform_free(s->transform);
 	client_hub_free(s->hub);
 	server_free_monitor(s);
 	if (s->accept_pause)
@@ -498,6 +511,8 @@ server_run(const struct server_config *config)
 	}
 	if (pool_start(s.pool) < 0)
 		log_warn("supervisor: not every worker could start, retrying");
+	if (s.transform && transform_start(s.transform) < 0)
+		log_warn("supervisor: the transform worker could not start, retrying");
 
 	r = event_base_dispatch(s.base) < 0 ? -EIO : 0;
 	log_info("supervisor: stopped");

@@ -12,6 +12,7 @@
 #include "supervisor/client.h"
 #include "supervisor/monitor.h"
 #include "supervisor/pool.h"
+#include "supervisor/transform.h"
 
 #define SERVER_SOCKET_MODE_DEFAULT 0600
 
@@ -21,6 +22,9 @@ struct server_config {
 	struct client_limits clients;
 	struct pool_config pool;
 	struct monitor_config monitor;
+	/* ES2015+ scripts: transform workers and cache (max_workers 0:
+	 * none). worker_path and is_namespaces_off are the pool's. */
+	struct transform_config transform;
 	/* Executions are not recorded: statistics stay empty, and the
 	 * per-execution alerts never fire (for measuring what recording
 	 * costs, or the leanest service). */

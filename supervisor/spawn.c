@@ -153,7 +153,7 @@ spawn_namespaces(void)
  * libraries; in a user namespace it cannot change its ids. */
 struct worker_args {
 	char heap[48];
-	char *argv[5];
+	char *argv[6];
 };
 
 static void
@@ -172,6 +172,8 @@ make_args(const struct spawn_options *opts, struct worker_args *a)
 			       (unsigned long long)opts->heap_max_bytes);
 		a->argv[argc++] = a->heap;
 	}
+	if (opts->is_transform)
+		a->argv[argc++] = (char *)"--transform";
 	a->argv[argc] = NULL;
 }
 

@@ -8,6 +8,7 @@
 #define BEDDEL_SUPERVISOR_SPAWN_H
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,6 +45,7 @@ int spawn_namespaces(void);
 struct spawn_options {
 	int ns_flags;
 	uint64_t heap_max_bytes;
+	bool is_transform; /* a transform worker (worker/js.h) */
 };
 
 /* Starts path as a worker as opts says, with an empty environment but

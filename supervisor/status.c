@@ -156,6 +156,21 @@ put_pool(struct proto_writer *w, const struct pool_figures *f)
 }
 
 /* The names of the namespace bits set in mask, as an array. */
+/* The transform of ES2015+ scripts and its cache. */
+static void
+put_transform(struct proto_writer *w, const struct transform_figures *t)
+{
+	(void)proto_write_map(w, 8);
+	put_uint(w, "workers", t->workers);
+	put_uint(w, "transforms", t->transforms);
+	put_uint(w, "failures", t->failures);
+	put_uint(w, "cache_hits", t->cache_hits);
+	put_uint(w, "cache_misses", t->cache_misses);
+	put_uint(w, "cache_evictions", t->cache_evictions);
+	put_uint(w, "cache_entries", t->cache_entries);
+	put_uint(w, "cache_bytes", t->cache_bytes);
+}
+
 static void
 put_ns_names(struct proto_writer *w, const char *key, unsigned mask)
 {
@@ -278,13 +293,17 @@ put_status(struct proto_writer *w, const struct pool *pool,
 	if (q->tenant)
 		(void)snprintf(tenant, sizeof(tenant), "%.*s",
 			       (int)q->tenant_len, q->tenant);
-	(void)proto_write_map(w, 9 + (q->tenant != NULL));
+	(void)proto_write_map(w, 9 + (q->tenant != NULL) + f.has_transform);
 	put_str(w, "version", BEDDEL_VERSION);
 	put_uint(w, "uptime_s", (now_us - started_us) / 1000000u);
 	proto_write_key(w, "pool");
 	put_pool(w, &f);
 	proto_write_key(w, "sandbox");
 	put_sandbox(w, &f);
+	if (f.has_transform) {
+		proto_write_key(w, "transform");
+		put_transform(w, &f.transform);
+	}
 	proto_write_key(w, "executions");
 	r = put_windows(w, m, &(struct monitor_filter){ NULL, NULL }, now_us);
 	if (r < 0)
@@ -336,6 +355,34 @@ status_encode(const struct pool *pool, const struct monitor *monitor,
 	return r;
 }
 
+/* The transform's counters and its cache's gauges. */
+static void
+write_transform_metrics(const struct transform_figures *t, FILE *out)
+{
+	fprintf(out, "# HELP beddel_transforms_total ES2015+ scripts lowered to ES5.1 by a transform worker, by result.\n"
+		     "# TYPE beddel_transforms_total counter\n"
+		     "beddel_transforms_total{result=\"ok\"} %llu\n"
+		     "beddel_transforms_total{result=\"failed\"} %llu\n"
+		     "# HELP beddel_transform_cache_hits_total Scripts run from the transform cache.\n"
+		     "# TYPE beddel_transform_cache_hits_total counter\n"
+		     "beddel_transform_cache_hits_total %llu\n"
+		     "# HELP beddel_transform_cache_misses_total Scripts that needed the transform and were not cached.\n"
+		     "# TYPE beddel_transform_cache_misses_total counter\n"
+		     "beddel_transform_cache_misses_total %llu\n"
+		     "# HELP beddel_transform_cache_evictions_total Cache entries dropped to make room.\n"
+		     "# TYPE beddel_transform_cache_evictions_total counter\n"
+		     "beddel_transform_cache_evictions_total %llu\n"
+		     "# HELP beddel_transform_cache_bytes Bytes the transform cache holds.\n"
+		     "# TYPE beddel_transform_cache_bytes gauge\n"
+		     "beddel_transform_cache_bytes %llu\n",
+		(unsigned long long)(t->transforms - t->failures),
+		(unsigned long long)t->failures,
+		(unsigned long long)t->cache_hits,
+		(unsigned long long)t->cache_misses,
+		(unsigned long long)t->cache_evictions,
+		(unsigned long long)t->cache_bytes);
+}
+
 /* The pool's gauges and counters, after the monitor's. */
 static void
 write_pool_metrics(const struct pool *pool, FILE *out)
@@ -375,6 +422,8 @@ write_pool_metrics(const struct pool *pool, FILE *out)
 				outcome_name((enum outcome)o),
 				(unsigned long long)f.deaths[o]);
 	}
+	if (f.has_transform)
+		write_transform_metrics(&f.transform, out);
 }
 
 int

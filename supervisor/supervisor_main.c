@@ -77,6 +77,11 @@ usage(FILE *out, const struct server_config *d)
 		"  --slow-ms MS             log an execution still running after MS with its\n"
 		"                           stack at that moment, and tell subscribers\n"
 		"                           (default: %llu; 0: never)\n"
+		"  --transform-workers-max N  most transform workers, which lower ES2015+\n"
+		"                           scripts to ES5.1 (default: %u; 0: no transform,\n"
+		"                           such scripts get syntax_error)\n"
+		"  --transform-cache-max-bytes N  transformed source kept per tenant and\n"
+		"                           script, in all (default: %llu; 0: none)\n"
 		"  --alert-exec-warn-us US, --alert-exec-crit-us US\n"
 		"                           alert on an execution longer than this in the\n"
 		"                           engine (default: %llu, %llu)\n"
@@ -123,6 +128,8 @@ usage(FILE *out, const struct server_config *d)
 		d->clients.frame_max_bytes, d->clients.max_clients,
 		d->clients.stall_ms, d->monitor.history_max,
 		(unsigned long long)d->pool.slow_ms,
+		d->transform.max_workers,
+		(unsigned long long)d->transform.cache_max_bytes,
 		(unsigned long long)d->monitor.thresholds.exec_warn_us,
 		(unsigned long long)d->monitor.thresholds.exec_crit_us,
 		(unsigned long long)d->monitor.thresholds.heap_warn_bytes,
@@ -171,6 +178,8 @@ enum {
 	OPT_PROFILES,
 	OPT_HISTORY,
 	OPT_SLOW,
+	OPT_TRANSFORM_WORKERS,
+	OPT_TRANSFORM_CACHE,
 	OPT_ALERT_EXEC_WARN,
 	OPT_ALERT_EXEC_CRIT,
 	OPT_ALERT_HEAP_WARN,
@@ -219,6 +228,10 @@ static const struct option options[] = {
 	{ "profiles", required_argument, NULL, OPT_PROFILES },
 	{ "history", required_argument, NULL, OPT_HISTORY },
 	{ "slow-ms", required_argument, NULL, OPT_SLOW },
+	{ "transform-workers-max", required_argument, NULL,
+	  OPT_TRANSFORM_WORKERS },
+	{ "transform-cache-max-bytes", required_argument, NULL,
+	  OPT_TRANSFORM_CACHE },
 	{ "alert-exec-warn-us", required_argument, NULL, OPT_ALERT_EXEC_WARN },
 	{ "alert-exec-crit-us", required_argument, NULL, OPT_ALERT_EXEC_CRIT },
 	{ "alert-heap-warn-bytes", required_argument, NULL, OPT_ALERT_HEAP_WARN },
@@ -318,6 +331,10 @@ static const struct number_option {
 	{ OPT_HISTORY, "history", 1, MONITOR_HISTORY_CEILING, FIELD_SIZE,
 	  FIELD(monitor.history_max) },
 	{ OPT_SLOW, "slow-ms", 0, 3600000, FIELD_U64, FIELD(pool.slow_ms) },
+	{ OPT_TRANSFORM_WORKERS, "transform-workers-max", 0, 64,
+	  FIELD_UNSIGNED, FIELD(transform.max_workers) },
+	{ OPT_TRANSFORM_CACHE, "transform-cache-max-bytes", 0, UINT64_MAX,
+	  FIELD_U64, FIELD(transform.cache_max_bytes) },
 	{ OPT_ALERT_EXEC_WARN, "alert-exec-warn-us", 1, UINT64_MAX, FIELD_U64,
 	  FIELD(monitor.thresholds.exec_warn_us) },
 	{ OPT_ALERT_EXEC_CRIT, "alert-exec-crit-us", 1, UINT64_MAX, FIELD_U64,

@@ -32,6 +32,7 @@
 #include "common/restricted.h"
 #include "common/sys.h"
 #include "common/util.h"
+#include "worker/js_prelude.h"
 #include "worker/js_value.h"
 
 /* SECURITY: the build must use Beddel's engine configuration
@@ -68,6 +69,7 @@ struct run;
 
 struct js_engine {
 	duk_context *ctx;
+	bool is_transform; /* js_engine_new_transform(): lowers, never runs */
 	bool has_env;	  /* a fresh environment waits on the stack */
 	bool is_env_used; /* ...and a script has run in it */
 	size_t warm_bytes; /* live bytes with a fresh environment, at start */
@@ -895,6 +897,18 @@ fill_error(struct run *run, duk_context *t, enum outcome kind)
 	return set_error(run->ret, kind, "the script threw a value that cannot be described");
 }
 
+/* [ ... ] -> [ ... runner ]: the prelude's pieces the script names
+ * (js_prelude.h). Runs protected, within the script's limits. */
+static duk_ret_t
+install_prelude(duk_context *ctx, void *udata)
+{
+	struct run *run = udata;
+
+	js_prelude_install(ctx, js_prelude_needs(run->req->code,
+						 run->req->code_len));
+	return 1;
+}
+
 /* [ ... ] -> [ ... fn ]. Runs protected: pushing a large source may hit
  * the heap cap, and a syntax error throws. A script compiles as global
  * code; in function mode the code is one function expression. */
@@ -909,8 +923,10 @@ compile_script(duk_context *ctx, void *udata)
 		return DUK_RET_RANGE_ERROR;
 	duk_push_string(ctx, "script");
 	/* [ ... source filename ] -> [ ... fn ] */
-	duk_compile(ctx, run->req->is_function ? DUK_COMPILE_FUNCTION :
-						 DUK_COMPILE_EVAL);
+	bool is_function_source = run->req->is_function &&
+				  !run->req->is_transformed;
+	duk_compile(ctx, is_function_source ? DUK_COMPILE_FUNCTION :
+					      DUK_COMPILE_EVAL);
 	return 1;
 }
 
@@ -961,6 +977,31 @@ finish_ok(struct run *run, duk_context *t)
 	return 0;
 }
 
+/* [ ... value ] -> [ ... runner value ] or [ ... identity value ]: sets up
+ * the call that settles a script's result, with the prelude's Promise
+ * queue runner (at JS_RUNNER_IDX, when the script named Promise) or
+ * with a function that returns its argument. Returns the argument count
+ * for duk_pcall(). */
+#define JS_RUNNER_IDX 2
+
+static duk_ret_t
+identity(duk_context *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+static duk_idx_t
+settle_result(duk_context *t)
+{
+	if (duk_is_function(t, JS_RUNNER_IDX))
+		duk_dup(t, JS_RUNNER_IDX);
+	else
+		duk_push_c_function(t, identity, 1);
+	duk_swap_top(t, -2);
+	return 1;
+}
+
 /* [ ... fn ] -> [ ... ]: calls a function-mode script and reports what
  * it set through its context. */
 static int
@@ -976,6 +1017,10 @@ call_function(struct run *run, duk_context *t)
 
 	/* [ ... fn params props context ] -> [ ... retval ] */
 	if (duk_pcall(t, 3) != DUK_EXEC_SUCCESS)
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
+	/* Reactions queued by the function (an async function's, say) run
+	 * now; they may call setOutput(). [ ... retval ] -> [ ... settled ] */
+	if (duk_pcall(t, settle_result(t)) != DUK_EXEC_SUCCESS)
 		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
 	duk_pop(t);
 	if (!run->has_output)
@@ -1008,18 +1053,33 @@ execute(struct run *run, duk_context *t)
 	if (run->conv_err < 0)
 		return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
 
-	/* [ date regexp ] -> [ date regexp fn ] or [ date regexp err ] */
+	/* [ date regexp ] -> [ date regexp runner ] or [ date regexp err ] */
+	if (duk_safe_call(t, install_prelude, run, 0, 1) != DUK_EXEC_SUCCESS)
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_INTERNAL));
+
+	/* [ ... runner ] -> [ ... runner fn ] or [ ... runner err ] */
 	if (duk_safe_call(t, compile_script, run, 0, 1) != DUK_EXEC_SUCCESS) {
 		if (run->conv_err < 0)
 			return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
 		return fill_error(run, t, kind_of_failure(run, OUTCOME_SYNTAX_ERROR));
 	}
-	if (run->req->is_function)
+	if (run->req->is_function && !run->req->is_transformed)
 		return call_function(run, t);
 
 	/* [ ... fn ] -> [ ... fn global ] -> [ ... result ] */
 	duk_push_global_object(t);
 	if (duk_pcall_method(t, 0) != DUK_EXEC_SUCCESS)
+		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
+	/* A transformed function-mode script is a program whose value is
+	 * the function. */
+	if (run->req->is_function) {
+		if (!duk_is_function(t, -1))
+			return set_error(run->ret, OUTCOME_RUNTIME_ERROR, "function mode wants one function expression");
+		return call_function(run, t);
+	}
+
+	/* [ ... result ] -> [ ... settled ] */
+	if (duk_pcall(t, settle_result(t)) != DUK_EXEC_SUCCESS)
 		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
 	return finish_ok(run, t);
 }
@@ -1130,12 +1190,155 @@ prepare_env(struct js_engine *e)
 	e->has_env = true;
 }
 
+/* ---- The transform engine ----------------------------------------- */
+
+/* [ ... ] -> [ ... es5 ]: calls the driver's transform function on the
+ * request's source. */
+static duk_ret_t
+call_transform(duk_context *ctx, void *udata)
+{
+	struct run *run = udata;
+
+	/* [ ... ] -> [ ... transform ] */
+	duk_push_heap_stash(ctx);
+	(void)duk_get_prop_string(ctx, -1, "transform");
+	duk_remove(ctx, -2);
+	/* [ ... transform ] -> [ ... transform source is_function ] */
+	run->conv_err = js_value_push_utf8(ctx, run->req->code,
+					   run->req->code_len);
+	if (run->conv_err < 0)
+		return DUK_RET_RANGE_ERROR;
+	duk_push_boolean(ctx, run->req->is_function);
+	/* -> [ ... es5 ] */
+	duk_call(ctx, 2);
+	return 1;
+}
+
+/* Reads a property of the driver's syntax error report. The report is a
+ * plain object the driver made: reading it runs no code. */
+static bool
+is_reported_syntax_error(duk_context *ctx)
+{
+	if (!duk_is_object(ctx, -1))
+		return false;
+	(void)duk_get_prop_string(ctx, -1, "isSyntaxError");
+	bool is_report = duk_is_boolean(ctx, -1) && duk_get_boolean(ctx, -1);
+	duk_pop(ctx);
+	return is_report;
+}
+
+static uint64_t
+get_position(duk_context *ctx, const char *key)
+{
+	(void)duk_get_prop_string(ctx, -1, key);
+	double n = duk_is_number(ctx, -1) ? duk_get_number(ctx, -1) : 0;
+	duk_pop(ctx);
+	return n >= 1 && n <= UINT32_MAX ? (uint64_t)n : 0;
+}
+
+/* [ ... report ]: a syntax_error at the report's line and column. */
+static int
+fill_syntax_error(struct run *run, duk_context *ctx)
+{
+	struct js_result *ret = run->ret;
+	duk_size_t len;
+
+	ret->line = get_position(ctx, "line");
+	ret->column = get_position(ctx, "column");
+	(void)duk_get_prop_string(ctx, -1, "message");
+	const char *msg = duk_get_lstring(ctx, -1, &len);
+	char text[JS_MESSAGE_MAX_BYTES];
+	/* The driver's messages are TypeScript's own, short and ASCII. */
+	(void)snprintf(text, sizeof(text), "%.*s (line %llu, column %llu)",
+		       msg ? (int)(len < 1024 ? len : 1024) : 0, msg ? msg : "",
+		       (unsigned long long)ret->line,
+		       (unsigned long long)ret->column);
+	duk_pop(ctx);
+	return set_error(ret, OUTCOME_SYNTAX_ERROR, text);
+}
+
+/* [ ... err ]: the compiler failed on the source, other than by refusing
+ * it (a limit, or an error of its own, such as its call stack running out
+ * on deeply nested code). That is `internal`, so that the worker is not
+ * trusted again (the supervisor retires it and tells the client the
+ * transform failed); its stack and line are the compiler's, not the
+ * script's, and are dropped. */
+static int
+fill_transform_failure(struct run *run, duk_context *ctx)
+{
+	int r = fill_error(run, ctx, kind_of_failure(run, OUTCOME_INTERNAL));
+
+	free(run->ret->stack);
+	run->ret->stack = NULL;
+	run->ret->stack_len = 0;
+	run->ret->line = 0;
+	return r;
+}
+
+/* Lowers the request's source: the ES5 text as the result, or why not.
+ * The stack holds [ Date RegExp ] before and after. */
+static int
+transform(struct run *run, duk_context *ctx)
+{
+	int r;
+
+	/* [ date regexp ] -> [ date regexp es5 ] or [ date regexp err ] */
+	if (duk_safe_call(ctx, call_transform, run, 0, 1) == DUK_EXEC_SUCCESS)
+		r = finish_ok(run, ctx);
+	else if (run->conv_err < 0)
+		r = set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
+	else if (run->e->stop == STOP_NONE && !run->e->is_limit_hit &&
+		 is_reported_syntax_error(ctx))
+		r = fill_syntax_error(run, ctx);
+	else
+		r = fill_transform_failure(run, ctx);
+	duk_set_top(ctx, JS_VALUE_IDX_REGEXP + 1);
+	return r;
+}
+
+/* [ ] -> [ ]: loads the prelude, TypeScript and the driver into the
+ * heap's own global environment, and keeps the driver's transform
+ * function in the heap stash. */
+static duk_ret_t
+load_transpiler(duk_context *ctx, void *udata)
+{
+	(void)udata;
+	js_prelude_install(ctx, js_prelude_all());
+	duk_pop(ctx);
+	/* typescript.js is strict code: its `var ts` stays inside it, so
+	 * the code is followed by an expression whose value is ts.
+	 * [ ] -> [ ts ] */
+	js_prelude_run_file(ctx, "typescript", "\n;ts\n");
+	/* [ ts ] -> [ ts driver ] -> [ driver global ts ] -> [ transform ] */
+	js_prelude_run_file(ctx, "driver", NULL);
+	duk_push_global_object(ctx);
+	duk_pull(ctx, -3);
+	duk_call(ctx, 2);
+	/* [ transform ] -> [ transform stash ] -> [ stash transform ] */
+	duk_push_heap_stash(ctx);
+	duk_swap_top(ctx, -2);
+	(void)duk_put_prop_string(ctx, -2, "transform");
+	duk_pop(ctx);
+	return 0;
+}
+
+/* The transform engine has one environment, the heap's own, where the
+ * compiler lives; it only needs its garbage collected. */
+static void
+idle_transform(struct js_engine *e)
+{
+	if (e->live_bytes > e->warm_bytes + JS_DIRTY_SLACK_BYTES)
+		duk_gc(e->ctx, 0);
+}
+
 bool
 js_engine_idle(struct js_engine *e)
 {
-	if (e->is_env_used)
+	if (e->is_transform)
+		idle_transform(e);
+	else if (e->is_env_used)
 		discard_env(e);
-	if (!e->has_env)
+	if (!e->has_env && !e->is_transform)
 		prepare_env(e);
 	if (e->warm_bytes == 0)
 		e->warm_bytes = e->live_bytes;
@@ -1196,7 +1399,7 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	if (req->heap_limit_bytes > e->max_limit_bytes)
 		e->max_limit_bytes = req->heap_limit_bytes;
 
-	int r = execute(&run, t);
+	int r = e->is_transform ? transform(&run, e->ctx) : execute(&run, t);
 	if (r == 0)
 		r = apply_stop(&run);
 	if (r == 0)
@@ -1235,13 +1438,14 @@ js_result_fini(struct js_result *r)
 	r->logs = NULL;
 }
 
-struct js_engine *
-js_engine_new(void)
-{
-	static const char warmup[] =
-		"JSON.stringify({ a: [1, 'x'] }) + new Date(0).toString()";
-	struct js_result res;
+/* The heap a warm-up run may use: the transform's first run builds
+ * tables the compiler keeps. */
+#define JS_WARM_UP_HEAP_BYTES (32u * 1024u * 1024u)
 
+/* A heap with Beddel's allocator, or NULL. */
+static struct js_engine *
+engine_create(void)
+{
 	/* Date reads the time zone. With TZ unset, glibc checks
 	 * /etc/localtime on every conversion, a file access the sandbox
 	 * forbids; with TZ set it reads the zone once, here, and never
@@ -1259,21 +1463,75 @@ js_engine_new(void)
 		free(e);
 		return NULL;
 	}
+	return e;
+}
 
-	/* One throwaway execution touches the code and data an execution
-	 * needs, so that the first real request does not pay for it. */
+/* Runs code once with generous limits and drops the answer, so that the
+ * first real request does not pay for what the engine sets up lazily.
+ * Returns 0, or -ENOMEM. */
+static int
+warm_up(struct js_engine *e, const char *code, size_t len)
+{
 	const struct js_request req = {
-		.code = warmup,
-		.code_len = sizeof(warmup) - 1,
-		.heap_limit_bytes = 1024 * 1024,
-		.result_max_bytes = 1024,
+		.code = code,
+		.code_len = len,
+		.heap_limit_bytes = JS_WARM_UP_HEAP_BYTES,
+		.result_max_bytes = 4096,
 	};
-	if (js_engine_run(e, &req, &res) < 0) {
+	struct js_result res;
+
+	if (js_engine_run(e, &req, &res) < 0)
+		return -ENOMEM;
+	js_result_fini(&res);
+	(void)js_engine_idle(e);
+	return 0;
+}
+
+struct js_engine *
+js_engine_new(void)
+{
+	static const char warmup[] =
+		"JSON.stringify({ a: [1, 'x'] }) + new Date(0).toString()";
+
+	struct js_engine *e = engine_create();
+	if (!e)
+		return NULL;
+
+	if (warm_up(e, warmup, sizeof(warmup) - 1) < 0) {
 		js_engine_free(e);
 		return NULL;
 	}
-	js_result_fini(&res);
-	(void)js_engine_idle(e);
+	return e;
+}
+
+struct js_engine *
+js_engine_new_transform(void)
+{
+	static const char warmup[] =
+		"const f = async (a, ...b) => [...a, ...b]; class C {} `${f}`";
+
+	struct js_engine *e = engine_create();
+	if (!e)
+		return NULL;
+	e->is_transform = true;
+	if (duk_safe_call(e->ctx, load_transpiler, NULL, 0, 1) !=
+	    DUK_EXEC_SUCCESS) {
+		js_engine_free(e);
+		return NULL;
+	}
+	/* [ undefined ] -> [ Date RegExp ], which the result's encoder
+	 * expects at the bottom of the stack (js_value.h). */
+	duk_set_top(e->ctx, 0);
+	(void)duk_get_global_string(e->ctx, "Date");
+	(void)duk_get_global_string(e->ctx, "RegExp");
+	/* The compiler sets much up on its first use; the heap it then
+	 * keeps is the warm size that later transforms come back to. */
+	if (warm_up(e, warmup, sizeof(warmup) - 1) < 0) {
+		js_engine_free(e);
+		return NULL;
+	}
+	duk_gc(e->ctx, 0);
+	e->warm_bytes = e->live_bytes;
 	return e;
 }
 

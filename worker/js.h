@@ -31,6 +31,8 @@ struct js_request {
 	size_t code_len;
 	bool is_function; /* code is a function expression, called as
 			   * (params, props, context) */
+	bool is_transformed; /* code is the transform's output: in function
+			      * mode a program whose value is the function */
 	const struct proto_value *input;
 	const struct proto_value *props;
 	bool has_id;
@@ -66,6 +68,7 @@ struct js_result {
 	char *stack;
 	size_t stack_len;
 	uint64_t line;
+	uint64_t column; /* a syntax error's, from the transform; 0: none */
 	uint8_t *logs;
 	size_t logs_len;
 	size_t log_count;
@@ -80,6 +83,16 @@ struct js_result {
  * engine hits a fatal error later, the process exits with IPC_EXIT_OOM
  * or IPC_EXIT_FATAL (this never returns to a caller). */
 struct js_engine *js_engine_new(void);
+
+/* Creates a transform engine: a heap in which the prelude, TypeScript's
+ * compiler and the transform driver (worker/transpiler/driver.js) are
+ * loaded once. js_engine_run() on it does not run req->code: it lowers
+ * it to ES5.1 and answers the ES5 source as the result (a string), or a
+ * syntax_error with the line and column in the source given. The
+ * request's limits (time, CPU, instructions, heap over the loaded
+ * compiler, result size) apply as to a script. Returns NULL when out of
+ * memory or when the built-in files fail to load. */
+struct js_engine *js_engine_new_transform(void);
 
 /* Destroys the heap and everything in it. Accepts NULL. */
 void js_engine_free(struct js_engine *e);

@@ -81,6 +81,8 @@ sandbox_parse_args(int argc, char **argv, struct sandbox_options *ret_opts)
 			opts.is_new_root = true;
 		else if (strcmp(argv[i], "--user-namespace") == 0)
 			opts.is_user_namespace = true;
+		else if (strcmp(argv[i], "--transform") == 0)
+			opts.is_transform = true;
 		else if (strncmp(argv[i], HEAP_ARG, strlen(HEAP_ARG)) != 0 ||
 			 util_parse_u64(argv[i] + strlen(HEAP_ARG), 1,
 					WORKER_LIMITS_AS_BYTES,

@@ -25,6 +25,10 @@ struct sandbox_options {
 	/* The largest heap cap requests will give (0: not said): the
 	 * address space limit is derived from it. */
 	uint64_t heap_max_bytes;
+	/* A transform worker (--transform): its engine lowers ES2015+
+	 * source to ES5 instead of running scripts (js.h). The sandbox is
+	 * the same. */
+	bool is_transform;
 };
 
 /* Reads the worker's arguments (see worker_main.c) into ret_opts. Returns

@@ -44,6 +44,7 @@ send_result(uint64_t id, const struct js_result *res)
 		.stack = res->stack,
 		.stack_len = res->stack_len,
 		.line = res->line,
+		.column = res->column,
 		.logs_raw = res->logs,
 		.logs_raw_len = res->logs_len,
 		.logs_count = res->log_count,
@@ -115,6 +116,7 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 		.code = exec.code,
 		.code_len = exec.code_len,
 		.is_function = exec.is_function,
+		.is_transformed = exec.is_transformed,
 		.input = exec.input,
 		.props = exec.props,
 		.has_id = exec.has_request_id,
@@ -151,7 +153,9 @@ worker_run(const struct sandbox_options *opts)
 {
 	sandbox_close_fds_or_die();
 
-	struct js_engine *engine = js_engine_new();
+	struct js_engine *engine = opts->is_transform ?
+					   js_engine_new_transform() :
+					   js_engine_new();
 	if (!engine)
 		sandbox_fail("engine", -ENOMEM);
 	js_engine_on_restricted(engine, send_restricted_call);

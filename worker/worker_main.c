@@ -5,8 +5,10 @@
  * with each request. Its arguments say only what the supervisor set up
  * for it: --new-root when it starts in a new mount namespace, whose root
  * it empties; --user-namespace when it starts as root of a new user
- * namespace, where it keeps its ids and drops its capabilities. Anything
- * else makes it exit with IPC_EXIT_SETUP.
+ * namespace, where it keeps its ids and drops its capabilities;
+ * --transform for a transform worker, which lowers ES2015+ scripts to
+ * ES5 rather than running them. Anything else makes it exit with
+ * IPC_EXIT_SETUP.
  */
 #include <unistd.h>
 

@@ -152,6 +152,11 @@ exec_supervisor(const struct harness *h, int log_write, unsigned workers,
 	argv[n++] = h->socket;
 	argv[n++] = "--workers";
 	argv[n++] = nworkers;
+	/* No transform worker, so that tests count engine workers only; a
+	 * test of the transform turns it on in its own arguments, which
+	 * come later and win. */
+	argv[n++] = "--transform-workers-max";
+	argv[n++] = "0";
 	for (size_t i = 0; extra && extra[i] && n < 30; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

@@ -33,9 +33,9 @@ const char *harness_supervisor_path(void);
 const char *harness_run_path(void);
 const char *harness_examples_dir(void);
 
-/* Starts a supervisor with --workers `workers` and the extra arguments
- * (NULL-terminated, may be NULL), and waits until that many workers are
- * ready. Returns 0 or -errno; on failure nothing is left behind. */
+/* Starts a supervisor with --workers `workers`, no transform workers
+ * unless the extra arguments (NULL-terminated, may be NULL) ask for them,
+ * and those arguments, and waits until that many workers are ready. Returns 0 or -errno; on failure nothing is left behind. */
 int harness_start(struct harness *h, unsigned workers,
 		  const char *const *extra_args);
 

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The transform: a pool of transform workers (beddel-worker --transform,
+ * spawned by pool.c like engine workers) and a bounded cache of their
+ * output, keyed by the SHA-256 of the transpiler's version, the tenant,
+ * the mode and the source. Runs on the event loop of its caller.
+ */
+#include "supervisor/transform.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <openssl/evp.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "config.h"
+#include "supervisor/pool.h"
+#include "supervisor/profile.h"
+
+#define TRANSFORM_KEY_BYTES 32
+/* Chains of the cache's table; entries are bounded by bytes, not by
+ * this. */
+#define TRANSFORM_BUCKETS 4096
+
+/* The limits of one transform: the compiler parses and prints, and may
+ * use far more than a script (TypeScript's own heap is about 16 MiB
+ * besides). A source that needs more gets the limit's error kind. */
+static const struct profile transform_profile = {
+	.name = "transform",
+	.heap_limit_bytes = PROFILE_HEAP_LIMIT_BYTES_CEILING,
+	.timeout_ms = 10000,
+	.cpu_ms = 10000,
+	.instructions_max = UINT64_C(20000000000),
+	.result_max_bytes = IPC_FRAME_MAX_CEILING / 4,
+	.log_max_bytes = 0,
+	.input_max_bytes = 0,
+	.worker_rss_max_bytes = 512u * 1024u * 1024u,
+	.restricted = 0,
+	.is_single_use = false,
+};
+
+/* The transform of one script, cached. */
+struct entry {
+	TAILQ_ENTRY(entry) lru; /* most recently used first */
+	struct entry *next;	/* in its bucket */
+	uint8_t key[TRANSFORM_KEY_BYTES];
+	size_t len;
+	char code[]; /* len bytes and a NUL */
+};
+
+TAILQ_HEAD(entry_list, entry);
+
+/* A submitted script, until its transform answers. */
+struct pending {
+	TAILQ_ENTRY(pending) link;
+	struct transform *t;
+	uint8_t key[TRANSFORM_KEY_BYTES];
+	transform_done_fn done;
+	void *owner;
+};
+
+struct transform {
+	struct pool *pool;
+	uint64_t cache_max_bytes;
+	struct entry *buckets[TRANSFORM_BUCKETS];
+	struct entry_list lru;
+	TAILQ_HEAD(pending_list, pending) pending;
+	struct transform_figures figures;
+};
+
+/* The cache key: SHA-256 over the transpiler's version, the tenant, the
+ * mode and the source, each length-prefixed so that no two inputs run
+ * together. Returns 0 or -ENOMEM. */
+static int
+make_key(const char *tenant, size_t tenant_len, bool is_function,
+	 const char *code, size_t code_len, uint8_t key[TRANSFORM_KEY_BYTES])
+{
+	const char *version = BEDDEL_TRANSPILER_VERSION;
+	const struct {
+		const void *data;
+		uint64_t len;
+	} parts[] = {
+		{ version, strlen(version) },
+		{ tenant, tenant_len },
+		{ is_function ? "function" : "script", is_function ? 8 : 6 },
+		{ code, code_len },
+	};
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok;
+
+	if (!md)
+		return -ENOMEM;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (size_t i = 0; ok && i < sizeof(parts) / sizeof(parts[0]); i++) {
+		ok = EVP_DigestUpdate(md, &parts[i].len, sizeof(parts[i].len)) &&
+		     EVP_DigestUpdate(md, parts[i].data, parts[i].len);
+	}
+	if (ok)
+		ok = EVP_DigestFinal_ex(md, key, NULL);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -ENOMEM;
+}
+
+static struct entry **
+bucket_of(struct transform *t, const uint8_t key[TRANSFORM_KEY_BYTES])
+{
+	uint32_t h;
+
+	/* The key is a digest: any four bytes of it are evenly spread. */
+	memcpy(&h, key, sizeof(h));
+	return &t->buckets[h % TRANSFORM_BUCKETS];
+}
+
+static struct entry *
+find_entry(struct transform *t, const uint8_t key[TRANSFORM_KEY_BYTES])
+{
+	for (struct entry *e = *bucket_of(t, key); e; e = e->next) {
+		if (memcmp(e->key, key, TRANSFORM_KEY_BYTES) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static size_t
+entry_cost(const struct entry *e)
+{
+	return sizeof(*e) + e->len + 1;
+}
+
+static void
+remove_entry(struct transform *t, struct entry *e)
+{
+	struct entry **at = bucket_of(t, e->key);
+
+	while (*at != e)
+		at = &(*at)->next;
+	*at = e->next;
+	TAILQ_REMOVE(&t->lru, e, lru);
+	t->figures.cache_entries--;
+	t->figures.cache_bytes -= entry_cost(e);
+	free(e);
+}
+
+/* Keeps code under key, dropping the least recently used entries to make
+ * room. A transform larger than the whole cache is not kept. */
+static void
+cache_put(struct transform *t, const uint8_t key[TRANSFORM_KEY_BYTES],
+	  const char *code, size_t len)
+{
+	if (find_entry(t, key) || sizeof(struct entry) + len + 1 >
+					  t->cache_max_bytes)
+		return;
+	struct entry *e = malloc(sizeof(*e) + len + 1);
+	if (!e)
+		return;
+	memcpy(e->key, key, TRANSFORM_KEY_BYTES);
+	e->len = len;
+	memcpy(e->code, code, len);
+	e->code[len] = '\0';
+	while (t->figures.cache_bytes + entry_cost(e) > t->cache_max_bytes) {
+		remove_entry(t, TAILQ_LAST(&t->lru, entry_list));
+		t->figures.cache_evictions++;
+	}
+	struct entry **at = bucket_of(t, key);
+	e->next = *at;
+	*at = e;
+	TAILQ_INSERT_HEAD(&t->lru, e, lru);
+	t->figures.cache_entries++;
+	t->figures.cache_bytes += entry_cost(e);
+}
+
+bool
+transform_cache_get(struct transform *t, const char *tenant,
+		    size_t tenant_len, bool is_function, const char *code,
+		    size_t code_len, const char **ret_code, size_t *ret_len)
+{
+	uint8_t key[TRANSFORM_KEY_BYTES];
+
+	/* Most scripts are ES5 and never cached: with nothing cached, they
+	 * pay no digest. */
+	if (t->figures.cache_entries == 0 ||
+	    make_key(tenant, tenant_len, is_function, code, code_len, key) < 0)
+		return false;
+	struct entry *e = find_entry(t, key);
+	if (!e)
+		return false;
+	TAILQ_REMOVE(&t->lru, e, lru);
+	TAILQ_INSERT_HEAD(&t->lru, e, lru);
+	t->figures.cache_hits++;
+	*ret_code = e->code;
+	*ret_len = e->len;
+	return true;
+}
+
+/* The transform pool's answer for one script. */
+static void
+on_transformed(void *owner, const struct proto_result *res)
+{
+	struct pending *pd = owner;
+	struct transform *t = pd->t;
+
+	TAILQ_REMOVE(&t->pending, pd, link);
+	t->figures.transforms++;
+	if (res->outcome == OUTCOME_OK &&
+	    proto_value_kind(res->value) == PROTO_STR) {
+		size_t len;
+		const char *code = proto_value_str(res->value, &len);
+		cache_put(t, pd->key, code, len);
+	} else {
+		t->figures.failures++;
+	}
+	log_debug("transform: done outcome=%s exec_us=%llu",
+		  outcome_name(res->outcome),
+		  (unsigned long long)res->stats.exec_us);
+	if (res->outcome == OUTCOME_OK || res->outcome == OUTCOME_SYNTAX_ERROR) {
+		pd->done(pd->owner, res);
+		free(pd);
+		return;
+	}
+	/* The compiler failed otherwise: its own error (internal) tells the
+	 * client that the script is not ES5.1 and could not be lowered; a
+	 * limit keeps its kind. Either way the worker was replaced. */
+	char text[512];
+	struct proto_result out = *res;
+	bool is_limit = res->outcome == OUTCOME_TIMEOUT ||
+			res->outcome == OUTCOME_MEMORY_LIMIT;
+	(void)snprintf(text, sizeof(text), "%s: %.*s",
+		       is_limit ? "transforming the script to ES5.1 failed" :
+				  "the script is not ES5.1, and the transform failed on it",
+		       res->message ? (int)util_utf8_cut(res->message,
+							  res->message_len, 400) :
+				      0,
+		       res->message ? res->message : "");
+	if (!is_limit && res->outcome == OUTCOME_INTERNAL)
+		out.outcome = OUTCOME_SYNTAX_ERROR;
+	out.message = text;
+	out.message_len = strlen(text);
+	out.stack = NULL;
+	out.stack_len = 0;
+	pd->done(pd->owner, &out);
+	free(pd);
+}
+
+int
+transform_submit(struct transform *t, const char *tenant, size_t tenant_len,
+		 bool is_function, const char *code, size_t code_len,
+		 transform_done_fn done, void *owner, char *why,
+		 size_t why_size)
+{
+	struct pending *pd = calloc(1, sizeof(*pd));
+	int r;
+
+	if (!pd) {
+		(void)snprintf(why, why_size, "the supervisor is out of memory");
+		return -ENOMEM;
+	}
+	r = make_key(tenant, tenant_len, is_function, code, code_len, pd->key);
+	if (r < 0) {
+		free(pd);
+		(void)snprintf(why, why_size, "the supervisor is out of memory");
+		return r;
+	}
+	pd->t = t;
+	pd->done = done;
+	pd->owner = owner;
+
+	const struct proto_exec req = {
+		.code = code,
+		.code_len = code_len,
+		.is_function = is_function,
+		.tenant = tenant,
+		.tenant_len = tenant_len,
+		.profile = transform_profile.name,
+		.profile_len = strlen(transform_profile.name),
+	};
+	r = pool_submit(t->pool, &req, on_transformed, pd, why, why_size);
+	if (r < 0) {
+		free(pd);
+		return r;
+	}
+	t->figures.cache_misses++;
+	TAILQ_INSERT_TAIL(&t->pending, pd, link);
+	return 0;
+}
+
+void
+transform_cancel(struct transform *t, void *owner)
+{
+	struct pending *pd, *next;
+
+	TAILQ_FOREACH_SAFE(pd, &t->pending, link, next)
+	{
+		if (pd->owner != owner)
+			continue;
+		pool_cancel_owner(t->pool, pd);
+		TAILQ_REMOVE(&t->pending, pd, link);
+		free(pd);
+	}
+}
+
+struct transform *
+transform_new(struct event_base *base, const struct transform_config *cfg)
+{
+	struct pool_config pc;
+
+	struct transform *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	TAILQ_INIT(&t->lru);
+	TAILQ_INIT(&t->pending);
+	t->cache_max_bytes = cfg->cache_max_bytes;
+
+	pool_config_defaults(&pc);
+	pc.worker_path = cfg->worker_path;
+	pc.is_transform = true;
+	pc.is_namespaces_off = cfg->is_namespaces_off;
+	pc.min_workers = 1;
+	pc.max_workers = cfg->max_workers > 0 ? cfg->max_workers : 1;
+	pc.profiles.items[0] = transform_profile;
+	pc.profiles.count = 1;
+	pc.profiles.default_index = 0;
+	/* The pool keeps between one and max_workers transform workers by
+	 * demand alone: no sizing policy, no memory budget of its own (the
+	 * worker count bounds it). */
+	pc.scale_interval_ms = 0;
+	pc.memory_budget_bytes = 0;
+	pc.slow_ms = 0;
+	t->pool = pool_new(base, &pc);
+	if (!t->pool) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int
+transform_start(struct transform *t)
+{
+	return pool_start(t->pool);
+}
+
+void
+transform_get_figures(const struct transform *t, struct transform_figures *ret)
+{
+	struct pool_figures pf;
+
+	*ret = t->figures;
+	pool_get_figures(t->pool, &pf);
+	ret->workers = pf.workers;
+}
+
+void
+transform_free(struct transform *t)
+{
+	struct pending *pd, *next_pd;
+
+	if (!t)
+		return;
+	pool_free(t->pool);
+	TAILQ_FOREACH_SAFE(pd, &t->pending, link, next_pd)
+		free(pd);
+	while (!TAILQ_EMPTY(&t->lru))
+		remove_entry(t, TAILQ_FIRST(&t->lru));
+	free(t);
+}

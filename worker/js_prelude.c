@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Installs the prelude's pieces (worker/prelude/) and tslib's helpers in
+ * a script's environment. The pieces are Beddel's own ES5.1 code, built
+ * into the worker (embedded.h), and run with the script's limits: they
+ * are part of its execution. Runs in the worker, after the sandbox, and
+ * in the transform engine before it.
+ */
+#include "worker/js_prelude.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "worker/embedded.h"
+#include "worker/js_value.h"
+
+enum piece_id {
+	PIECE_LIB,
+	PIECE_COLLECTIONS,
+	PIECE_OBJECT,
+	PIECE_STRING,
+	PIECE_ARRAY,
+	PIECE_PROMISE,
+	PIECE_TSLIB,
+	PIECE_COUNT,
+};
+
+#define BIT(p) (1u << (p))
+
+/* In the order they are installed. A piece of kind PIECE_FUNCTION is a
+ * function expression called as (global, lib) whose result is kept (lib
+ * is the first piece's result); tslib is a plain script that defines its
+ * helpers as globals. The names are those whose appearance in a script
+ * installs the piece. */
+static const struct piece {
+	const char *file;
+	bool is_script;
+	unsigned needs;
+	const char *const *names;
+} pieces[PIECE_COUNT] = {
+	[PIECE_LIB] = { "lib", false, 0,
+		(const char *const[]){ NULL } },
+	[PIECE_COLLECTIONS] = { "collections", false, BIT(PIECE_LIB),
+		(const char *const[]){ "Map", "Set", "WeakMap", "WeakSet",
+				       NULL } },
+	[PIECE_OBJECT] = { "object", false, BIT(PIECE_LIB),
+		(const char *const[]){ "entries", "values", "fromEntries",
+				       NULL } },
+	[PIECE_STRING] = { "string", false, BIT(PIECE_LIB),
+		(const char *const[]){ "padStart", "padEnd", "trimStart",
+				       "trimEnd", NULL } },
+	[PIECE_ARRAY] = { "array", false, BIT(PIECE_LIB),
+		(const char *const[]){ "from", "of", "find", "findIndex",
+				       "includes", "fill", "flat", "flatMap",
+				       "entries", "keys", "values", NULL } },
+	/* The async helpers build promises. */
+	[PIECE_PROMISE] = { "promise", false, BIT(PIECE_LIB),
+		(const char *const[]){ "Promise", "__awaiter",
+				       "__asyncGenerator", "__asyncValues",
+				       "__await", NULL } },
+	/* The helpers TypeScript's ES5 output calls (worker/transpiler). */
+	[PIECE_TSLIB] = { "tslib", true, 0,
+		(const char *const[]){ "__extends", "__assign", "__rest",
+				       "__awaiter", "__generator", "__values",
+				       "__read", "__spread", "__spreadArray",
+				       "__spreadArrays", "__await",
+				       "__asyncGenerator", "__asyncDelegator",
+				       "__asyncValues", "__makeTemplateObject",
+				       "__classPrivateFieldGet",
+				       "__classPrivateFieldSet",
+				       "__classPrivateFieldIn", "__setFunctionName",
+				       "__propKey", NULL } },
+};
+
+static bool
+is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '$';
+}
+
+/* The pieces that name the word s (len bytes) reaches. */
+static unsigned
+pieces_named(const char *s, size_t len)
+{
+	unsigned mask = 0;
+
+	for (unsigned p = 0; p < PIECE_COUNT; p++) {
+		for (const char *const *n = pieces[p].names; *n; n++) {
+			if (strlen(*n) == len && memcmp(*n, s, len) == 0)
+				mask |= BIT(p);
+		}
+	}
+	return mask;
+}
+
+/* The mask with every piece a piece of it needs. */
+static unsigned
+with_needs(unsigned mask)
+{
+	for (unsigned p = 0; p < PIECE_COUNT; p++) {
+		if (mask & BIT(p))
+			mask |= pieces[p].needs;
+	}
+	return mask;
+}
+
+/* Longest name in the table; longer words are skipped at once. */
+#define PRELUDE_NAME_MAX_BYTES 24
+
+unsigned
+js_prelude_needs(const char *code, size_t len)
+{
+	unsigned mask = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		if (!is_word_char(code[i])) {
+			i++;
+			continue;
+		}
+		size_t start = i;
+		while (i < len && is_word_char(code[i]))
+			i++;
+		if (i - start <= PRELUDE_NAME_MAX_BYTES)
+			mask |= pieces_named(code + start, i - start);
+	}
+	return with_needs(mask);
+}
+
+unsigned
+js_prelude_all(void)
+{
+	return (BIT(PIECE_COUNT) - 1) & ~BIT(PIECE_TSLIB);
+}
+
+void
+js_prelude_run_file(duk_context *ctx, const char *name, const char *trailer)
+{
+	size_t len;
+	const char *src = embedded_get(name, &len);
+
+	if (!src)
+		(void)duk_error(ctx, DUK_ERR_ERROR, "built-in file %s is missing",
+				name);
+	/* The files are UTF-8; the engine wants its own encoding of
+	 * characters beyond U+FFFF. */
+	if (js_value_push_utf8(ctx, src, len) < 0)
+		(void)duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+	if (trailer) {
+		duk_push_string(ctx, trailer);
+		duk_concat(ctx, 2);
+	}
+	(void)duk_push_sprintf(ctx, "prelude:%s", name);
+	/* [ ... source filename ] -> [ ... fn ] -> [ ... fn global ] */
+	duk_compile(ctx, DUK_COMPILE_EVAL);
+	duk_push_global_object(ctx);
+	/* [ ... fn global ] -> [ ... value ] */
+	duk_call_method(ctx, 0);
+}
+
+void
+js_prelude_install(duk_context *ctx, unsigned mask)
+{
+	duk_idx_t lib = -1;
+
+	/* [ ... ] -> [ ... runner ] (undefined until the Promise piece) */
+	duk_push_undefined(ctx);
+	duk_idx_t runner = duk_get_top_index(ctx);
+	for (unsigned p = 0; p < PIECE_COUNT; p++) {
+		if (!(mask & BIT(p)))
+			continue;
+		/* [ ... runner ] -> [ ... runner value ] */
+		js_prelude_run_file(ctx, pieces[p].file, NULL);
+		if (pieces[p].is_script) {
+			duk_pop(ctx);
+			continue;
+		}
+		/* [ ... runner fn ] -> [ ... runner fn global lib ] ->
+		 * [ ... runner result ] */
+		duk_push_global_object(ctx);
+		if (lib >= 0)
+			duk_dup(ctx, lib);
+		else
+			duk_push_undefined(ctx);
+		duk_call(ctx, 2);
+		if (p == PIECE_LIB) {
+			lib = duk_get_top_index(ctx);
+			continue;
+		}
+		if (p == PIECE_PROMISE)
+			duk_replace(ctx, runner);
+		else
+			duk_pop(ctx);
+	}
+	/* [ ... runner lib ] -> [ ... runner ] */
+	duk_set_top(ctx, runner + 1);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The transform driver: lowers an ES2015+ script to ES5.1 with
+ * TypeScript's transpileModule, in a transform worker's engine where
+ * typescript.js was evaluated first; it is called with the global object
+ * and TypeScript's namespace object, and returns the
+ * function the worker calls once per request, as
+ * transform(source, isFunction) -> ES5 source. The source is only parsed,
+ * never run. A script the parser refuses throws
+ * { isSyntaxError: true, message, line, column } with the position in the
+ * source as the client sent it (lines and columns from 1). */
+(function (global, ts) {
+	'use strict';
+	var compilerOptions = {
+		target: ts.ScriptTarget.ES5,
+		module: ts.ModuleKind.CommonJS,
+		/* Spread, for...of and destructuring follow the iteration
+		 * protocol, so Map, Set, strings and generators work as in
+		 * ES2015, not only arrays. */
+		downlevelIteration: true,
+		/* The helpers (__awaiter, __spreadArray, ...) come from tslib,
+		 * which the worker installs in the script's environment when
+		 * the code names them; none is pasted into the output. */
+		noEmitHelpers: true,
+		importHelpers: false,
+		removeComments: true,
+		alwaysStrict: false,
+		newLine: ts.NewLineKind.LineFeed
+	};
+
+	function fail(sf, pos, message, shift) {
+		var at = ts.getLineAndCharacterOfPosition(sf, pos);
+		throw {
+			isSyntaxError: true,
+			message: message,
+			line: at.line + 1,
+			column: at.character + 1 - (at.line === 0 ? shift : 0)
+		};
+	}
+
+	return function (source, isFunction) {
+		/* A function-mode script is one function expression; in
+		 * parentheses it is a program whose completion value is that
+		 * function. */
+		var text = isFunction ? '(' + source + '\n)' : source;
+		var shift = isFunction ? 1 : 0;
+		var sf = ts.createSourceFile('script.js', text,
+					     ts.ScriptTarget.Latest, false,
+					     ts.ScriptKind.JS);
+		var errors = sf.parseDiagnostics;
+		if (errors.length > 0) {
+			fail(sf, errors[0].start,
+			     ts.flattenDiagnosticMessageText(errors[0].messageText, '\n'),
+			     shift);
+		}
+		if (sf.externalModuleIndicator) {
+			var node = sf.externalModuleIndicator;
+			fail(sf, node.getStart ? node.getStart(sf) : 0,
+			     'import and export are not allowed: a script is not a module',
+			     shift);
+		}
+		return ts.transpileModule(text, {
+			compilerOptions: compilerOptions,
+			fileName: 'script.js',
+			reportDiagnostics: false
+		}).outputText;
+	};
+})
