@@ -655,6 +655,29 @@ START_TEST(test_js_stops_at_the_instruction_budget)
 }
 END_TEST
 
+/* A script that caught its cap's error is stopped at its next
+ * instruction: at the cap every allocation runs the collector, and a
+ * script left to run would take minutes to reach the next regular
+ * check. Without the stop this test runs into its tcase timeout. */
+START_TEST(test_js_stops_a_script_that_goes_on_at_its_cap)
+{
+	const struct js_request limits = { .timeout_ms = 600000,
+					   .cpu_ms = 600000,
+					   .heap_limit_bytes = 1u << 20 };
+	static const char *const scripts[] = {
+		"var k = []; try { for (;;) k.push([1, 2]); } catch (e) {}"
+		" for (;;) { try { k.push([3]); } catch (e) {} }",
+		"var k = []; try { for (;;) k.push({}); } catch (e) {} for (;;) {}",
+		"var k = []; try { for (;;) k.push({}); } catch (e) {} 'done'",
+	};
+
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
+		expect_request_kind(scripts[i], &limits, OUTCOME_MEMORY_LIMIT,
+				    "heap cap of 1048576 bytes");
+	expect_json("'still serving'", NULL, "\"still serving\"");
+}
+END_TEST
+
 /* Reads the engine's pre-encoded logs back as a client would. */
 static char *
 logs_json(const struct js_result *res)
@@ -869,6 +892,7 @@ js_suite(void)
 	tcase_add_test(tc, test_js_stops_at_the_deadline_and_keeps_serving);
 	tcase_add_test(tc, test_js_stops_at_the_cpu_budget);
 	tcase_add_test(tc, test_js_stops_at_the_instruction_budget);
+	tcase_add_test(tc, test_js_stops_a_script_that_goes_on_at_its_cap);
 	tcase_add_test(tc, test_js_console_is_captured_and_bounded);
 	tcase_add_test(tc, test_js_function_mode_reports_through_its_context);
 	tcase_add_test(tc, test_js_reports_where_a_slow_script_is);

@@ -62,6 +62,7 @@ enum stop {
 	STOP_WALL,	 /* past its wall-clock deadline */
 	STOP_CPU,	 /* past its CPU time budget */
 	STOP_INSTRUCTIONS, /* past its instruction budget */
+	STOP_MEMORY,	 /* reached its heap cap */
 	STOP_RESTRICTED, /* called a function its profile restricts */
 };
 
@@ -100,6 +101,10 @@ fits(struct js_engine *e, size_t grow)
 		return true;
 	if (grow > e->limit_bytes || e->live_bytes > e->limit_bytes - grow) {
 		e->is_limit_hit = true;
+		/* The check that stops the script comes at the next
+		 * instruction: see beddel_duk_interrupt_soon(). */
+		if (e->ctx)
+			beddel_duk_interrupt_soon(e->ctx);
 		return false;
 	}
 	return true;
@@ -277,6 +282,11 @@ js_engine_interrupt_due(void *udata)
 		if (e->on_slow)
 			report_slow(e, now_us);
 	}
+	/* SECURITY: a script that caught the error of its heap cap must not
+	 * go on: at its cap every allocation runs the garbage collector, so
+	 * it would crawl past every other check. */
+	if (e->stop == STOP_NONE && e->is_limit_hit)
+		e->stop = STOP_MEMORY;
 	if (e->stop == STOP_NONE && e->deadline_us > 0 &&
 	    now_us >= e->deadline_us)
 		e->stop = STOP_WALL;
@@ -782,13 +792,17 @@ describe_error(duk_context *ctx, void *udata)
 	return 4;
 }
 
+static enum outcome describe_stop(struct run *run);
+
 static int
 set_memory_limit(struct run *run)
 {
-	(void)snprintf(run->why, sizeof(run->why),
-		       "the script reached its heap cap of %llu bytes",
-		       (unsigned long long)run->req->heap_limit_bytes);
-	return set_error(run->ret, OUTCOME_MEMORY_LIMIT, run->why);
+	enum stop stop = run->e->stop;
+
+	run->e->stop = STOP_MEMORY;
+	enum outcome kind = describe_stop(run);
+	run->e->stop = stop;
+	return set_error(run->ret, kind, run->why);
 }
 
 /* The outcome and sentence of a stopped execution. */
@@ -813,6 +827,11 @@ describe_stop(struct run *run)
 			       "the script ran past its budget of %llu instructions",
 			       (unsigned long long)req->instructions_max);
 		return OUTCOME_TIMEOUT;
+	case STOP_MEMORY:
+		(void)snprintf(run->why, sizeof(run->why),
+			       "the script reached its heap cap of %llu bytes",
+			       (unsigned long long)req->heap_limit_bytes);
+		return OUTCOME_MEMORY_LIMIT;
 	case STOP_RESTRICTED:
 		(void)snprintf(run->why, sizeof(run->why),
 			       "the script called %s, which its profile restricts",

@@ -21,6 +21,11 @@
 int js_engine_interrupt_due(void *udata);
 #define DUK_USE_EXEC_TIMEOUT_CHECK(udata) js_engine_interrupt_due(udata)
 
+/* Brings the next interrupt check forward to the next instruction of
+ * the running thread (worker/duktape/duk_beddel.c). */
+struct duk_hthread;
+void beddel_duk_interrupt_soon(struct duk_hthread *ctx);
+
 /* No bytecode loading: duk_load_function() builds functions from bytes
  * the engine trusts. Debugger support is off in the stock configuration
  * and stays off. The Duktape and CBOR built-ins cannot be configured away
