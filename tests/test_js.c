@@ -770,6 +770,13 @@ START_TEST(test_js_function_mode_reports_through_its_context)
 	js_result_fini(&res);
 	expect_request_kind("function (p, q, c) { return 5 }", &fn,
 			    OUTCOME_NO_RESULT, "context.setOutput");
+	/* One function expression and nothing else. */
+	expect_request_kind("function (p, q, c) { c.setOutput(1) } @@ not js",
+			    &fn, OUTCOME_SYNTAX_ERROR, NULL);
+	expect_request_kind("function (p, q, c) { c.setOutput(1) }; 5", &fn,
+			    OUTCOME_SYNTAX_ERROR, NULL);
+	expect_request_kind("5", &fn, OUTCOME_RUNTIME_ERROR,
+			    "one function expression");
 	expect_request_kind("function (p, q, c) { c.setError('out of stock') }",
 			    &fn, OUTCOME_SCRIPT_ERROR, "out of stock");
 	expect_request_kind("function (p, q, c) { c.setOutput(1); c.setOutput(2) }",

@@ -940,12 +940,19 @@ compile_script(duk_context *ctx, void *udata)
 					   run->req->code_len);
 	if (run->conv_err < 0)
 		return DUK_RET_RANGE_ERROR;
+	/* Function mode: the code in parentheses is a program whose value
+	 * is the function, so anything after the function expression is a
+	 * syntax error. (The transform's output is that program already.)
+	 * [ ... code ] -> [ ... source ] */
+	if (run->req->is_function && !run->req->is_transformed) {
+		duk_push_string(ctx, "(");
+		duk_swap_top(ctx, -2);
+		duk_push_string(ctx, "\n)");
+		duk_concat(ctx, 3);
+	}
 	duk_push_string(ctx, "script");
 	/* [ ... source filename ] -> [ ... fn ] */
-	bool is_function_source = run->req->is_function &&
-				  !run->req->is_transformed;
-	duk_compile(ctx, is_function_source ? DUK_COMPILE_FUNCTION :
-					      DUK_COMPILE_EVAL);
+	duk_compile(ctx, DUK_COMPILE_EVAL);
 	return 1;
 }
 
@@ -1082,15 +1089,11 @@ execute(struct run *run, duk_context *t)
 			return set_error(run->ret, OUTCOME_INTERNAL, "the worker ran out of memory");
 		return fill_error(run, t, kind_of_failure(run, OUTCOME_SYNTAX_ERROR));
 	}
-	if (run->req->is_function && !run->req->is_transformed)
-		return call_function(run, t);
-
 	/* [ ... fn ] -> [ ... fn global ] -> [ ... result ] */
 	duk_push_global_object(t);
 	if (duk_pcall_method(t, 0) != DUK_EXEC_SUCCESS)
 		return fill_error(run, t, kind_of_failure(run, OUTCOME_RUNTIME_ERROR));
-	/* A transformed function-mode script is a program whose value is
-	 * the function. */
+	/* In function mode the program's value is the function. */
 	if (run->req->is_function) {
 		if (!duk_is_function(t, -1))
 			return set_error(run->ret, OUTCOME_RUNTIME_ERROR, "function mode wants one function expression");
