@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Files built into beddel-worker (worker/embed.py writes the table at
- * build time): the prelude pieces scripts may need, the transform driver,
- * TypeScript's compiler and tslib's helpers. A worker reads no file after
- * its sandbox is on, and not even before it: everything it runs besides
- * the request comes from here. Any process; read-only data.
+ * build time): the prelude pieces scripts may need, the transform driver
+ * and TypeScript's compiler. A worker reads no file after its sandbox is
+ * on, and not even before it: everything it runs besides the request
+ * comes from here. Any process; read-only data.
  */
 #ifndef BEDDEL_WORKER_EMBEDDED_H
 #define BEDDEL_WORKER_EMBEDDED_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Installs the prelude's pieces (worker/prelude/) and tslib's helpers in
- * a script's environment. The pieces are Beddel's own ES5.1 code, built
+ * Installs the prelude's pieces (worker/prelude/) in a script's
+ * environment. The pieces are Beddel's own ES5.1 code, built
  * into the worker (embedded.h), and run with the script's limits: they
  * are part of its execution. Runs in the worker, after the sandbox, and
  * in the transform engine before it.
@@ -21,55 +21,38 @@ enum piece_id {
 	PIECE_STRING,
 	PIECE_ARRAY,
 	PIECE_PROMISE,
-	PIECE_TSLIB,
 	PIECE_COUNT,
 };
 
 #define BIT(p) (1u << (p))
 
-/* In the order they are installed. A piece of kind PIECE_FUNCTION is a
- * function expression called as (global, lib) whose result is kept (lib
- * is the first piece's result); tslib is a plain script that defines its
- * helpers as globals. The names are those whose appearance in a script
- * installs the piece. */
+/* In the order they are installed. Each file is a function expression,
+ * called as (global, lib), whose result is kept: lib is the first
+ * piece's result, the helpers the others share. The names are those
+ * whose appearance in a script installs the piece. */
 static const struct piece {
 	const char *file;
-	bool is_script;
 	unsigned needs;
 	const char *const *names;
 } pieces[PIECE_COUNT] = {
-	[PIECE_LIB] = { "lib", false, 0,
+	[PIECE_LIB] = { "lib", 0,
 		(const char *const[]){ NULL } },
-	[PIECE_COLLECTIONS] = { "collections", false, BIT(PIECE_LIB),
+	[PIECE_COLLECTIONS] = { "collections", BIT(PIECE_LIB),
 		(const char *const[]){ "Map", "Set", "WeakMap", "WeakSet",
 				       NULL } },
-	[PIECE_OBJECT] = { "object", false, BIT(PIECE_LIB),
+	[PIECE_OBJECT] = { "object", BIT(PIECE_LIB),
 		(const char *const[]){ "entries", "values", "fromEntries",
 				       NULL } },
-	[PIECE_STRING] = { "string", false, BIT(PIECE_LIB),
+	[PIECE_STRING] = { "string", BIT(PIECE_LIB),
 		(const char *const[]){ "padStart", "padEnd", "trimStart",
 				       "trimEnd", NULL } },
-	[PIECE_ARRAY] = { "array", false, BIT(PIECE_LIB),
+	[PIECE_ARRAY] = { "array", BIT(PIECE_LIB),
 		(const char *const[]){ "from", "of", "find", "findIndex",
 				       "includes", "fill", "flat", "flatMap",
-				       "entries", "keys", "values", NULL } },
-	/* The async helpers build promises. */
-	[PIECE_PROMISE] = { "promise", false, BIT(PIECE_LIB),
-		(const char *const[]){ "Promise", "__awaiter",
-				       "__asyncGenerator", "__asyncValues",
-				       "__await", NULL } },
-	/* The helpers TypeScript's ES5 output calls (worker/transpiler). */
-	[PIECE_TSLIB] = { "tslib", true, 0,
-		(const char *const[]){ "__extends", "__assign", "__rest",
-				       "__awaiter", "__generator", "__values",
-				       "__read", "__spread", "__spreadArray",
-				       "__spreadArrays", "__await",
-				       "__asyncGenerator", "__asyncDelegator",
-				       "__asyncValues", "__makeTemplateObject",
-				       "__classPrivateFieldGet",
-				       "__classPrivateFieldSet",
-				       "__classPrivateFieldIn", "__setFunctionName",
-				       "__propKey", NULL } },
+				       "entries", "values", NULL } },
+	/* The transform's async helpers name Promise. */
+	[PIECE_PROMISE] = { "promise", BIT(PIECE_LIB),
+		(const char *const[]){ "Promise", NULL } },
 };
 
 static bool
@@ -131,7 +114,7 @@ js_prelude_needs(const char *code, size_t len)
 unsigned
 js_prelude_all(void)
 {
-	return (BIT(PIECE_COUNT) - 1) & ~BIT(PIECE_TSLIB);
+	return BIT(PIECE_COUNT) - 1;
 }
 
 void
@@ -172,10 +155,6 @@ js_prelude_install(duk_context *ctx, unsigned mask)
 			continue;
 		/* [ ... runner ] -> [ ... runner value ] */
 		js_prelude_run_file(ctx, pieces[p].file, NULL);
-		if (pieces[p].is_script) {
-			duk_pop(ctx);
-			continue;
-		}
 		/* [ ... runner fn ] -> [ ... runner fn global lib ] ->
 		 * [ ... runner result ] */
 		duk_push_global_object(ctx);

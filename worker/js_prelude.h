@@ -2,8 +2,7 @@
 /*
  * The prelude: ES2015+ built-ins the engine lacks (Map, Set, WeakMap,
  * WeakSet, Promise, Array.from, Object.entries, String.prototype.padStart
- * and others; the files in worker/prelude/) and tslib's helpers for transformed
- * code. A fresh environment gets only the pieces its script names, so
+ * and others; the files in worker/prelude/). A fresh environment gets only the pieces its script names, so
  * that a script that names none pays nothing. Worker only, on a thread
  * of its engine; the transform engine installs every piece once.
  */
@@ -21,7 +20,7 @@
  * only time). Pure. */
 unsigned js_prelude_needs(const char *code, size_t len);
 
-/* Every piece but tslib's helpers, which the transpiler does not use. */
+/* Every piece. */
 unsigned js_prelude_all(void);
 
 /* [ ... ] -> [ ... value ]: runs the built-in file called name

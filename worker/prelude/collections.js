@@ -5,6 +5,108 @@
 (function (global, lib) {
 	'use strict';
 
+	/* An insertion-ordered table of keys (and values) compared as
+	 * SameValueZero, the store of Map, Set, WeakMap and WeakSet.
+	 * Primitive keys are found through a dictionary, objects through an
+	 * id kept under a symbol on the object, and the rest (symbols,
+	 * frozen objects) by a linear search. Deleted slots stay as holes
+	 * until clear(): iterators index the arrays, and an iterator made
+	 * before a clear() ends at it. */
+	var HOLE = {};
+	var idKey = global.Symbol ? global.Symbol('beddel.key') : '\u0000beddel.key';
+	var nextId = 1;
+
+	function dictKey(k, make) {
+		var t = typeof k;
+		if (k === null)
+			return 'null';
+		if (t === 'number')
+			return 'n:' + (k === 0 ? 0 : k);
+		if (t === 'string' || t === 'boolean' || t === 'undefined')
+			return t.charAt(0) + ':' + k;
+		if (t !== 'object' && t !== 'function')
+			return null;
+		if (Object.prototype.hasOwnProperty.call(k, idKey))
+			return 'o:' + k[idKey];
+		if (!make || !Object.isExtensible(k))
+			return null;
+		Object.defineProperty(k, idKey, { value: nextId++ });
+		return 'o:' + k[idKey];
+	}
+
+	function same(a, b) {
+		return a === b || (a !== a && b !== b);
+	}
+
+	function Store() {
+		this.clear();
+	}
+	Store.prototype.clear = function () {
+		this.keys = [];
+		this.vals = [];
+		this.dict = Object.create(null);
+		this.size = 0;
+	};
+	Store.prototype.find = function (k) {
+		var d = dictKey(k, false);
+		if (d !== null) {
+			var i = this.dict[d];
+			return i === undefined ? -1 : i;
+		}
+		for (var j = 0; j < this.keys.length; j++) {
+			if (same(this.keys[j], k))
+				return j;
+		}
+		return -1;
+	};
+	Store.prototype.set = function (k, v) {
+		var i = this.find(k);
+		if (i >= 0) {
+			this.vals[i] = v;
+			return;
+		}
+		if (k === 0)
+			k = 0; /* -0 becomes +0, as the standard says */
+		var d = dictKey(k, true);
+		if (d !== null)
+			this.dict[d] = this.keys.length;
+		this.keys.push(k);
+		this.vals.push(v);
+		this.size++;
+	};
+	Store.prototype.remove = function (k) {
+		var i = this.find(k);
+		if (i < 0)
+			return false;
+		var d = dictKey(k, false);
+		if (d !== null)
+			delete this.dict[d];
+		this.keys[i] = HOLE;
+		this.vals[i] = undefined;
+		this.size--;
+		return true;
+	};
+	/* An iterator of pick(key, value) over the live entries. */
+	Store.prototype.iterate = function (pick) {
+		var self = this, keys = this.keys, i = 0;
+		return lib.makeIterator(function () {
+			while (self.keys === keys && i < keys.length) {
+				var j = i++;
+				if (keys[j] !== HOLE)
+					return { value: pick(keys[j], self.vals[j]), done: false };
+			}
+			return { done: true };
+		});
+	};
+	Store.prototype.forEach = function (fn, thisArg, owner, isSet) {
+		var keys = this.keys;
+		for (var i = 0; this.keys === keys && i < keys.length; i++) {
+			if (keys[i] !== HOLE)
+				fn.call(thisArg, isSet ? keys[i] : this.vals[i], keys[i], owner);
+		}
+	};
+
+
 	function check(self, Kind, name) {
 		if (!(self instanceof Kind) || !self._store)
 			throw new TypeError(name + ' called on an incompatible receiver');
@@ -19,7 +121,7 @@
 	function init(self, Kind, name, iterable, add) {
 		if (!(self instanceof Kind))
 			throw new TypeError('Constructor ' + name + ' requires \'new\'');
-		Object.defineProperty(self, '_store', { value: new lib.Store() });
+		Object.defineProperty(self, '_store', { value: new Store() });
 		if (iterable !== undefined && iterable !== null)
 			lib.forEachOf(iterable, function (x) { add(self, x); });
 	}

@@ -17,10 +17,10 @@
 		 * protocol, so Map, Set, strings and generators work as in
 		 * ES2015, not only arrays. */
 		downlevelIteration: true,
-		/* The helpers (__awaiter, __spreadArray, ...) come from tslib,
-		 * which the worker installs in the script's environment when
-		 * the code names them; none is pasted into the output. */
-		noEmitHelpers: true,
+		/* The helpers the output calls (__awaiter, __spreadArray, ...)
+		 * are written into it, only those it needs: compiling them with
+		 * the script costs less than a whole helper library would. */
+		noEmitHelpers: false,
 		importHelpers: false,
 		removeComments: true,
 		alwaysStrict: false,
