@@ -2228,7 +2228,9 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	exec.slow_ms = p->cfg.slow_ms;
 	exec.tenant = tenant;
 	exec.tenant_len = tenant_len;
-	/* A script lowered before, for this tenant, runs lowered at once. */
+	/* A script lowered before, for this tenant, runs lowered at once.
+	 * Only the transform marks code as lowered, never a client. */
+	exec.is_transformed = false;
 	if (p->cfg.transform &&
 	    transform_cache_get(p->cfg.transform, tenant, tenant_len,
 				exec.is_function, exec.code, exec.code_len,
