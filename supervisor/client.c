@@ -178,6 +178,13 @@ answer_query(struct client *c, const struct proto_msg *m, bool has_id,
 		reply_error(c, has_id, id, OUTCOME_BAD_REQUEST, why);
 		return;
 	}
+	/* The same rule as for an exec: a name with a NUL byte would be
+	 * looked up cut short, as another tenant's. */
+	if (q.tenant && !pool_is_valid_tenant(q.tenant, q.tenant_len)) {
+		reply_error(c, q.has_id, q.id, OUTCOME_BAD_REQUEST,
+			    POOL_TENANT_RULE);
+		return;
+	}
 	if (proto_msg_type(m) == PROTO_MSG_STATUS)
 		r = status_encode(c->hub->pool, c->hub->monitor, &q,
 				  sys_now_us(), c->hub->started_us, &f);

@@ -1908,8 +1908,8 @@ pool_start(struct pool *p)
 	return 0;
 }
 
-static bool
-is_valid_tenant(const char *s, size_t len)
+bool
+pool_is_valid_tenant(const char *s, size_t len)
 {
 	if (len == 0 || len > POOL_TENANT_MAX_BYTES)
 		return false;
@@ -2003,10 +2003,8 @@ check_request(const struct pool *p, const struct proto_exec *req,
 		(void)snprintf(why, why_size, "'code' is not valid UTF-8");
 		return -EINVAL;
 	}
-	if (req->tenant && !is_valid_tenant(req->tenant, req->tenant_len)) {
-		(void)snprintf(why, why_size,
-			       "'tenant' must be 1 to %d letters, digits or ._:@-",
-			       POOL_TENANT_MAX_BYTES);
+	if (req->tenant && !pool_is_valid_tenant(req->tenant, req->tenant_len)) {
+		(void)snprintf(why, why_size, "%s", POOL_TENANT_RULE);
 		return -EINVAL;
 	}
 	const struct profile *pr = find_profile(p, req, why, why_size);

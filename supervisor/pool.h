@@ -167,6 +167,18 @@ struct pool *pool_new(struct event_base *base, const struct pool_config *cfg);
  * first spawn (the pool retries later). */
 int pool_start(struct pool *p);
 
+/* Whether len bytes at s make a tenant name: 1 to POOL_TENANT_MAX_BYTES
+ * letters, digits or ._:@- (no NUL, no byte that would need escaping in
+ * a log line or a metric label). Pure. */
+bool pool_is_valid_tenant(const char *s, size_t len);
+
+/* Why a tenant name is refused, for a bad_request. */
+#define POOL_STRINGIFY_(x) #x
+#define POOL_STRINGIFY(x) POOL_STRINGIFY_(x)
+#define POOL_TENANT_RULE                                                  \
+	"'tenant' must be 1 to " POOL_STRINGIFY(POOL_TENANT_MAX_BYTES)      \
+	" letters, digits or ._:@-"
+
 /* Checks a request, applies its profile and queues it. Returns 0 (done
  * will be called); -EINVAL with why filled in for a bad request; -E2BIG
  * for an input over its profile's limit; -EAGAIN when the queue is full;

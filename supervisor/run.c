@@ -147,18 +147,27 @@ run_alone(const struct proto_exec *exec, const char *profiles_path,
 	return *ret_buf ? 0 : -ENOMEM;
 }
 
-/* Prints script-made text for a terminal: control bytes other than
- * newline and tab, which could steer the terminal, are shown as \xNN. */
+/* Prints script-made text for a terminal: control bytes, which could
+ * steer the terminal, are shown as \xNN; newline and tab too when the
+ * text must stay on one line (where a newline could forge the next
+ * line). */
 static void
-print_chars(FILE *out, const char *s, size_t len)
+print_escaped(FILE *out, const char *s, size_t len, bool is_one_line)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+		bool is_kept = !is_one_line && (c == '\n' || c == '\t');
+		if ((c < 0x20 && !is_kept) || c == 0x7f)
 			fprintf(out, "\\x%02x", c);
 		else
 			fputc(c, out);
 	}
+}
+
+static void
+print_chars(FILE *out, const char *s, size_t len)
+{
+	print_escaped(out, s, len, false);
 }
 
 /* The same, as one line. */
@@ -626,16 +635,20 @@ print_event(const struct proto_msg *m)
 	char when[32] = "";
 	if (gmtime_r(&secs, &tm))
 		(void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	printf("%s.%03uZ %.*s", when, (unsigned)(ms % 1000u), (int)len, event);
+	/* One event, one line: nothing in it may start another. */
+	printf("%s.%03uZ ", when, (unsigned)(ms % 1000u));
+	print_escaped(stdout, event, len, true);
 	for (size_t i = 0; i < proto_value_count(fields); i++) {
 		const char *key = proto_value_str(proto_value_key(fields, i),
 						  &len);
 		const struct proto_value *v = proto_value_val(fields, i);
-		printf(" %.*s=", (int)len, key);
+		putchar(' ');
+		print_escaped(stdout, key, len, true);
+		putchar('=');
 		if (proto_value_kind(v) == PROTO_STR) {
 			const char *text = proto_value_str(v, &len);
 			putchar('\'');
-			print_chars(stdout, text, len);
+			print_escaped(stdout, text, len, true);
 			putchar('\'');
 		} else {
 			printf("%llu", (unsigned long long)proto_value_uint(v));

@@ -155,6 +155,11 @@ parse_args(int argc, char **argv, struct run_options *o)
 			}
 			break;
 		case 'T':
+			if (!pool_is_valid_tenant(optarg, strlen(optarg))) {
+				fprintf(stderr, "beddel-run: --tenant: %s\n",
+					POOL_TENANT_RULE);
+				return -EINVAL;
+			}
 			o->tenant = optarg;
 			break;
 		case 'f':

@@ -149,6 +149,34 @@ START_TEST(test_observe_status_adds_up)
 }
 END_TEST
 
+/* A status query for a tenant the exec rule refuses (here a NUL byte
+ * that would cut the name short, to another tenant's) gets bad_request,
+ * not that other tenant's figures. */
+START_TEST(test_observe_status_refuses_a_bad_tenant_name)
+{
+	static const char cut[] = "t1\0junk";
+	struct proto_query q = { .has_id = true, .id = 9, .tenant = cut,
+				 .tenant_len = sizeof(cut) - 1 };
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+
+	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
+	ck_assert_int_eq(run_for("t1", "1", 0), OUTCOME_OK);
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(proto_encode_query(PROTO_MSG_STATUS, &q, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_BAD_REQUEST);
+	ck_assert_uint_eq(res.id, 9);
+	ck_assert_ptr_nonnull(memmem(res.message, res.message_len, "'tenant'", 8));
+	proto_msg_free(m);
+	(void)close(fd);
+}
+END_TEST
+
 /* Runs the metrics through tests/tools/check_metrics.py, which parses
  * them with the prometheus_client library. */
 START_TEST(test_observe_metrics_parse_and_count)
@@ -484,6 +512,7 @@ observe_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_observe_records_each_execution_in_response_and_log);
 	tcase_add_test(tc, test_observe_status_adds_up);
+	tcase_add_test(tc, test_observe_status_refuses_a_bad_tenant_name);
 	tcase_add_test(tc, test_observe_metrics_parse_and_count);
 	tcase_add_test(tc, test_observe_alerts_fire_once_and_count_repeats);
 	tcase_add_test(tc, test_observe_json_logs_have_fixed_keys);

@@ -252,6 +252,9 @@ START_TEST(test_pool_a_flood_does_not_starve_another_tenant)
 	for (uint64_t id = 1; id <= FLOOD; id++)
 		send_for(flood, id, "alice", work);
 	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
+	/* The second worker starts for alice's queue and takes her next
+	 * request as soon as it is ready: both are hers before bob comes. */
+	ck_assert_int_eq(harness_wait_log(&h, "pool: worker ready", 1, 10000), 0);
 
 	/* bob's one request is answered while alice's flood still runs:
 	 * about 450 ms of it remain; bob waits for one of her requests. */

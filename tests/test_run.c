@@ -594,6 +594,50 @@ START_TEST(test_run_watch_prints_a_killed_workers_death)
 }
 END_TEST
 
+/* A script cannot forge a line of --watch's output: its function's name,
+ * which the slow event's stack holds, has a newline and a fake event in
+ * it, and comes out escaped on the slow event's own line. */
+START_TEST(test_run_watch_keeps_each_event_on_one_line)
+{
+	static const char *const slow[] = { "--slow-ms", "20", NULL };
+	static const char code[] =
+		"var f = function () { var t = Date.now(); while (Date.now() - t < 80) {} };"
+		" Object.defineProperty(f, 'name', { value: 'x\\nFORGED worker_death' });"
+		" f(); 1";
+	static char out[65536];
+	size_t len = 0;
+	int pipefd[2], status;
+
+	out[0] = '\0';
+	ck_assert_int_eq(harness_start(&h, 1, slow), 0);
+	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid_t watch = fork();
+	ck_assert_int_ge(watch, 0);
+	if (watch == 0) {
+		(void)dup2(pipefd[1], 1);
+		execl(harness_run_path(), harness_run_path(), "--socket",
+		      h.socket, "--watch", (char *)NULL);
+		_exit(127);
+	}
+	(void)close(pipefd[1]);
+	ck_assert(read_until(pipefd[0], out, sizeof(out), &len,
+			     "watching the supervisor at", 10000));
+	enum outcome kind;
+	ck_assert_int_eq(harness_outcome_for(&h, NULL, code, 0, &kind), 0);
+	ck_assert_int_eq(kind, OUTCOME_OK);
+	ck_assert_msg(read_until(pipefd[0], out, sizeof(out), &len,
+				 "\\x0aFORGED", 10000),
+		      "no escaped name in --watch's output:\n%s", out);
+	ck_assert_ptr_null(strstr(out, "\nFORGED"));
+
+	status = harness_stop(&h, 10000);
+	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	(void)read_until(pipefd[0], out, sizeof(out), &len, NULL, 10000);
+	(void)close(pipefd[0]);
+	ck_assert_int_eq(waitpid(watch, &status, 0), watch);
+}
+END_TEST
+
 /* Whether the status's sandbox map lists namespace name as active. */
 static bool
 status_lists_namespace(const struct proto_value *sandbox, const char *name)
@@ -755,6 +799,7 @@ run_suite(void)
 	tcase_add_test(
 		tc, test_run_metrics_count_the_executions_of_a_known_workload);
 	tcase_add_test(tc, test_run_watch_prints_a_killed_workers_death);
+	tcase_add_test(tc, test_run_watch_keeps_each_event_on_one_line);
 	tcase_add_test(
 		tc,
 		test_run_status_lists_each_sandbox_layer_as_the_supervisor_runs_it);
