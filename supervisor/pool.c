@@ -847,9 +847,10 @@ start_transform(struct job *job)
 	int r = decode_job(job, &m, &exec);
 	if (r < 0)
 		return r;
-	r = transform_submit(p->cfg.transform, job->tenant, strlen(job->tenant),
-			     exec.is_function, exec.code, exec.code_len,
-			     on_transformed, job, why, sizeof(why));
+	r = transform_submit(p->cfg.transform, job->script_key, job->tenant,
+			     strlen(job->tenant), exec.is_function, exec.code,
+			     exec.code_len, on_transformed, job, why,
+			     sizeof(why));
 	proto_msg_free(m);
 	if (r < 0) {
 		/* Full, quarantined, out of memory: the client learns why. */
@@ -2230,7 +2231,7 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	 * Only the transform marks code as lowered, never a client. */
 	exec.is_transformed = false;
 	if (p->cfg.transform &&
-	    transform_cache_get(p->cfg.transform, tenant, tenant_len,
+	    transform_cache_get(p->cfg.transform, key, tenant, tenant_len,
 				exec.is_function, exec.code, exec.code_len,
 				&exec.code, &exec.code_len)) {
 		exec.is_transformed = true;

@@ -48,6 +48,8 @@ static const struct profile transform_profile = {
 struct entry {
 	TAILQ_ENTRY(entry) lru; /* most recently used first */
 	struct entry *next;	/* in its bucket */
+	struct entry *next_quick; /* in its quick bucket */
+	uint64_t quick_key;
 	uint8_t key[TRANSFORM_KEY_BYTES];
 	size_t len;
 	char code[]; /* len bytes and a NUL */
@@ -59,6 +61,7 @@ TAILQ_HEAD(entry_list, entry);
 struct pending {
 	TAILQ_ENTRY(pending) link;
 	struct transform *t;
+	uint64_t quick_key;
 	uint8_t key[TRANSFORM_KEY_BYTES];
 	transform_done_fn done;
 	void *owner;
@@ -66,8 +69,14 @@ struct pending {
 
 struct transform {
 	struct pool *pool;
+	/* Fetched once: OpenSSL 3 looks a digest up in its provider tables
+	 * on every implicit use, which cost 13 to 37 us a call in the
+	 * supervisor, more than an ES5 script's whole round trip may. */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
 	uint64_t cache_max_bytes;
 	struct entry *buckets[TRANSFORM_BUCKETS];
+	struct entry *quick_buckets[TRANSFORM_BUCKETS];
 	struct entry_list lru;
 	TAILQ_HEAD(pending_list, pending) pending;
 	struct transform_figures figures;
@@ -77,8 +86,9 @@ struct transform {
  * mode and the source, each length-prefixed so that no two inputs run
  * together. Returns 0 or -ENOMEM. */
 static int
-make_key(const char *tenant, size_t tenant_len, bool is_function,
-	 const char *code, size_t code_len, uint8_t key[TRANSFORM_KEY_BYTES])
+make_key(struct transform *t, const char *tenant, size_t tenant_len,
+	 bool is_function, const char *code, size_t code_len,
+	 uint8_t key[TRANSFORM_KEY_BYTES])
 {
 	const char *version = BEDDEL_TRANSPILER_VERSION;
 	const struct {
@@ -90,19 +100,15 @@ make_key(const char *tenant, size_t tenant_len, bool is_function,
 		{ is_function ? "function" : "script", is_function ? 8 : 6 },
 		{ code, code_len },
 	};
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok;
+	int ok = EVP_DigestInit_ex(t->md, t->sha256, NULL);
 
-	if (!md)
-		return -ENOMEM;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	for (size_t i = 0; ok && i < sizeof(parts) / sizeof(parts[0]); i++) {
-		ok = EVP_DigestUpdate(md, &parts[i].len, sizeof(parts[i].len)) &&
-		     EVP_DigestUpdate(md, parts[i].data, parts[i].len);
+		ok = EVP_DigestUpdate(t->md, &parts[i].len,
+				      sizeof(parts[i].len)) &&
+		     EVP_DigestUpdate(t->md, parts[i].data, parts[i].len);
 	}
 	if (ok)
-		ok = EVP_DigestFinal_ex(md, key, NULL);
-	EVP_MD_CTX_free(md);
+		ok = EVP_DigestFinal_ex(t->md, key, NULL);
 	return ok ? 0 : -ENOMEM;
 }
 
@@ -132,6 +138,23 @@ entry_cost(const struct entry *e)
 	return sizeof(*e) + e->len + 1;
 }
 
+static struct entry **
+quick_bucket_of(struct transform *t, uint64_t quick_key)
+{
+	return &t->quick_buckets[quick_key % TRANSFORM_BUCKETS];
+}
+
+static bool
+has_quick_key(struct transform *t, uint64_t quick_key)
+{
+	for (struct entry *e = *quick_bucket_of(t, quick_key); e;
+	     e = e->next_quick) {
+		if (e->quick_key == quick_key)
+			return true;
+	}
+	return false;
+}
+
 static void
 remove_entry(struct transform *t, struct entry *e)
 {
@@ -140,6 +163,10 @@ remove_entry(struct transform *t, struct entry *e)
 	while (*at != e)
 		at = &(*at)->next;
 	*at = e->next;
+	at = quick_bucket_of(t, e->quick_key);
+	while (*at != e)
+		at = &(*at)->next_quick;
+	*at = e->next_quick;
 	TAILQ_REMOVE(&t->lru, e, lru);
 	t->figures.cache_entries--;
 	t->figures.cache_bytes -= entry_cost(e);
@@ -149,8 +176,8 @@ remove_entry(struct transform *t, struct entry *e)
 /* Keeps code under key, dropping the least recently used entries to make
  * room. A transform larger than the whole cache is not kept. */
 static void
-cache_put(struct transform *t, const uint8_t key[TRANSFORM_KEY_BYTES],
-	  const char *code, size_t len)
+cache_put(struct transform *t, uint64_t quick_key,
+	  const uint8_t key[TRANSFORM_KEY_BYTES], const char *code, size_t len)
 {
 	if (find_entry(t, key) || sizeof(struct entry) + len + 1 >
 					  t->cache_max_bytes)
@@ -159,6 +186,7 @@ cache_put(struct transform *t, const uint8_t key[TRANSFORM_KEY_BYTES],
 	if (!e)
 		return;
 	memcpy(e->key, key, TRANSFORM_KEY_BYTES);
+	e->quick_key = quick_key;
 	e->len = len;
 	memcpy(e->code, code, len);
 	e->code[len] = '\0';
@@ -169,22 +197,26 @@ cache_put(struct transform *t, const uint8_t key[TRANSFORM_KEY_BYTES],
 	struct entry **at = bucket_of(t, key);
 	e->next = *at;
 	*at = e;
+	at = quick_bucket_of(t, quick_key);
+	e->next_quick = *at;
+	*at = e;
 	TAILQ_INSERT_HEAD(&t->lru, e, lru);
 	t->figures.cache_entries++;
 	t->figures.cache_bytes += entry_cost(e);
 }
 
 bool
-transform_cache_get(struct transform *t, const char *tenant,
-		    size_t tenant_len, bool is_function, const char *code,
-		    size_t code_len, const char **ret_code, size_t *ret_len)
+transform_cache_get(struct transform *t, uint64_t quick_key,
+		    const char *tenant, size_t tenant_len, bool is_function,
+		    const char *code, size_t code_len, const char **ret_code,
+		    size_t *ret_len)
 {
 	uint8_t key[TRANSFORM_KEY_BYTES];
 
-	/* Most scripts are ES5 and never cached: with nothing cached, they
-	 * pay no digest. */
-	if (t->figures.cache_entries == 0 ||
-	    make_key(tenant, tenant_len, is_function, code, code_len, key) < 0)
+	/* Most scripts are ES5 and never cached: they stop at the quick
+	 * key, without a digest. */
+	if (!has_quick_key(t, quick_key) ||
+	    make_key(t, tenant, tenant_len, is_function, code, code_len, key) < 0)
 		return false;
 	struct entry *e = find_entry(t, key);
 	if (!e)
@@ -210,7 +242,7 @@ on_transformed(void *owner, const struct proto_result *res)
 	    proto_value_kind(res->value) == PROTO_STR) {
 		size_t len;
 		const char *code = proto_value_str(res->value, &len);
-		cache_put(t, pd->key, code, len);
+		cache_put(t, pd->quick_key, pd->key, code, len);
 	} else {
 		t->figures.failures++;
 	}
@@ -247,10 +279,10 @@ on_transformed(void *owner, const struct proto_result *res)
 }
 
 int
-transform_submit(struct transform *t, const char *tenant, size_t tenant_len,
-		 bool is_function, const char *code, size_t code_len,
-		 transform_done_fn done, void *owner, char *why,
-		 size_t why_size)
+transform_submit(struct transform *t, uint64_t quick_key, const char *tenant,
+		 size_t tenant_len, bool is_function, const char *code,
+		 size_t code_len, transform_done_fn done, void *owner,
+		 char *why, size_t why_size)
 {
 	struct pending *pd = calloc(1, sizeof(*pd));
 	int r;
@@ -259,13 +291,15 @@ transform_submit(struct transform *t, const char *tenant, size_t tenant_len,
 		(void)snprintf(why, why_size, "the supervisor is out of memory");
 		return -ENOMEM;
 	}
-	r = make_key(tenant, tenant_len, is_function, code, code_len, pd->key);
+	r = make_key(t, tenant, tenant_len, is_function, code, code_len,
+		     pd->key);
 	if (r < 0) {
 		free(pd);
 		(void)snprintf(why, why_size, "the supervisor is out of memory");
 		return r;
 	}
 	pd->t = t;
+	pd->quick_key = quick_key;
 	pd->done = done;
 	pd->owner = owner;
 
@@ -314,6 +348,12 @@ transform_new(struct event_base *base, const struct transform_config *cfg)
 	TAILQ_INIT(&t->lru);
 	TAILQ_INIT(&t->pending);
 	t->cache_max_bytes = cfg->cache_max_bytes;
+	t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	t->md = EVP_MD_CTX_new();
+	if (!t->sha256 || !t->md) {
+		transform_free(t);
+		return NULL;
+	}
 
 	pool_config_defaults(&pc);
 	pc.worker_path = cfg->worker_path;
@@ -332,7 +372,7 @@ transform_new(struct event_base *base, const struct transform_config *cfg)
 	pc.slow_ms = 0;
 	t->pool = pool_new(base, &pc);
 	if (!t->pool) {
-		free(t);
+		transform_free(t);
 		return NULL;
 	}
 	return t;
@@ -362,6 +402,8 @@ transform_free(struct transform *t)
 	if (!t)
 		return;
 	pool_free(t->pool);
+	EVP_MD_CTX_free(t->md);
+	EVP_MD_free(t->sha256);
 	TAILQ_FOREACH_SAFE(pd, &t->pending, link, next_pd)
 		free(pd);
 	while (!TAILQ_EMPTY(&t->lru))

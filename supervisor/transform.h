@@ -58,11 +58,15 @@ struct transform *transform_new(struct event_base *base,
 int transform_start(struct transform *t);
 
 /* The cached ES5 form of a tenant's script, if any: points into the cache
- * and stays valid until the next call into this module. Counts a hit. */
-bool transform_cache_get(struct transform *t, const char *tenant,
-			 size_t tenant_len, bool is_function, const char *code,
-			 size_t code_len, const char **ret_code,
-			 size_t *ret_len);
+ * and stays valid until the next call into this module. Counts a hit.
+ * quick_key is a cheap hash of the tenant and the code (the pool's
+ * script key): the digest that decides is computed only when an entry
+ * has the same quick_key, so that ES5 scripts, never cached, pay no
+ * digest at all. */
+bool transform_cache_get(struct transform *t, uint64_t quick_key,
+			 const char *tenant, size_t tenant_len,
+			 bool is_function, const char *code, size_t code_len,
+			 const char **ret_code, size_t *ret_len);
 
 /* Called once per submitted script, unless cancelled: res is OUTCOME_OK
  * with the ES5 source as a string value, or the error the client should
@@ -70,12 +74,14 @@ bool transform_cache_get(struct transform *t, const char *tenant,
  * limit the transform reached). Valid only during the call. */
 typedef void (*transform_done_fn)(void *owner, const struct proto_result *res);
 
-/* Lowers code for tenant; the result is cached when it succeeds. Returns
+/* Lowers code for tenant; the result is cached, under quick_key and its
+ * digest (see transform_cache_get()), when it succeeds. Returns
  * 0 (done will be called), or pool_submit()'s errors with why filled. */
-int transform_submit(struct transform *t, const char *tenant,
-		     size_t tenant_len, bool is_function, const char *code,
-		     size_t code_len, transform_done_fn done, void *owner,
-		     char *why, size_t why_size);
+int transform_submit(struct transform *t, uint64_t quick_key,
+		     const char *tenant, size_t tenant_len, bool is_function,
+		     const char *code, size_t code_len,
+		     transform_done_fn done, void *owner, char *why,
+		     size_t why_size);
 
 /* Forgets owner's submissions: done is not called for them. */
 void transform_cancel(struct transform *t, void *owner);
