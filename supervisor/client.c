@@ -47,6 +47,10 @@ struct client {
 	bool is_broken; /* a response could not be queued: close it */
 	bool is_subscribed; /* gets every event */
 	uint64_t events_dropped; /* while its output was over budget */
+	/* A frame that has begun must end within the stall timeout of its
+	 * first byte, however slowly its bytes trickle in. */
+	struct event *frame_timer;
+	bool is_frame_timed;
 };
 
 struct client_hub {
@@ -300,12 +304,35 @@ handle_frame_error(struct client *c, int r, size_t len)
 	}
 }
 
+/* Arms the frame deadline when a frame has begun and not ended while c
+ * is being read (from its first byte; again after a frame ended), and
+ * disarms it otherwise: a client whose reading the supervisor paused is
+ * not the one stalling. */
+static void
+time_partial_frame(struct client *c, bool is_reading, bool has_pulled)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	bool is_partial = evbuffer_get_length(in) > 0 || c->skip_bytes > 0;
+
+	if (!is_reading || !is_partial) {
+		(void)evtimer_del(c->frame_timer);
+		c->is_frame_timed = false;
+		return;
+	}
+	if (c->is_frame_timed && !has_pulled)
+		return;
+	struct timeval tv = util_timeval_from_ms(c->hub->limits.stall_ms);
+	(void)evtimer_add(c->frame_timer, &tv);
+	c->is_frame_timed = true;
+}
+
 /* Handles every whole frame buffered from c while it has room; stops
  * reading the socket when it has none. */
 static void
 process_input(struct client *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	bool is_reading = true, has_pulled = false;
 
 	if (c->is_processing)
 		return;
@@ -315,6 +342,7 @@ process_input(struct client *c)
 			break;
 		if (!has_room(c)) {
 			(void)bufferevent_disable(c->bev, EV_READ);
+			is_reading = false;
 			break;
 		}
 		(void)bufferevent_enable(c->bev, EV_READ);
@@ -324,6 +352,7 @@ process_input(struct client *c)
 		int r = evframe_pull(in, c->hub->limits.frame_max_bytes, &buf, &len);
 		if (r == 0)
 			break;
+		has_pulled = true;
 		if (r < 0)
 			handle_frame_error(c, r, len);
 		else
@@ -332,6 +361,20 @@ process_input(struct client *c)
 			break;
 	}
 	c->is_processing = false;
+	if (!c->is_broken)
+		time_partial_frame(c, is_reading, has_pulled);
+}
+
+static void
+on_frame_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)events;
+	log_info("client: stalled inside a frame, closing client=%u",
+		 c->id);
+	close_client(c);
 }
 
 static void
@@ -363,7 +406,6 @@ static void
 on_event(struct bufferevent *bev, short events, void *arg)
 {
 	struct client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 
 	if ((events & BEV_EVENT_TIMEOUT) && (events & BEV_EVENT_WRITING)) {
 		log_info("client: reads none of its answers, closing client=%u unsent_bytes=%zu",
@@ -372,13 +414,8 @@ on_event(struct bufferevent *bev, short events, void *arg)
 		return;
 	}
 	if (events & BEV_EVENT_TIMEOUT) {
-		if (evbuffer_get_length(in) > 0 || c->skip_bytes > 0) {
-			log_info("client: stalled inside a frame, closing client=%u",
-				 c->id);
-			close_client(c);
-			return;
-		}
-		/* An idle connection between frames is fine. */
+		/* Quiet between frames is fine; inside a frame the frame's
+		 * own deadline (on_frame_timer) decides. */
 		(void)bufferevent_enable(bev, EV_READ);
 		return;
 	}
@@ -409,6 +446,7 @@ close_client(struct client *c)
 	TAILQ_REMOVE(&hub->clients, c, link);
 	hub->n_clients--;
 	bufferevent_free(c->bev);
+	event_free(c->frame_timer);
 	if (hub->pool)
 		pool_cancel_owner(hub->pool, c);
 	free(c);
@@ -452,8 +490,14 @@ client_hub_accept(struct client_hub *hub, evutil_socket_t fd)
 	c->hub = hub;
 	c->id = ++hub->next_id;
 	c->bev = bufferevent_socket_new(hub->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		(void)close(fd);
+	c->frame_timer = evtimer_new(hub->base, on_frame_timer, c);
+	if (!c->bev || !c->frame_timer) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			(void)close(fd);
+		if (c->frame_timer)
+			event_free(c->frame_timer);
 		free(c);
 		return;
 	}

@@ -668,6 +668,36 @@ START_TEST(test_supervisor_closes_clients_stalled_inside_a_frame)
 }
 END_TEST
 
+/* A frame that trickles in a byte at a time, each well within the stall
+ * timeout, is closed all the same once the timeout has passed since its
+ * first byte: a few clients cannot hold connections open forever. */
+START_TEST(test_supervisor_closes_clients_that_trickle_a_frame)
+{
+	static const char frame[] = "\x00\x00\x00\x40";
+	int fd = harness_connect(&h);
+	uint64_t deadline = sys_now_ns() + 5000000000ull;
+	bool is_closed = false;
+
+	ck_assert_int_ge(fd, 0);
+	/* The header of a 64-byte frame, then one byte each 50 ms: the
+	 * frame would take over 3 s; the stall timeout is 200 ms. */
+	ck_assert_int_eq(sys_write_all(fd, frame, 4), 0);
+	while (!is_closed && sys_now_ns() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char c = 0x01;
+		if (poll(&p, 1, 50) > 0) {
+			char buf[256];
+			is_closed = read(fd, buf, sizeof(buf)) <= 0;
+		} else {
+			is_closed = send(fd, &c, 1, MSG_NOSIGNAL) < 0;
+		}
+	}
+	ck_assert_msg(is_closed, "a trickling client kept its connection");
+	(void)close(fd);
+	ck_assert_int_eq(harness_wait_log(&h, "stalled inside a frame", 1, 2000), 0);
+}
+END_TEST
+
 START_TEST(test_supervisor_refuses_clients_past_the_maximum)
 {
 	int fds[3];
@@ -1204,6 +1234,7 @@ supervisor_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup_tight_limits, teardown);
 	tcase_add_test(tc, test_supervisor_closes_clients_stalled_inside_a_frame);
+	tcase_add_test(tc, test_supervisor_closes_clients_that_trickle_a_frame);
 	tcase_add_test(tc, test_supervisor_bounds_answers_a_client_does_not_read);
 	tcase_add_test(tc, test_supervisor_refuses_clients_past_the_maximum);
 	suite_add_tcase(s, tc);
