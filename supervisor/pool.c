@@ -338,6 +338,16 @@ job_free(struct job *job)
 	free(job);
 }
 
+/* When job's busy time started to count for the current sizing window:
+ * its dispatch, or the window's start if it was running before (the
+ * window before counted that part when it closed). */
+static uint64_t
+busy_from(const struct pool *p, const struct job *job)
+{
+	return job->dispatch_us > p->window.start_us ? job->dispatch_us :
+						       p->window.start_us;
+}
+
 static void
 record_execution(struct pool *p, uint64_t total_us, uint64_t queue_us,
 		 uint64_t busy_us)
@@ -460,7 +470,7 @@ job_complete(struct job *job, struct worker *w, struct proto_result *res)
 	s->worker_execs = w ? w->execs : 0;
 	if (w && job->dispatch_us)
 		record_execution(w->pool, s->total_us, s->queue_us,
-				 now - job->dispatch_us);
+				 now - busy_from(w->pool, job));
 	log_record(job->pool, res, w);
 	if (job->pool->cfg.monitor)
 		monitor_add_result(job->pool->cfg.monitor, job, res, now);
@@ -1787,7 +1797,16 @@ close_window(struct pool *p, struct autoscale_window *ret)
 	struct window *win = &p->window;
 	uint64_t now = sys_now_us();
 	unsigned live = p->n_workers - p->n_state[WORKER_STOPPING];
+	struct worker *w;
 
+	/* Executions still running count in this window for the time they
+	 * ran in it, not all in the window where they end: a few long ones
+	 * would otherwise look like a burst. */
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
+		if (w->state == WORKER_BUSY && w->job && w->job->dispatch_us)
+			win->busy_us += now - busy_from(p, w->job);
+	}
 	util_sort_u64(win->total_us, win->n_samples);
 	util_sort_u64(win->queue_us, win->n_samples);
 	*ret = (struct autoscale_window){
