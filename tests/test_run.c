@@ -539,6 +539,28 @@ read_until(int fd, char *out, size_t size, size_t *len, const char *needle,
 	return true;
 }
 
+/* Starts `beddel-run --watch` on the supervisor with its stdout on a new
+ * pipe (the read end in pipefd[0]), and reads its output into out until
+ * it has subscribed. Returns its pid. */
+static pid_t
+start_watch(int pipefd[2], char *out, size_t size, size_t *len)
+{
+	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid_t watch = fork();
+	ck_assert_int_ge(watch, 0);
+	if (watch == 0) {
+		(void)dup2(pipefd[1], 1);
+		execl(harness_run_path(), harness_run_path(), "--socket",
+		      h.socket, "--watch", (char *)NULL);
+		_exit(127);
+	}
+	(void)close(pipefd[1]);
+	ck_assert_msg(read_until(pipefd[0], out, size, len,
+				 "watching the supervisor at", 10000),
+		      "--watch did not subscribe: '%s'", out);
+	return watch;
+}
+
 /* --watch prints the death of a worker killed in the middle of a
  * request, and ends with 0 when the supervisor stops. */
 START_TEST(test_run_watch_prints_a_killed_workers_death)
@@ -551,19 +573,7 @@ START_TEST(test_run_watch_prints_a_killed_workers_death)
 
 	out[0] = '\0';
 	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
-	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
-	pid_t watch = fork();
-	ck_assert_int_ge(watch, 0);
-	if (watch == 0) {
-		(void)dup2(pipefd[1], 1);
-		execl(harness_run_path(), harness_run_path(), "--socket",
-		      h.socket, "--watch", (char *)NULL);
-		_exit(127);
-	}
-	(void)close(pipefd[1]);
-	ck_assert_msg(read_until(pipefd[0], out, sizeof(out), &len,
-				 "watching the supervisor at", 10000),
-		      "--watch did not subscribe: '%s'", out);
+	pid_t watch = start_watch(pipefd, out, sizeof(out), &len);
 
 	int fd = harness_connect(&h);
 	ck_assert_int_ge(fd, 0);
@@ -610,18 +620,7 @@ START_TEST(test_run_watch_keeps_each_event_on_one_line)
 
 	out[0] = '\0';
 	ck_assert_int_eq(harness_start(&h, 1, slow), 0);
-	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
-	pid_t watch = fork();
-	ck_assert_int_ge(watch, 0);
-	if (watch == 0) {
-		(void)dup2(pipefd[1], 1);
-		execl(harness_run_path(), harness_run_path(), "--socket",
-		      h.socket, "--watch", (char *)NULL);
-		_exit(127);
-	}
-	(void)close(pipefd[1]);
-	ck_assert(read_until(pipefd[0], out, sizeof(out), &len,
-			     "watching the supervisor at", 10000));
+	pid_t watch = start_watch(pipefd, out, sizeof(out), &len);
 	enum outcome kind;
 	ck_assert_int_eq(harness_outcome_for(&h, NULL, code, 0, &kind), 0);
 	ck_assert_int_eq(kind, OUTCOME_OK);

@@ -52,25 +52,19 @@ teardown_engines(void)
 static char *
 value_text(const struct js_result *res, bool is_string_wanted)
 {
-	struct proto_result r = { .outcome = OUTCOME_OK,
-				  .value_raw = res->value,
-				  .value_raw_len = res->value_len };
-	struct proto_frame f;
-	struct proto_result out;
-	const char *why;
+	const struct proto_value *value;
+	struct proto_msg *m = harness_raw_value(res->value, res->value_len,
+						&value);
 	char *text;
 
-	ck_assert_int_eq(proto_encode_result(&r, &f), 0);
-	struct proto_msg *m = harness_decode_frame(&f);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(proto_msg_result(m, &out, &why), 0);
 	if (is_string_wanted) {
 		size_t len;
-		const char *s = proto_value_str(out.value, &len);
-		ck_assert_int_eq(proto_value_kind(out.value), PROTO_STR);
+		const char *s = proto_value_str(value, &len);
+		ck_assert_int_eq(proto_value_kind(value), PROTO_STR);
 		text = strndup(s, len);
 	} else {
-		text = harness_value_json(out.value);
+		text = harness_value_json(value);
 	}
 	proto_msg_free(m);
 	return text;

@@ -504,6 +504,27 @@ harness_proc_status(pid_t pid, const char *name, char *buf, size_t size)
 }
 
 struct proto_msg *
+harness_raw_value(const uint8_t *raw, size_t len,
+		  const struct proto_value **ret_value)
+{
+	struct proto_result r = { .outcome = OUTCOME_OK, .value_raw = raw,
+				  .value_raw_len = len };
+	struct proto_result out;
+	struct proto_frame f;
+	const char *why;
+
+	if (proto_encode_result(&r, &f) < 0)
+		return NULL;
+	struct proto_msg *m = harness_decode_frame(&f);
+	if (!m || proto_msg_result(m, &out, &why) < 0) {
+		proto_msg_free(m);
+		return NULL;
+	}
+	*ret_value = out.value;
+	return m;
+}
+
+struct proto_msg *
 harness_decode_frame(struct proto_frame *f)
 {
 	struct proto_msg *m = NULL;

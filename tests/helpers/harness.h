@@ -112,6 +112,12 @@ bool harness_workers_have_own_pid_namespace(const struct harness *h);
  * read it, and releases the frame. Returns the message or NULL. */
 struct proto_msg *harness_decode_frame(struct proto_frame *f);
 
+/* Reads len bytes of msgpack, an engine's raw result value, back as a
+ * client would (inside a result frame). Returns the message that owns
+ * *ret_value (free it with proto_msg_free()), or NULL. */
+struct proto_msg *harness_raw_value(const uint8_t *raw, size_t len,
+				    const struct proto_value **ret_value);
+
 /* Open fds of this process. */
 unsigned harness_count_fds(void);
 
