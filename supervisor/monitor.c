@@ -133,14 +133,23 @@ monitor_free(struct monitor *m)
 
 /* ---- Alerts --------------------------------------------------------- */
 
+/* What an alert concerns: a fixed text, or an execution's record, which
+ * is put in words only when the alert is said (most executions raise
+ * none, and formatting costs more than the rest of recording one). */
+struct scope {
+	const char *text;
+	const struct monitor_record *r;
+};
+
 /* Says an alert, or holds it back when the same one was said within the
  * repeat window. */
 static void
 fire(struct monitor *m, enum alert_metric metric, enum monitor_level level,
-     double value, const char *unit, double target, const char *scope,
+     double value, const char *unit, double target, struct scope scope,
      uint64_t now_us)
 {
 	struct alert_state *a = &m->alerts[metric][level];
+	char text[160];
 
 	m->alerts_total[level]++;
 	if (a->has_fired &&
@@ -148,13 +157,20 @@ fire(struct monitor *m, enum alert_metric metric, enum monitor_level level,
 		a->suppressed++;
 		return;
 	}
+	if (scope.r) {
+		(void)snprintf(text, sizeof(text),
+			       "req=%llu tenant='%s' profile='%s'",
+			       (unsigned long long)scope.r->id, scope.r->tenant,
+			       scope.r->profile);
+		scope.text = text;
+	}
 	struct monitor_alert out = {
 		.level = level,
 		.metric = metric_names[metric],
 		.value = value,
 		.unit = unit,
 		.target = target,
-		.scope = scope,
+		.scope = scope.text,
 		.suppressed = a->suppressed,
 	};
 	a->has_fired = true;
@@ -167,7 +183,7 @@ fire(struct monitor *m, enum alert_metric metric, enum monitor_level level,
 /* Fires the band a value above its targets falls in, if any. */
 static void
 check_above(struct monitor *m, enum alert_metric metric, double value,
-	    double warn, double crit, const char *unit, const char *scope,
+	    double warn, double crit, const char *unit, struct scope scope,
 	    uint64_t now_us)
 {
 	if (value > crit)
@@ -251,7 +267,7 @@ find_series(struct monitor *m, const char *tenant, const char *profile)
 void
 monitor_add(struct monitor *m, const struct monitor_record *r)
 {
-	char scope[160];
+	const struct scope scope = { NULL, r };
 
 	m->history[m->next] = *r;
 	m->next = (m->next + 1) % m->cfg.history_max;
@@ -268,8 +284,6 @@ monitor_add(struct monitor *m, const struct monitor_record *r)
 	histogram_add(&s->total, r->total_us);
 
 	const struct monitor_thresholds *t = &m->cfg.thresholds;
-	(void)snprintf(scope, sizeof(scope), "req=%llu tenant='%s' profile='%s'",
-		       (unsigned long long)r->id, r->tenant, r->profile);
 	check_above(m, ALERT_EXEC_TIME, (double)r->exec_us / 1000.0,
 		    (double)t->exec_warn_us / 1000.0,
 		    (double)t->exec_crit_us / 1000.0, "ms", scope, r->end_us);
@@ -283,12 +297,13 @@ monitor_note_spawn(struct monitor *m, uint64_t startup_us, int pid,
 		   uint64_t now_us)
 {
 	const struct monitor_thresholds *t = &m->cfg.thresholds;
-	char scope[32];
+	char text[32];
 
-	(void)snprintf(scope, sizeof(scope), "pid=%d", pid);
+	(void)snprintf(text, sizeof(text), "pid=%d", pid);
 	check_above(m, ALERT_SPAWN, (double)startup_us / 1000.0,
 		    (double)t->spawn_warn_us / 1000.0,
-		    (double)t->spawn_crit_us / 1000.0, "ms", scope, now_us);
+		    (double)t->spawn_crit_us / 1000.0, "ms",
+		    (struct scope){ text, NULL }, now_us);
 }
 
 static bool
@@ -314,14 +329,16 @@ monitor_tick(struct monitor *m, uint64_t now_us, double utilisation)
 		/* Below the targets: the same bands, read downwards. */
 		if (rate < t->success_crit)
 			fire(m, ALERT_SUCCESS, MONITOR_CRITICAL, rate * 100.0,
-			     "%", t->success_crit * 100.0, "window_s=60", now_us);
+			     "%", t->success_crit * 100.0,
+			     (struct scope){ "window_s=60", NULL }, now_us);
 		else if (rate < t->success_warn)
 			fire(m, ALERT_SUCCESS, MONITOR_WARNING, rate * 100.0,
-			     "%", t->success_warn * 100.0, "window_s=60", now_us);
+			     "%", t->success_warn * 100.0,
+			     (struct scope){ "window_s=60", NULL }, now_us);
 	}
 	check_above(m, ALERT_UTILISATION, utilisation * 100.0,
 		    t->utilisation_warn * 100.0, t->utilisation_crit * 100.0,
-		    "%", "pool", now_us);
+		    "%", (struct scope){ "pool", NULL }, now_us);
 }
 
 /* ---- Statistics ----------------------------------------------------- */

@@ -406,6 +406,20 @@ log_record(const struct pool *p, const struct proto_result *res,
 		 (unsigned long long)s->worker_execs);
 }
 
+/* Copies a NUL-terminated name into size bytes, cut if longer (snprintf
+ * of "%s" does the same, at several times the cost, on every
+ * execution). */
+static void
+copy_name(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len > size - 1)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* Gives the monitor the record res's stats hold. */
 static void
 monitor_add_result(struct monitor *m, const struct job *job,
@@ -430,9 +444,9 @@ monitor_add_result(struct monitor *m, const struct job *job,
 		.worker_execs = s->worker_execs,
 	};
 
-	(void)snprintf(r.tenant, sizeof(r.tenant), "%s", job->tenant);
-	(void)snprintf(r.profile, sizeof(r.profile), "%s",
-		       job->profile ? job->profile->name : "-");
+	copy_name(r.tenant, sizeof(r.tenant), job->tenant);
+	copy_name(r.profile, sizeof(r.profile),
+		  job->profile ? job->profile->name : "-");
 	monitor_add(m, &r);
 }
 
