@@ -19,6 +19,11 @@
 #define WORKER_LIMITS_AS_BASE_BYTES (64u * 1024u * 1024u)
 #define WORKER_LIMITS_AS_PER_HEAP_BYTE 4u
 #define WORKER_LIMITS_AS_BYTES (320u * 1024u * 1024u)
+/* The ceiling of a transform worker (beddel-worker --transform), whose
+ * compiler parses whole sources into trees several times their size: its
+ * heap cap (supervisor/transform.c) is larger than any profile's, and so
+ * is the address space derived from it. */
+#define WORKER_LIMITS_TRANSFORM_AS_BYTES (768u * 1024u * 1024u)
 
 extern const struct policy_limit worker_limits[];
 extern const size_t worker_limits_count;

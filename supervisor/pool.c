@@ -785,6 +785,34 @@ retire_reason_of(enum outcome kind)
 	return RETIRE_INTERNAL;
 }
 
+/* Room for the description of a syntax error in lowered code. */
+#define POOL_LOWERED_WHY_MAX 512
+
+/* The engine refused a script's lowered form: the source used syntax
+ * that the transform passes through unchanged and the engine lacks
+ * (BigInt literals, regular expression flags beyond ES5). The engine's
+ * line is the lowered code's, not the client's: it is dropped, and the
+ * message says what happened. */
+static void
+describe_lowered_syntax_error(struct proto_result *res, char *buf,
+			      size_t size)
+{
+	size_t len = res->message ? util_utf8_cut(res->message,
+						  res->message_len, size / 2) :
+				    0;
+	/* The engine ends its message with " (line N)" of the lowered code. */
+	const char *at = len ? memmem(res->message, len, " (line ", 7) : NULL;
+	if (at && res->message[len - 1] == ')')
+		len = (size_t)(at - res->message);
+	(void)snprintf(buf, size,
+		       "the script uses syntax the engine lacks even once lowered to ES5.1: %.*s",
+		       (int)len, res->message ? res->message : "");
+	res->message = buf;
+	res->message_len = strlen(buf);
+	res->line = 0;
+	res->column = 0;
+}
+
 /* The request of job, decoded from its frame: the exec view points into
  * *ret_msg, which the caller frees. Returns 0 or -errno. */
 static int
@@ -924,13 +952,21 @@ on_result(struct worker *w, const struct proto_msg *m)
 	if (w->pool->cfg.is_transform && res.outcome != OUTCOME_OK &&
 	    res.outcome != OUTCOME_SYNTAX_ERROR)
 		is_retired = true;
-	if (is_retired && res.outcome != OUTCOME_INTERNAL)
+	/* An internal failure of an engine worker is Beddel's, not the
+	 * script's; a transform worker's comes from its source (a parser
+	 * bomb), which quarantine must stop like any other. */
+	if (is_retired && (res.outcome != OUTCOME_INTERNAL ||
+			   w->pool->cfg.is_transform))
 		note_taint(w->pool, job);
 	const struct profile *job_profile = job->profile;
 	update_rss(w);
 	/* A script the engine refused as not ES5.1 gets one more chance:
 	 * the transform lowers it, and it rejoins the queue. This worker
 	 * goes on as after any syntax error. */
+	char lowered_why[POOL_LOWERED_WHY_MAX];
+	if (res.outcome == OUTCOME_SYNTAX_ERROR && job->is_transformed)
+		describe_lowered_syntax_error(&res, lowered_why,
+					      sizeof(lowered_why));
 	if (res.outcome != OUTCOME_SYNTAX_ERROR || start_transform(job) < 0)
 		job_complete(job, w, &res);
 

@@ -370,6 +370,8 @@ server_setup(struct server *s, int listen_fd)
 		struct transform_config tc = s->cfg->transform;
 		tc.worker_path = pool_cfg.worker_path;
 		tc.is_namespaces_off = pool_cfg.is_namespaces_off;
+		tc.quarantine_strikes = pool_cfg.quarantine_strikes;
+		tc.quarantine_window_ms = pool_cfg.quarantine_window_ms;
 		s->transform = transform_new(s->base, &tc);
 		if (!s->transform)
 			return -ENOMEM;

@@ -26,13 +26,17 @@
 /* Chains of the cache's table; entries are bounded by bytes, not by
  * this. */
 #define TRANSFORM_BUCKETS 4096
+/* The part of the cache one tenant may hold: a quarter. */
+#define TRANSFORM_CACHE_SHARES 4
 
 /* The limits of one transform: the compiler parses and prints, and may
  * use far more than a script (TypeScript's own heap is about 16 MiB
- * besides). A source that needs more gets the limit's error kind. */
+ * besides; the address space follows from this cap, under
+ * WORKER_LIMITS_TRANSFORM_AS_BYTES). A source that needs more gets the limit's error kind. */
 static const struct profile transform_profile = {
 	.name = "transform",
-	.heap_limit_bytes = PROFILE_HEAP_LIMIT_BYTES_CEILING,
+	/* A 100 KB source of plain declarations took more than 64 MiB. */
+	.heap_limit_bytes = 160u * 1024u * 1024u,
 	.timeout_ms = 10000,
 	.cpu_ms = 10000,
 	.instructions_max = UINT64_C(20000000000),
@@ -51,6 +55,7 @@ struct entry {
 	struct entry *next_quick; /* in its quick bucket */
 	uint64_t quick_key;
 	uint8_t key[TRANSFORM_KEY_BYTES];
+	char tenant[POOL_TENANT_MAX_BYTES + 1];
 	size_t len;
 	char code[]; /* len bytes and a NUL */
 };
@@ -63,6 +68,7 @@ struct pending {
 	struct transform *t;
 	uint64_t quick_key;
 	uint8_t key[TRANSFORM_KEY_BYTES];
+	char tenant[POOL_TENANT_MAX_BYTES + 1];
 	transform_done_fn done;
 	void *owner;
 };
@@ -173,23 +179,52 @@ remove_entry(struct transform *t, struct entry *e)
 	free(e);
 }
 
-/* Keeps code under key, dropping the least recently used entries to make
- * room. A transform larger than the whole cache is not kept. */
+/* The bytes tenant's entries hold, and its least recently used one. */
+static size_t
+tenant_bytes(struct transform *t, const char *tenant, struct entry **ret_lru)
+{
+	size_t bytes = 0;
+	struct entry *e;
+
+	*ret_lru = NULL;
+	TAILQ_FOREACH(e, &t->lru, lru)
+	{
+		if (strcmp(e->tenant, tenant) != 0)
+			continue;
+		bytes += entry_cost(e);
+		*ret_lru = e;
+	}
+	return bytes;
+}
+
+/* Keeps code under key for tenant. A tenant holds at most a
+ * TRANSFORM_CACHE_SHARES-th of the cache, making room among its own
+ * entries first, so that one tenant's flood of scripts cannot empty the
+ * cache of the others' (it can take at most that share from them).
+ * Past the whole cache, the least recently used entries go. A transform
+ * larger than a share is not kept. */
 static void
-cache_put(struct transform *t, uint64_t quick_key,
+cache_put(struct transform *t, uint64_t quick_key, const char *tenant,
 	  const uint8_t key[TRANSFORM_KEY_BYTES], const char *code, size_t len)
 {
-	if (find_entry(t, key) || sizeof(struct entry) + len + 1 >
-					  t->cache_max_bytes)
+	size_t share = t->cache_max_bytes / TRANSFORM_CACHE_SHARES;
+	struct entry *own;
+
+	if (find_entry(t, key) || sizeof(struct entry) + len + 1 > share)
 		return;
 	struct entry *e = malloc(sizeof(*e) + len + 1);
 	if (!e)
 		return;
 	memcpy(e->key, key, TRANSFORM_KEY_BYTES);
 	e->quick_key = quick_key;
+	(void)snprintf(e->tenant, sizeof(e->tenant), "%s", tenant);
 	e->len = len;
 	memcpy(e->code, code, len);
 	e->code[len] = '\0';
+	while (tenant_bytes(t, tenant, &own) + entry_cost(e) > share && own) {
+		remove_entry(t, own);
+		t->figures.cache_evictions++;
+	}
 	while (t->figures.cache_bytes + entry_cost(e) > t->cache_max_bytes) {
 		remove_entry(t, TAILQ_LAST(&t->lru, entry_list));
 		t->figures.cache_evictions++;
@@ -242,7 +277,7 @@ on_transformed(void *owner, const struct proto_result *res)
 	    proto_value_kind(res->value) == PROTO_STR) {
 		size_t len;
 		const char *code = proto_value_str(res->value, &len);
-		cache_put(t, pd->quick_key, pd->key, code, len);
+		cache_put(t, pd->quick_key, pd->tenant, pd->key, code, len);
 	} else {
 		t->figures.failures++;
 	}
@@ -254,22 +289,23 @@ on_transformed(void *owner, const struct proto_result *res)
 		free(pd);
 		return;
 	}
-	/* The compiler failed otherwise: its own error (internal) tells the
-	 * client that the script is not ES5.1 and could not be lowered; a
-	 * limit keeps its kind. Either way the worker was replaced. */
+	/* The compiler failed otherwise: its own error (internal, from a
+	 * transform worker) tells the client that the script is not ES5.1
+	 * and could not be lowered; a limit keeps its kind, and so does the
+	 * pool's own failure (no worker could start: no worker pid). The
+	 * worker that failed was replaced either way. */
 	char text[512];
 	struct proto_result out = *res;
-	bool is_limit = res->outcome == OUTCOME_TIMEOUT ||
-			res->outcome == OUTCOME_MEMORY_LIMIT;
+	if (res->outcome == OUTCOME_INTERNAL && res->stats.worker_pid != 0)
+		out.outcome = OUTCOME_SYNTAX_ERROR;
 	(void)snprintf(text, sizeof(text), "%s: %.*s",
-		       is_limit ? "transforming the script to ES5.1 failed" :
-				  "the script is not ES5.1, and the transform failed on it",
+		       out.outcome == OUTCOME_SYNTAX_ERROR ?
+			       "the script is not ES5.1, and the transform failed on it" :
+			       "transforming the script to ES5.1 failed",
 		       res->message ? (int)util_utf8_cut(res->message,
 							  res->message_len, 400) :
 				      0,
 		       res->message ? res->message : "");
-	if (!is_limit && res->outcome == OUTCOME_INTERNAL)
-		out.outcome = OUTCOME_SYNTAX_ERROR;
 	out.message = text;
 	out.message_len = strlen(text);
 	out.stack = NULL;
@@ -300,6 +336,8 @@ transform_submit(struct transform *t, uint64_t quick_key, const char *tenant,
 	}
 	pd->t = t;
 	pd->quick_key = quick_key;
+	(void)snprintf(pd->tenant, sizeof(pd->tenant), "%.*s",
+		       (int)tenant_len, tenant);
 	pd->done = done;
 	pd->owner = owner;
 
@@ -361,6 +399,13 @@ transform_new(struct event_base *base, const struct transform_config *cfg)
 	pc.is_namespaces_off = cfg->is_namespaces_off;
 	pc.min_workers = 1;
 	pc.max_workers = cfg->max_workers > 0 ? cfg->max_workers : 1;
+	/* The pool's own ceiling (64 MiB by default) is for engine workers;
+	 * the compiler alone is a third of it. */
+	pc.worker_rss_max_bytes = transform_profile.worker_rss_max_bytes;
+	if (cfg->quarantine_strikes > 0)
+		pc.quarantine_strikes = cfg->quarantine_strikes;
+	if (cfg->quarantine_window_ms > 0)
+		pc.quarantine_window_ms = cfg->quarantine_window_ms;
 	pc.profiles.items[0] = transform_profile;
 	pc.profiles.count = 1;
 	pc.profiles.default_index = 0;

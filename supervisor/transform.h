@@ -35,6 +35,11 @@ struct transform_config {
 	 * the least recently used entries go. 0: no cache. */
 	uint64_t cache_max_bytes;
 	bool is_namespaces_off;
+	/* As the engine workers' pool: a source that takes down this many
+	 * transform workers within the window is refused (0: the
+	 * defaults). */
+	unsigned quarantine_strikes;
+	uint64_t quarantine_window_ms;
 };
 
 /* The figures of the transform, for status and metrics. */

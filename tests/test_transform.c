@@ -87,8 +87,8 @@ answer_fini(struct answer *a)
 }
 
 static struct answer
-ask(struct js_engine *e, const char *code, bool is_function,
-    bool is_transformed)
+ask_within(struct js_engine *e, const char *code, bool is_function,
+	   bool is_transformed, uint64_t heap_limit_bytes)
 {
 	const struct js_request req = {
 		.code = code,
@@ -96,7 +96,8 @@ ask(struct js_engine *e, const char *code, bool is_function,
 		.is_function = is_function,
 		.is_transformed = is_transformed,
 		.timeout_ms = 10000,
-		.heap_limit_bytes = e == lowerer ? 64u << 20 : TEST_HEAP_LIMIT,
+		.instructions_max = 100u * 1000u * 1000u,
+		.heap_limit_bytes = heap_limit_bytes,
 		.result_max_bytes = IPC_FRAME_MAX_DEFAULT,
 		.log_max_bytes = 1024,
 	};
@@ -113,6 +114,14 @@ ask(struct js_engine *e, const char *code, bool is_function,
 	js_result_fini(&res);
 	(void)js_engine_idle(e);
 	return a;
+}
+
+static struct answer
+ask(struct js_engine *e, const char *code, bool is_function,
+    bool is_transformed)
+{
+	return ask_within(e, code, is_function, is_transformed,
+			  e == lowerer ? 64u << 20 : TEST_HEAP_LIMIT);
 }
 
 /* Lowers modern and runs it; returns the value as JSON (free it). */
@@ -173,6 +182,9 @@ static const struct form {
 	{ "var m = new Map([['a', 1], ['b', 2]]); var out = []; for (const [k, v] of m) out.push(k + v); out",
 	  "['a1', 'b2']" },
 	{ "[...new Set([3, 1, 3, 2, 1])]", "[3, 1, 2]" },
+	/* Strings iterate by character, a surrogate pair as one. */
+	{ "[[...'\\ud83d\\ude00a'].length, Array.from('\\ud83d\\ude00').length]",
+	  "[2, 1]" },
 	{ "function* g() { yield 1; yield* [2, 3]; } [...g()]", "[1, 2, 3]" },
 	{ "async function f(x) { const y = await Promise.resolve(x); return y + 1; } f(41)",
 	  "42" },
@@ -246,6 +258,18 @@ START_TEST(test_transform_reports_the_line_and_column_of_the_source)
 	ck_assert_uint_eq(a.line, 1);
 	ck_assert_uint_eq(a.column, 31);
 	answer_fini(&a);
+	/* An error in the parenthesis that closes function mode's code is
+	 * reported at the end of the code. */
+	a = ask(lowerer, "(a) => {", true, false);
+	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
+	ck_assert_uint_eq(a.line, 1);
+	ck_assert_uint_eq(a.column, 9);
+	answer_fini(&a);
+	a = ask(lowerer, "let m = 1;\nimport('x')", false, false);
+	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
+	ck_assert_uint_eq(a.line, 2);
+	ck_assert_ptr_nonnull(strstr(a.message, "import()"));
+	answer_fini(&a);
 	/* A module is not a script. */
 	a = ask(lowerer, "let x = 1;\nexport default x;", false, false);
 	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
@@ -308,6 +332,49 @@ START_TEST(test_prelude_is_there_only_for_scripts_that_name_it)
 	/* Map's piece, and the helpers every piece uses; not the others. */
 	ck_assert_str_eq(a.text, "[\"function\",\"undefined\",\"undefined\"]");
 	answer_fini(&a);
+}
+END_TEST
+
+/* Words of prose name nothing: only members (after a dot) and globals
+ * install a piece. */
+START_TEST(test_prelude_ignores_the_words_of_prose)
+{
+	struct answer a = ask(engine, "// the values of a list, from one to find\n"
+				      "'keys of entries'; typeof []['fi' + 'nd']",
+			      false, false);
+
+	ck_assert_int_eq(a.kind, OUTCOME_OK);
+	ck_assert_str_eq(a.text, "\"undefined\"");
+	answer_fini(&a);
+	a = ask(engine, "var k = [5, 6].keys(); k.next(); k.next().value", false,
+		false);
+	ck_assert_int_eq(a.kind, OUTCOME_OK);
+	ck_assert_str_eq(a.text, "1");
+	answer_fini(&a);
+}
+END_TEST
+
+/* Keyed collections find object keys without a search, and a chain of
+ * promises holds only what is still to run: both within a small heap
+ * and instruction budget. */
+START_TEST(test_prelude_scales_with_its_work)
+{
+	struct answer a = ask(engine, "var s = new Set(); for (var i = 0; i < 20000; i++) s.add({}); s.has({}) ? -1 : s.size",
+			      false, false);
+
+	ck_assert_msg(a.kind == OUTCOME_OK, "%s: %s", outcome_name(a.kind),
+		      a.message ? a.message : "");
+	ck_assert_str_eq(a.text, "20000");
+	answer_fini(&a);
+	struct answer low = ask(lowerer, "(async () => { let s = 0; for (let i = 0; i < 2000; i++) s += await i; return s; })()",
+				false, false);
+	ck_assert_int_eq(low.kind, OUTCOME_OK);
+	a = ask_within(engine, low.text, false, true, 2u << 20);
+	ck_assert_msg(a.kind == OUTCOME_OK, "%s: %s", outcome_name(a.kind),
+		      a.message ? a.message : "");
+	ck_assert_str_eq(a.text, "1999000");
+	answer_fini(&a);
+	answer_fini(&low);
 }
 END_TEST
 
@@ -564,6 +631,49 @@ START_TEST(test_transform_replaces_a_worker_a_parser_bomb_broke)
 }
 END_TEST
 
+/* A source that keeps breaking transform workers is quarantined like a
+ * script that keeps breaking engine workers (three strikes). */
+START_TEST(test_transform_quarantines_a_source_that_breaks_its_workers)
+{
+	static const char *const args[] = { "--transform-workers-max", "1",
+					    "--quarantine-strikes", "2", NULL };
+	size_t depth = 20000;
+	char *bomb = malloc(2 * depth + 1);
+	enum outcome kind;
+	char *json;
+
+	ck_assert_ptr_nonnull(bomb);
+	memset(bomb, '[', depth);
+	memset(bomb + depth, ']', depth);
+	bomb[2 * depth] = '\0';
+	bomb[0] = '(';
+	bomb[2 * depth - 1] = ')';
+	ck_assert_int_eq(harness_start(&h, 1, args), 0);
+	for (int i = 0; i < 2; i++) {
+		run_for("t", bomb, &kind, &json);
+		ck_assert_int_eq(kind, OUTCOME_SYNTAX_ERROR);
+	}
+	run_for("t", bomb, &kind, &json);
+	free(bomb);
+	ck_assert_int_eq(kind, OUTCOME_QUARANTINED);
+	/* Syntax the engine lacks even once lowered (a BigInt literal) is
+	 * named as such, without the lowered code's line. */
+	struct proto_msg *m;
+	struct proto_result res;
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_for(fd, 1, "t", "let big = 10n;\nbig", &m,
+					  &res),
+			 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_SYNTAX_ERROR);
+	ck_assert_ptr_nonnull(memmem(res.message, res.message_len,
+				     "even once lowered", 17));
+	ck_assert_uint_eq(res.line, 0);
+	proto_msg_free(m);
+	(void)close(fd);
+}
+END_TEST
+
 Suite *transform_suite(void);
 
 Suite *
@@ -582,6 +692,8 @@ transform_suite(void)
 	tcase_add_test(tc, test_transform_ends_hostile_sources_in_an_error);
 	tcase_add_test(tc, test_prelude_is_there_only_for_scripts_that_name_it);
 	tcase_add_test(tc, test_prelude_behaves_as_the_standard_says);
+	tcase_add_test(tc, test_prelude_ignores_the_words_of_prose);
+	tcase_add_test(tc, test_prelude_scales_with_its_work);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("supervisor");
@@ -590,6 +702,7 @@ transform_suite(void)
 	tcase_add_test(tc, test_transform_serves_es2015_scripts_and_caches_them_per_tenant);
 	tcase_add_test(tc, test_transform_workers_are_sandboxed_and_serve_one_tenant);
 	tcase_add_test(tc, test_transform_replaces_a_worker_a_parser_bomb_broke);
+	tcase_add_test(tc, test_transform_quarantines_a_source_that_breaks_its_workers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -78,6 +78,7 @@ struct js_engine {
 	size_t live_bytes;
 	size_t peak_bytes;
 	size_t limit_bytes; /* 0: no cap, between executions */
+	unsigned refusals_in_a_row;
 	bool is_limit_hit;
 	/* The running execution's bounds, read by the interrupt check. */
 	uint64_t deadline_us;	  /* monotonic; 0: none */
@@ -93,6 +94,11 @@ struct js_engine {
 	uint64_t slow_at_us; /* when it becomes slow; 0: not (any more) */
 };
 
+/* Refusals in a row, with the engine's collections between them, after
+ * which the heap is at its cap: its first attempt and two collections
+ * (Duktape tries ten before it gives up). */
+#define JS_CAP_REFUSALS 3
+
 /* A block of size bytes fits when the heap stays at or under the cap. */
 static bool
 fits(struct js_engine *e, size_t grow)
@@ -100,11 +106,15 @@ fits(struct js_engine *e, size_t grow)
 	if (e->limit_bytes == 0)
 		return true;
 	if (grow > e->limit_bytes || e->live_bytes > e->limit_bytes - grow) {
-		e->is_limit_hit = true;
-		/* The check that stops the script comes at the next
-		 * instruction: see beddel_duk_interrupt_soon(). */
-		if (e->ctx)
-			beddel_duk_interrupt_soon(e->ctx);
+		/* The engine answers a refusal with a garbage collection and
+		 * tries again: the cap is reached only when collections do
+		 * not make room. Then the check that stops the script comes
+		 * at its next instruction (beddel_duk_interrupt_soon()). */
+		if (++e->refusals_in_a_row >= JS_CAP_REFUSALS && !e->is_limit_hit) {
+			e->is_limit_hit = true;
+			if (e->ctx)
+				beddel_duk_interrupt_soon(e->ctx);
+		}
 		return false;
 	}
 	return true;
@@ -132,6 +142,7 @@ heap_alloc(void *udata, duk_size_t size)
 		return NULL;
 	h->size = size;
 	account(e, 0, size);
+	e->refusals_in_a_row = 0;
 	return h + 1;
 }
 
@@ -170,6 +181,10 @@ heap_realloc(void *udata, void *ptr, duk_size_t size)
 		return NULL;
 	n->size = size;
 	account(e, old, size);
+	/* Only growth answers a refusal: the collector's own shrinking
+	 * of tables comes between the attempts. */
+	if (size > old)
+		e->refusals_in_a_row = 0;
 	return n + 1;
 }
 
@@ -1417,6 +1432,7 @@ js_engine_run(struct js_engine *e, const struct js_request *req,
 	size_t base_bytes = e->live_bytes;
 	e->peak_bytes = base_bytes;
 	e->is_limit_hit = false;
+	e->refusals_in_a_row = 0;
 	e->limit_bytes = base_bytes + req->heap_limit_bytes;
 	if (req->heap_limit_bytes > e->max_limit_bytes)
 		e->max_limit_bytes = req->heap_limit_bytes;

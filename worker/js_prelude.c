@@ -21,6 +21,7 @@ enum piece_id {
 	PIECE_STRING,
 	PIECE_ARRAY,
 	PIECE_PROMISE,
+	PIECE_ITERATORS,
 	PIECE_COUNT,
 };
 
@@ -29,7 +30,12 @@ enum piece_id {
 /* In the order they are installed. Each file is a function expression,
  * called as (global, lib), whose result is kept: lib is the first
  * piece's result, the helpers the others share. The names are those
- * whose appearance in a script installs the piece. */
+ * whose appearance in a script installs the piece, in three forms:
+ * "Map", the word anywhere; ".find", the word after a dot, as a member
+ * (but not of Object, whose members are named in full); "Array.from",
+ * the word after that object and a dot. So that the words of prose in
+ * comments and strings ("a list of names") install nothing, prototype
+ * methods are matched as members only. */
 static const struct piece {
 	const char *file;
 	unsigned needs;
@@ -41,18 +47,24 @@ static const struct piece {
 		(const char *const[]){ "Map", "Set", "WeakMap", "WeakSet",
 				       NULL } },
 	[PIECE_OBJECT] = { "object", BIT(PIECE_LIB),
-		(const char *const[]){ "entries", "values", "fromEntries",
-				       NULL } },
+		(const char *const[]){ "Object.entries", "Object.values",
+				       "Object.fromEntries", NULL } },
 	[PIECE_STRING] = { "string", BIT(PIECE_LIB),
-		(const char *const[]){ "padStart", "padEnd", "trimStart",
-				       "trimEnd", NULL } },
+		(const char *const[]){ ".padStart", ".padEnd", ".trimStart",
+				       ".trimEnd", NULL } },
 	[PIECE_ARRAY] = { "array", BIT(PIECE_LIB),
-		(const char *const[]){ "from", "of", "find", "findIndex",
-				       "includes", "fill", "flat", "flatMap",
-				       "entries", "values", NULL } },
+		(const char *const[]){ "Array.from", "Array.of", ".find",
+				       ".findIndex", ".includes", ".fill",
+				       ".flat", ".flatMap", ".entries",
+				       ".keys", ".values", NULL } },
 	/* The transform's async helpers name Promise. */
 	[PIECE_PROMISE] = { "promise", BIT(PIECE_LIB),
 		(const char *const[]){ "Promise", NULL } },
+	/* The iteration helpers of the transform's output, and scripts
+	 * that iterate by hand. */
+	[PIECE_ITERATORS] = { "iterators", BIT(PIECE_LIB),
+		(const char *const[]){ "__read", "__values", "__spreadArray",
+				       ".iterator", NULL } },
 };
 
 static bool
@@ -62,19 +74,74 @@ is_word_char(char c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '$';
 }
 
-/* The pieces that name the word s (len bytes) reaches. */
+/* A word of the code, and what stands before it: owner is the word
+ * before a dot ("Array" in "Array.from"), empty when none; is_member
+ * says a dot came before. */
+struct word {
+	const char *s;
+	size_t len;
+	bool is_member;
+	const char *owner;
+	size_t owner_len;
+};
+
+static bool
+is_named(const char *name, const struct word *w)
+{
+	const char *dot = strchr(name, '.');
+
+	if (!dot)
+		return strlen(name) == w->len && memcmp(name, w->s, w->len) == 0;
+	size_t owner_len = (size_t)(dot - name);
+	const char *member = dot + 1;
+	if (strlen(member) != w->len || memcmp(member, w->s, w->len) != 0 ||
+	    !w->is_member)
+		return false;
+	/* ".find": a member of anything but Object; "Array.from": of
+	 * Array. */
+	if (owner_len == 0)
+		return w->owner_len != 6 || memcmp(w->owner, "Object", 6) != 0;
+	return w->owner_len == owner_len &&
+	       memcmp(w->owner, name, owner_len) == 0;
+}
+
+/* The pieces that the word w reaches. */
 static unsigned
-pieces_named(const char *s, size_t len)
+pieces_named(const struct word *w)
 {
 	unsigned mask = 0;
 
 	for (unsigned p = 0; p < PIECE_COUNT; p++) {
 		for (const char *const *n = pieces[p].names; *n; n++) {
-			if (strlen(*n) == len && memcmp(*n, s, len) == 0)
+			if (is_named(*n, w))
 				mask |= BIT(p);
 		}
 	}
 	return mask;
+}
+
+/* What stands before the word at code[start]: a dot (blanks skipped),
+ * and the word before that dot. */
+static void
+read_before(const char *code, size_t start, struct word *w)
+{
+	size_t i = start;
+
+	w->is_member = false;
+	w->owner_len = 0;
+	while (i > 0 && strchr(" \t\r\n", code[i - 1]))
+		i--;
+	if (i == 0 || code[i - 1] != '.')
+		return;
+	w->is_member = true;
+	i--;
+	while (i > 0 && strchr(" \t\r\n", code[i - 1]))
+		i--;
+	size_t end = i;
+	while (i > 0 && is_word_char(code[i - 1]))
+		i--;
+	w->owner = code + i;
+	w->owner_len = end - i;
 }
 
 /* The mask with every piece a piece of it needs. */
@@ -105,8 +172,11 @@ js_prelude_needs(const char *code, size_t len)
 		size_t start = i;
 		while (i < len && is_word_char(code[i]))
 			i++;
-		if (i - start <= PRELUDE_NAME_MAX_BYTES)
-			mask |= pieces_named(code + start, i - start);
+		if (i - start > PRELUDE_NAME_MAX_BYTES)
+			continue;
+		struct word w = { .s = code + start, .len = i - start };
+		read_before(code, start, &w);
+		mask |= pieces_named(&w);
 	}
 	return with_needs(mask);
 }

@@ -15,9 +15,10 @@
 #include <duktape.h>
 
 /* Which pieces code reaches: a bit per piece, with the pieces they need.
- * A piece is reached when code holds one of its names as a whole word
- * anywhere (in a string or a comment too: installing one too many costs
- * only time). Pure. */
+ * A piece is reached when code names it (js_prelude.c says how), also in
+ * a string or a comment: installing one too many costs only time, while
+ * a name reached only by a computed key ([]['fi' + 'nd']) installs
+ * nothing. Pure. */
 unsigned js_prelude_needs(const char *code, size_t len);
 
 /* Every piece. */

@@ -85,7 +85,7 @@ sandbox_parse_args(int argc, char **argv, struct sandbox_options *ret_opts)
 			opts.is_transform = true;
 		else if (strncmp(argv[i], HEAP_ARG, strlen(HEAP_ARG)) != 0 ||
 			 util_parse_u64(argv[i] + strlen(HEAP_ARG), 1,
-					WORKER_LIMITS_AS_BYTES,
+					WORKER_LIMITS_TRANSFORM_AS_BYTES,
 					&opts.heap_max_bytes) < 0)
 			return -EINVAL;
 	}
@@ -111,6 +111,8 @@ sandbox_close_fds_or_die(void)
 static rlim_t
 address_space_limit(const struct sandbox_options *opts, rlim_t ceiling)
 {
+	if (opts->is_transform)
+		ceiling = WORKER_LIMITS_TRANSFORM_AS_BYTES;
 	if (opts->heap_max_bytes == 0)
 		return ceiling;
 	uint64_t derived = WORKER_LIMITS_AS_BASE_BYTES +

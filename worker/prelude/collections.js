@@ -53,6 +53,12 @@
 			var i = this.dict[d];
 			return i === undefined ? -1 : i;
 		}
+		/* An object that can still take a key was never stored: every
+		 * stored extensible object got one. Only symbols and objects
+		 * that could not take one are searched for. */
+		if (k !== null && (typeof k === 'object' || typeof k === 'function') &&
+		    Object.isExtensible(k))
+			return -1;
 		for (var j = 0; j < this.keys.length; j++) {
 			if (same(this.keys[j], k))
 				return j;

@@ -6,14 +6,35 @@
 	'use strict';
 	var iteratorKey = global.Symbol && global.Symbol.iterator;
 
+	/* Calls fn(c) for each character of s, a surrogate pair as one, as
+	 * a string's iterator gives them. */
+	function forEachCodePoint(s, fn) {
+		for (var i = 0; i < s.length; i++) {
+			var c = s.charCodeAt(i);
+			if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+				var d = s.charCodeAt(i + 1);
+				if (d >= 0xdc00 && d <= 0xdfff) {
+					fn(s.charAt(i) + s.charAt(i + 1));
+					i++;
+					continue;
+				}
+			}
+			fn(s.charAt(i));
+		}
+	}
+
 	/* Calls fn(value) for each element of an iterable: an array, a
 	 * string, an object with a Symbol.iterator method, or an array-like
 	 * (an object with a length). */
 	function forEachOf(iterable, fn) {
 		if (iterable === null || iterable === undefined)
 			throw new TypeError(String(iterable) + ' is not iterable');
+		if (typeof iterable === 'string') {
+			forEachCodePoint(iterable, fn);
+			return;
+		}
 		if (iteratorKey && typeof iterable[iteratorKey] === 'function' &&
-		    !Array.isArray(iterable) && typeof iterable !== 'string') {
+		    !Array.isArray(iterable)) {
 			var it = iterable[iteratorKey]();
 			for (;;) {
 				var step = it.next();
@@ -61,6 +82,7 @@
 	return {
 		forEachOf: forEachOf,
 		makeIterator: makeIterator,
+		forEachCodePoint: forEachCodePoint,
 		define: define,
 		iteratorKey: iteratorKey
 	};

@@ -184,9 +184,14 @@
 	 * then gives the script's result, settled if it is a promise. A
 	 * promise still pending then can never settle. */
 	return function (result) {
-		for (var i = 0; i < queue.length; i++)
-			queue[i]();
-		queue.length = 0;
+		/* In rounds, so that the reactions already run are dropped and
+		 * a long chain of awaits holds only the round in progress. */
+		while (queue.length > 0) {
+			var round = queue;
+			queue = [];
+			for (var i = 0; i < round.length; i++)
+				round[i]();
+		}
 		if (!(result instanceof Promise))
 			return result;
 		if (result._state === FULFILLED)

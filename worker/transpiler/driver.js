@@ -27,14 +27,40 @@
 		newLine: ts.NewLineKind.LineFeed
 	};
 
-	function fail(sf, pos, message, shift) {
+	/* Where pos falls in the source as the client sent it, lines and
+	 * columns from 1. In function mode the text has a parenthesis added
+	 * before it and a line ")" after it: a position on that last line
+	 * is reported at the end of the source. */
+	function position(sf, pos, isFunction) {
 		var at = ts.getLineAndCharacterOfPosition(sf, pos);
+		var starts = ts.getLineStarts(sf);
+		if (isFunction && at.line > 0 && at.line === starts.length - 1) {
+			var last = at.line - 1;
+			at = { line: last,
+			       character: starts[at.line] - starts[last] - 1 };
+		}
+		return {
+			line: at.line + 1,
+			column: at.character + 1 - (isFunction && at.line === 0 ? 1 : 0)
+		};
+	}
+
+	function fail(sf, pos, message, isFunction) {
+		var at = position(sf, pos, isFunction);
 		throw {
 			isSyntaxError: true,
 			message: message,
-			line: at.line + 1,
-			column: at.character + 1 - (at.line === 0 ? shift : 0)
+			line: at.line,
+			column: at.column
 		};
+	}
+
+	/* The first dynamic import() under node, or null. */
+	function findImportCall(node) {
+		if (node.kind === ts.SyntaxKind.CallExpression &&
+		    node.expression.kind === ts.SyntaxKind.ImportKeyword)
+			return node;
+		return ts.forEachChild(node, findImportCall) || null;
 	}
 
 	return function (source, isFunction) {
@@ -42,22 +68,34 @@
 		 * parentheses it is a program whose completion value is that
 		 * function. */
 		var text = isFunction ? '(' + source + '\n)' : source;
-		var shift = isFunction ? 1 : 0;
 		var sf = ts.createSourceFile('script.js', text,
-					     ts.ScriptTarget.Latest, false,
+					     ts.ScriptTarget.Latest, true,
 					     ts.ScriptKind.JS);
 		var errors = sf.parseDiagnostics;
 		if (errors.length > 0) {
 			fail(sf, errors[0].start,
 			     ts.flattenDiagnosticMessageText(errors[0].messageText, '\n'),
-			     shift);
+			     isFunction);
 		}
-		if (sf.externalModuleIndicator) {
-			var node = sf.externalModuleIndicator;
+		var node = sf.externalModuleIndicator;
+		if (node) {
 			fail(sf, node.getStart ? node.getStart(sf) : 0,
 			     'import and export are not allowed: a script is not a module',
-			     shift);
+			     isFunction);
 		}
+		if (sf.flags & ts.NodeFlags.PossiblyContainsDynamicImport) {
+			node = findImportCall(sf);
+			if (node) {
+				fail(sf, node.getStart(sf),
+				     'import() is not allowed: a script loads no modules',
+				     isFunction);
+			}
+		}
+		/* The tree is dropped before the compiler builds its own:
+		 * both at once would double the heap a big source needs. */
+		sf = null;
+		errors = null;
+		node = null;
 		return ts.transpileModule(text, {
 			compilerOptions: compilerOptions,
 			fileName: 'script.js',
