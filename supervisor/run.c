@@ -514,6 +514,25 @@ layers_from_status(const struct proto_value *sb, struct inspect_layers *ret)
 	};
 }
 
+/* The transform of ES2015+ scripts and its cache, when it is on. */
+static void
+print_transform(const struct proto_value *t)
+{
+	if (!t) {
+		printf("transform: off (ES2015+ scripts get syntax_error)\n");
+		return;
+	}
+	printf("transform: %llu workers, %llu scripts (%llu not lowered); cache %llu hits, %llu misses, %llu evictions, %llu entries, %.1f KiB\n",
+	       (unsigned long long)uint_at(t, "workers"),
+	       (unsigned long long)uint_at(t, "transforms"),
+	       (unsigned long long)uint_at(t, "failures"),
+	       (unsigned long long)uint_at(t, "cache_hits"),
+	       (unsigned long long)uint_at(t, "cache_misses"),
+	       (unsigned long long)uint_at(t, "cache_evictions"),
+	       (unsigned long long)uint_at(t, "cache_entries"),
+	       (double)uint_at(t, "cache_bytes") / 1024.0);
+}
+
 /* The first worker's sandbox, as --check prints a worker's; the verdict
  * is the supervisor's. */
 static void
@@ -547,6 +566,7 @@ print_status(const struct proto_value *st)
 	       (int)len, version, (unsigned long long)uint_at(st, "uptime_s"),
 	       proto_value_count(proto_value_find(st, "tenants")));
 	print_pool(proto_value_find(st, "pool"));
+	print_transform(proto_value_find(st, "transform"));
 	print_sandbox(sandbox);
 	printf("\n%-24s %-3s %8s %8s %8s %20s %20s %18s %10s\n", "executions",
 	       "win", "count", "ok", "service", "exec us p50/p99/max",

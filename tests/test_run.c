@@ -431,6 +431,8 @@ START_TEST(test_run_status_shows_the_executions_of_a_known_workload)
 	run_cmd(args, NULL, sock, r);
 	ck_assert_msg(r->code == 0, "exit %d: %s", r->code, r->err);
 	ck_assert_ptr_nonnull(strstr(r->out, ", 2 tenants seen\n"));
+	/* The harness starts supervisors without the transform. */
+	ck_assert_ptr_nonnull(strstr(r->out, "\ntransform: off"));
 	ck_assert_uint_eq(status_count(r, "tenant t1", "1m"), 3);
 	ck_assert_uint_eq(status_count(r, "tenant t1", "1h"), 3);
 	ck_assert_uint_eq(status_count(r, "all", "1m"), 5);
