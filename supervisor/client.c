@@ -430,6 +430,9 @@ on_event(struct bufferevent *bev, short events, void *arg)
 		 * close. */
 		c->is_read_closed = true;
 		(void)bufferevent_disable(bev, EV_READ);
+		/* A half frame will never be finished; the answers to the
+		 * whole ones before it are still owed. */
+		(void)evtimer_del(c->frame_timer);
 		if (is_finished(c))
 			close_client(c);
 	}
@@ -542,6 +545,9 @@ client_hub_close_all(struct client_hub *hub, void (*done)(void *arg),
 	TAILQ_FOREACH_SAFE(c, &hub->clients, link, next)
 	{
 		(void)bufferevent_disable(c->bev, EV_READ);
+		/* Reading is over: a frame left half sent is not waited for,
+		 * and does not cut short the answers still being written. */
+		(void)evtimer_del(c->frame_timer);
 		if (is_finished(c))
 			close_client(c);
 	}

@@ -860,7 +860,7 @@ on_transformed(void *owner, const struct proto_result *res)
 		return;
 	}
 	if (decode_job(job, &m, &exec) < 0) {
-		job_fail(job, NULL, OUTCOME_INTERNAL, "the supervisor is out of memory");
+		job_fail(job, NULL, OUTCOME_INTERNAL, "the supervisor could not read the request back");
 		check_drained(p);
 		return;
 	}
@@ -899,24 +899,30 @@ start_transform(struct job *job)
 	int r = decode_job(job, &m, &exec);
 	if (r < 0)
 		return r;
+	/* The job is the transform's before the call: the transform pool
+	 * may answer within it (no transform worker could start), and then
+	 * on_transformed() has completed and freed the job by the time the
+	 * call returns. */
+	job->is_transforming = true;
+	job->transform_start_us = sys_now_us();
+	TAILQ_INSERT_TAIL(&p->transforming, job, link);
+	p->n_transforming++;
 	r = transform_submit(p->cfg.transform, job->script_key, job->tenant,
 			     strlen(job->tenant), exec.is_function, exec.code,
 			     exec.code_len, on_transformed, job, why,
 			     sizeof(why));
 	proto_msg_free(m);
 	if (r < 0) {
+		TAILQ_REMOVE(&p->transforming, job, link);
+		p->n_transforming--;
+		job->is_transforming = false;
 		/* Full, quarantined, out of memory: the client learns why. */
 		char text[sizeof(why) + 64];
 		(void)snprintf(text, sizeof(text),
 			       "the script is not ES5.1 and cannot be transformed now: %s",
 			       why);
 		job_fail(job, NULL, pool_submit_error_kind(r), text);
-		return 0;
 	}
-	job->is_transforming = true;
-	job->transform_start_us = sys_now_us();
-	TAILQ_INSERT_TAIL(&p->transforming, job, link);
-	p->n_transforming++;
 	return 0;
 }
 
@@ -1027,8 +1033,6 @@ on_violation(struct worker *w, const struct proto_msg *m)
 	return 0;
 }
 
-/* The running script passed the slow threshold: logged with where it
- * was, and told to subscribers. */
 /* Writes the script line of each frame of stack ("at f (script:12)"
  * lines, innermost first) into buf as "12,7,3", or "-" when none. */
 static void
@@ -1058,6 +1062,8 @@ stack_lines(const char *stack, size_t len, char *buf, size_t size)
 		(void)snprintf(buf, size, "-");
 }
 
+/* The running script passed the slow threshold: logged with where it
+ * was, and told to subscribers. */
 static int
 on_slow(struct worker *w, const struct proto_msg *m)
 {
@@ -1638,7 +1644,8 @@ expire_queue(struct pool *p)
 	struct job *job;
 	char why[96];
 
-	while ((job = TAILQ_FIRST(&p->queue)) && now - job->submit_us >= max_us) {
+	while ((job = TAILQ_FIRST(&p->queue)) &&
+	       now - (job->submit_us + job->transform_us) >= max_us) {
 		TAILQ_REMOVE(&p->queue, job, link);
 		p->n_queued--;
 		(void)snprintf(why, sizeof(why),
@@ -1651,7 +1658,7 @@ expire_queue(struct pool *p)
 		return;
 	}
 	struct timeval tv = util_timeval_from_ms(
-		(job->submit_us + max_us - now + 999) / 1000);
+		(job->submit_us + job->transform_us + max_us - now + 999) / 1000);
 	(void)evtimer_add(p->queue_timer, &tv);
 }
 

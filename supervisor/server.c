@@ -455,7 +455,10 @@ fit_fd_budget(struct server_config *cfg)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	rlim_t needed = 2 * (rlim_t)cfg->pool.max_workers + SERVER_FD_RESERVE;
+	/* Two pipes per worker, engine and transform workers alike. */
+	rlim_t needed = 2 * ((rlim_t)cfg->pool.max_workers +
+			     cfg->transform.max_workers) +
+			SERVER_FD_RESERVE;
 	rlim_t room = rl.rlim_cur > needed ? rl.rlim_cur - needed : 1;
 	if (cfg->clients.max_clients > room) {
 		log_warn("supervisor: the fd limit leaves room for %llu clients, not %u; lowering max_clients fd_limit=%llu max_workers=%u",

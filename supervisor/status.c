@@ -155,7 +155,6 @@ put_pool(struct proto_writer *w, const struct pool_figures *f)
 	put_uint(w, "tainted", f->tainted);
 }
 
-/* The names of the namespace bits set in mask, as an array. */
 /* The transform of ES2015+ scripts and its cache. */
 static void
 put_transform(struct proto_writer *w, const struct transform_figures *t)
@@ -171,6 +170,7 @@ put_transform(struct proto_writer *w, const struct transform_figures *t)
 	put_uint(w, "cache_bytes", t->cache_bytes);
 }
 
+/* The names of the namespace bits set in mask, as an array. */
 static void
 put_ns_names(struct proto_writer *w, const char *key, unsigned mask)
 {

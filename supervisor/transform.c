@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "common/ipc.h"
 #include "common/log.h"
@@ -80,6 +81,7 @@ struct transform {
 	 * supervisor, more than an ES5 script's whole round trip may. */
 	EVP_MD *sha256;
 	EVP_MD_CTX *md;
+	uint64_t salt; /* mixes the quick keys into buckets */
 	uint64_t cache_max_bytes;
 	struct entry *buckets[TRANSFORM_BUCKETS];
 	struct entry *quick_buckets[TRANSFORM_BUCKETS];
@@ -144,10 +146,15 @@ entry_cost(const struct entry *e)
 	return sizeof(*e) + e->len + 1;
 }
 
+/* The quick key is a hash with a fixed seed, whose low bits a tenant
+ * could choose; mixed with a secret of this process, it cannot crowd one
+ * bucket on purpose. */
 static struct entry **
 quick_bucket_of(struct transform *t, uint64_t quick_key)
 {
-	return &t->quick_buckets[quick_key % TRANSFORM_BUCKETS];
+	uint64_t h = (quick_key ^ t->salt) * UINT64_C(0x9e3779b97f4a7c15);
+
+	return &t->quick_buckets[(h >> 32) % TRANSFORM_BUCKETS];
 }
 
 static bool
@@ -179,22 +186,38 @@ remove_entry(struct transform *t, struct entry *e)
 	free(e);
 }
 
-/* The bytes tenant's entries hold, and its least recently used one. */
+/* The bytes tenant's entries hold. */
 static size_t
-tenant_bytes(struct transform *t, const char *tenant, struct entry **ret_lru)
+tenant_bytes(struct transform *t, const char *tenant)
 {
 	size_t bytes = 0;
 	struct entry *e;
 
-	*ret_lru = NULL;
 	TAILQ_FOREACH(e, &t->lru, lru)
 	{
-		if (strcmp(e->tenant, tenant) != 0)
-			continue;
-		bytes += entry_cost(e);
-		*ret_lru = e;
+		if (strcmp(e->tenant, tenant) == 0)
+			bytes += entry_cost(e);
 	}
 	return bytes;
+}
+
+/* Drops tenant's least recently used entries until it holds at most
+ * max_bytes: one walk from the old end. */
+static void
+trim_tenant(struct transform *t, const char *tenant, size_t max_bytes)
+{
+	size_t bytes = tenant_bytes(t, tenant);
+	struct entry *e = TAILQ_LAST(&t->lru, entry_list);
+
+	while (e && bytes > max_bytes) {
+		struct entry *prev = TAILQ_PREV(e, entry_list, lru);
+		if (strcmp(e->tenant, tenant) == 0) {
+			bytes -= entry_cost(e);
+			remove_entry(t, e);
+			t->figures.cache_evictions++;
+		}
+		e = prev;
+	}
 }
 
 /* Keeps code under key for tenant. A tenant holds at most a
@@ -208,7 +231,6 @@ cache_put(struct transform *t, uint64_t quick_key, const char *tenant,
 	  const uint8_t key[TRANSFORM_KEY_BYTES], const char *code, size_t len)
 {
 	size_t share = t->cache_max_bytes / TRANSFORM_CACHE_SHARES;
-	struct entry *own;
 
 	if (find_entry(t, key) || sizeof(struct entry) + len + 1 > share)
 		return;
@@ -221,10 +243,7 @@ cache_put(struct transform *t, uint64_t quick_key, const char *tenant,
 	e->len = len;
 	memcpy(e->code, code, len);
 	e->code[len] = '\0';
-	while (tenant_bytes(t, tenant, &own) + entry_cost(e) > share && own) {
-		remove_entry(t, own);
-		t->figures.cache_evictions++;
-	}
+	trim_tenant(t, tenant, share - entry_cost(e));
 	while (t->figures.cache_bytes + entry_cost(e) > t->cache_max_bytes) {
 		remove_entry(t, TAILQ_LAST(&t->lru, entry_list));
 		t->figures.cache_evictions++;
@@ -273,13 +292,24 @@ on_transformed(void *owner, const struct proto_result *res)
 
 	TAILQ_REMOVE(&t->pending, pd, link);
 	t->figures.transforms++;
-	if (res->outcome == OUTCOME_OK &&
-	    proto_value_kind(res->value) == PROTO_STR) {
+	bool is_lowered = res->outcome == OUTCOME_OK &&
+			  proto_value_kind(res->value) == PROTO_STR;
+	if (is_lowered) {
 		size_t len;
 		const char *code = proto_value_str(res->value, &len);
 		cache_put(t, pd->quick_key, pd->tenant, pd->key, code, len);
 	} else {
 		t->figures.failures++;
+	}
+	/* Code that is not a string is the transform worker's fault, and
+	 * no program to run. */
+	if (res->outcome == OUTCOME_OK && !is_lowered) {
+		struct proto_result bad = proto_result_error(
+			res->has_id, res->id, OUTCOME_INTERNAL,
+			"the transform answered without code");
+		pd->done(pd->owner, &bad);
+		free(pd);
+		return;
 	}
 	log_debug("transform: done outcome=%s exec_us=%llu",
 		  outcome_name(res->outcome),
@@ -350,14 +380,18 @@ transform_submit(struct transform *t, uint64_t quick_key, const char *tenant,
 		.profile = transform_profile.name,
 		.profile_len = strlen(transform_profile.name),
 	};
+	/* Listed before the call: the pool may answer within it (no
+	 * transform worker could start), and on_transformed() then takes
+	 * pd off the list and frees it. */
+	TAILQ_INSERT_TAIL(&t->pending, pd, link);
+	t->figures.cache_misses++;
 	r = pool_submit(t->pool, &req, on_transformed, pd, why, why_size);
 	if (r < 0) {
+		TAILQ_REMOVE(&t->pending, pd, link);
+		t->figures.cache_misses--;
 		free(pd);
-		return r;
 	}
-	t->figures.cache_misses++;
-	TAILQ_INSERT_TAIL(&t->pending, pd, link);
-	return 0;
+	return r;
 }
 
 void
@@ -388,7 +422,8 @@ transform_new(struct event_base *base, const struct transform_config *cfg)
 	t->cache_max_bytes = cfg->cache_max_bytes;
 	t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	t->md = EVP_MD_CTX_new();
-	if (!t->sha256 || !t->md) {
+	if (!t->sha256 || !t->md ||
+	    RAND_bytes((unsigned char *)&t->salt, sizeof(t->salt)) != 1) {
 		transform_free(t);
 		return NULL;
 	}

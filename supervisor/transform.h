@@ -7,7 +7,8 @@
  * loop only.
  *
  * SECURITY: transform workers are sandboxed like engine workers (the
- * same binary, seccomp policy, limits and namespaces) and bound to one
+ * same binary, seccomp policy, rlimits but a larger address space for a
+ * larger heap cap, capabilities and namespaces) and bound to one
  * tenant for life, as engine workers are: one tenant's source never
  * reaches a process that handles another's. The cache is keyed by tenant
  * too, so that a tenant cannot learn, from how fast its script is
@@ -54,8 +55,9 @@ struct transform_figures {
 	unsigned workers;
 };
 
-/* Creates the transform pool on base (it starts workers only once
- * transform_start() is called). Returns NULL when out of memory. */
+/* Creates the transform pool on base. Its warm worker starts with
+ * transform_start(); without that call the first script that needs the
+ * transform starts one. Returns NULL when out of memory. */
 struct transform *transform_new(struct event_base *base,
 				const struct transform_config *cfg);
 

@@ -698,6 +698,32 @@ START_TEST(test_supervisor_closes_clients_that_trickle_a_frame)
 }
 END_TEST
 
+/* A client that sends a request and a stray byte and then closes its
+ * writing side still gets its answer, even when the script runs past
+ * the stall timeout: the half frame will never end, and is no stall. */
+START_TEST(test_supervisor_answers_a_client_that_closed_after_a_half_frame)
+{
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_frame(4, "var t = Date.now(); while (Date.now() - t < 400) {} 'done'",
+					    NULL, 0, &f),
+			 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(sys_write_all(fd, "\x00", 1), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(harness_read_result(fd, 10000, &m, &res), 0);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	ck_assert_uint_eq(res.id, 4);
+	proto_msg_free(m);
+	(void)close(fd);
+}
+END_TEST
+
 START_TEST(test_supervisor_refuses_clients_past_the_maximum)
 {
 	int fds[3];
@@ -1235,6 +1261,7 @@ supervisor_suite(void)
 	tcase_add_checked_fixture(tc, setup_tight_limits, teardown);
 	tcase_add_test(tc, test_supervisor_closes_clients_stalled_inside_a_frame);
 	tcase_add_test(tc, test_supervisor_closes_clients_that_trickle_a_frame);
+	tcase_add_test(tc, test_supervisor_answers_a_client_that_closed_after_a_half_frame);
 	tcase_add_test(tc, test_supervisor_bounds_answers_a_client_does_not_read);
 	tcase_add_test(tc, test_supervisor_refuses_clients_past_the_maximum);
 	suite_add_tcase(s, tc);

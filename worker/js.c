@@ -956,8 +956,11 @@ compile_script(duk_context *ctx, void *udata)
 	if (run->conv_err < 0)
 		return DUK_RET_RANGE_ERROR;
 	/* Function mode: the code in parentheses is a program whose value
-	 * is the function, so anything after the function expression is a
-	 * syntax error. (The transform's output is that program already.)
+	 * is the function, so code after the function expression is a
+	 * syntax error, unless it closes the parenthesis itself: then it
+	 * runs, as the same tenant's script under the same limits, which is
+	 * no more than script mode allows. (The transform's output is that
+	 * program already.)
 	 * [ ... code ] -> [ ... source ] */
 	if (run->req->is_function && !run->req->is_transformed) {
 		duk_push_string(ctx, "(");
