@@ -2396,6 +2396,33 @@ pool_drain(struct pool *p, void (*drained)(void *arg), void *arg)
 }
 
 void
+pool_drain_now(struct pool *p, const char *why)
+{
+	struct job *job, *next;
+	struct worker *w;
+
+	TAILQ_FOREACH_SAFE(job, &p->queue, link, next)
+	{
+		TAILQ_REMOVE(&p->queue, job, link);
+		p->n_queued--;
+		job_fail(job, NULL, OUTCOME_OVERLOADED, why);
+	}
+	TAILQ_FOREACH_SAFE(job, &p->transforming, link, next)
+	{
+		transform_cancel(p->cfg.transform, job);
+		TAILQ_REMOVE(&p->transforming, job, link);
+		p->n_transforming--;
+		job_fail(job, NULL, OUTCOME_OVERLOADED, why);
+	}
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
+		if (w->state == WORKER_BUSY)
+			kill_worker(w, REAPER_CAUSE_SHUTDOWN);
+	}
+	check_drained(p);
+}
+
+void
 pool_free(struct pool *p)
 {
 	struct worker *w, *wnext;

@@ -198,6 +198,13 @@ void pool_cancel_owner(struct pool *p, void *owner);
  * every worker; calls drained(arg) once no worker is left. */
 void pool_drain(struct pool *p, void (*drained)(void *arg), void *arg);
 
+/* The end of a drain that ran out of time: queued requests and those
+ * waiting for the transform are answered `overloaded` with why, busy
+ * workers are killed and their requests answered `overloaded` as they
+ * are reaped; drained (pool_drain()) is then called once no worker is
+ * left. Call after pool_drain(). */
+void pool_drain_now(struct pool *p, const char *why);
+
 /* Kills and reaps any worker left, drops queued requests without calling
  * them back, and frees the pool. Accepts NULL. */
 void pool_free(struct pool *p);

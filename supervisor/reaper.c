@@ -28,6 +28,10 @@ reaper_classify(int status, enum reaper_cause cause, const char *syscall,
 		(void)snprintf(why, why_size, "the script ran past its wall-clock timeout");
 		return OUTCOME_TIMEOUT;
 	}
+	if (cause == REAPER_CAUSE_SHUTDOWN) {
+		(void)snprintf(why, why_size, "the supervisor stopped before the script finished: its drain deadline passed");
+		return OUTCOME_OVERLOADED;
+	}
 	if (cause == REAPER_CAUSE_PROTOCOL) {
 		(void)snprintf(why, why_size, "the worker sent a malformed frame and was stopped");
 		return OUTCOME_WORKER_CRASHED;

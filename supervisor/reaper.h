@@ -17,6 +17,7 @@ enum reaper_cause {
 	REAPER_CAUSE_DEADLINE, /* killed at its request's deadline */
 	REAPER_CAUSE_PROTOCOL, /* killed for a frame it should not send */
 	REAPER_CAUSE_RETIRED,  /* asked to stop: after its cap, or shutdown */
+	REAPER_CAUSE_SHUTDOWN, /* killed busy at the stop's drain deadline */
 };
 
 /* The kind and a sentence for a request whose worker ended with wait

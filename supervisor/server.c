@@ -50,6 +50,7 @@ struct server {
 	struct event *monitor_tick;
 	struct client_hub *hub;
 	struct event *sig_term;
+	struct event *drain_timer; /* the stop's drain deadline */
 	struct event *sig_int;
 	bool is_stopping;
 	bool has_socket;
@@ -73,6 +74,7 @@ server_config_defaults(struct server_config *cfg)
 	};
 	pool_config_defaults(&cfg->pool);
 	monitor_config_defaults(&cfg->monitor);
+	cfg->drain_timeout_ms = SERVER_DRAIN_TIMEOUT_MS_DEFAULT;
 	cfg->transform.max_workers = TRANSFORM_WORKERS_MAX_DEFAULT;
 	cfg->transform.cache_max_bytes = TRANSFORM_CACHE_MAX_BYTES_DEFAULT;
 }
@@ -277,6 +279,24 @@ stop_listening(struct server *s)
 	}
 }
 
+/* The drain ran out of time: whatever is still waiting or running is
+ * answered, so that no client is left without one. */
+static void
+on_drain_deadline(evutil_socket_t fd, short events, void *arg)
+{
+	struct server *s = arg;
+	char why[128];
+
+	(void)fd;
+	(void)events;
+	(void)snprintf(why, sizeof(why),
+		       "the supervisor is stopping and its drain deadline of %llu ms passed",
+		       (unsigned long long)s->cfg->drain_timeout_ms);
+	log_warn("supervisor: drain deadline passed, answering what is left and stopping its workers drain_timeout_ms=%llu",
+		 (unsigned long long)s->cfg->drain_timeout_ms);
+	pool_drain_now(s->pool, why);
+}
+
 static void
 on_stop_signal(evutil_socket_t sig, short events, void *arg)
 {
@@ -289,9 +309,13 @@ on_stop_signal(evutil_socket_t sig, short events, void *arg)
 		return;
 	}
 	s->is_stopping = true;
-	log_info("supervisor: stopping, finishing requests in flight sig=%d",
-		 (int)sig);
+	log_info("supervisor: stopping, finishing requests in flight sig=%d drain_timeout_ms=%llu",
+		 (int)sig, (unsigned long long)s->cfg->drain_timeout_ms);
 	stop_listening(s);
+	if (s->cfg->drain_timeout_ms > 0) {
+		struct timeval tv = util_timeval_from_ms(s->cfg->drain_timeout_ms);
+		(void)evtimer_add(s->drain_timer, &tv);
+	}
 	pool_drain(s->pool, on_pool_drained, s);
 }
 
@@ -382,9 +406,11 @@ server_setup(struct server *s, int listen_fd)
 					  &s->cfg->clients) :
 			   NULL;
 	s->accept_pause = evtimer_new(s->base, on_accept_resume, s);
+	s->drain_timer = evtimer_new(s->base, on_drain_deadline, s);
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_stop_signal, s);
-	if (!s->hub || !s->accept_pause || !s->sig_term || !s->sig_int)
+	if (!s->hub || !s->accept_pause || !s->drain_timer || !s->sig_term ||
+	    !s->sig_int)
 		return -ENOMEM;
 	if (event_add(s->sig_term, NULL) < 0 || event_add(s->sig_int, NULL) < 0)
 		return -ENOMEM;
@@ -428,6 +454,8 @@ server_teardown(struct server *s)
 	server_free_monitor(s);
 	if (s->accept_pause)
 		event_free(s->accept_pause);
+	if (s->drain_timer)
+		event_free(s->drain_timer);
 	if (s->sig_term)
 		event_free(s->sig_term);
 	if (s->sig_int)

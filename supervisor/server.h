@@ -22,6 +22,10 @@ struct server_config {
 	struct client_limits clients;
 	struct pool_config pool;
 	struct monitor_config monitor;
+	/* How long a stop waits for requests in flight and queued before
+	 * it answers them `overloaded` and kills busy workers (0: no
+	 * limit). */
+	uint64_t drain_timeout_ms;
 	/* ES2015+ scripts: transform workers and cache (max_workers 0:
 	 * none). worker_path and is_namespaces_off are the pool's. */
 	struct transform_config transform;
@@ -30,6 +34,8 @@ struct server_config {
 	 * costs, or the leanest service). */
 	bool is_monitor_off;
 };
+
+#define SERVER_DRAIN_TIMEOUT_MS_DEFAULT 30000
 
 /* Fills cfg with the built-in defaults. */
 void server_config_defaults(struct server_config *cfg);

@@ -78,6 +78,9 @@ usage(FILE *out, const struct server_config *d)
 		"  --slow-ms MS             log an execution still running after MS with its\n"
 		"                           stack at that moment, and tell subscribers\n"
 		"                           (default: %llu; 0: never)\n"
+		"  --drain-timeout-ms MS    on SIGTERM or SIGINT, how long requests in\n"
+		"                           flight and queued may take before they are\n"
+		"                           answered 'overloaded' (default: %llu; 0: no limit)\n"
 		"  --transform-workers-max N  most transform workers, which lower ES2015+\n"
 		"                           scripts to ES5.1 (default: %u; 0: no transform,\n"
 		"                           such scripts get syntax_error)\n"
@@ -129,6 +132,7 @@ usage(FILE *out, const struct server_config *d)
 		d->clients.frame_max_bytes, d->clients.max_clients,
 		d->clients.stall_ms, d->monitor.history_max,
 		(unsigned long long)d->pool.slow_ms,
+		(unsigned long long)d->drain_timeout_ms,
 		d->transform.max_workers,
 		(unsigned long long)d->transform.cache_max_bytes,
 		(unsigned long long)d->monitor.thresholds.exec_warn_us,
@@ -180,6 +184,7 @@ enum {
 	OPT_HISTORY,
 	OPT_SLOW,
 	OPT_TRANSFORM_WORKERS,
+	OPT_DRAIN_TIMEOUT,
 	OPT_TRANSFORM_CACHE,
 	OPT_ALERT_EXEC_WARN,
 	OPT_ALERT_EXEC_CRIT,
@@ -231,6 +236,7 @@ static const struct option options[] = {
 	{ "slow-ms", required_argument, NULL, OPT_SLOW },
 	{ "transform-workers-max", required_argument, NULL,
 	  OPT_TRANSFORM_WORKERS },
+	{ "drain-timeout-ms", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "transform-cache-max-bytes", required_argument, NULL,
 	  OPT_TRANSFORM_CACHE },
 	{ "alert-exec-warn-us", required_argument, NULL, OPT_ALERT_EXEC_WARN },
@@ -332,6 +338,8 @@ static const struct number_option {
 	{ OPT_HISTORY, "history", 1, MONITOR_HISTORY_CEILING, FIELD_SIZE,
 	  FIELD(monitor.history_max) },
 	{ OPT_SLOW, "slow-ms", 0, 3600000, FIELD_U64, FIELD(pool.slow_ms) },
+	{ OPT_DRAIN_TIMEOUT, "drain-timeout-ms", 0, 86400000, FIELD_U64,
+	  FIELD(drain_timeout_ms) },
 	{ OPT_TRANSFORM_WORKERS, "transform-workers-max", 0, 64,
 	  FIELD_UNSIGNED, FIELD(transform.max_workers) },
 	{ OPT_TRANSFORM_CACHE, "transform-cache-max-bytes", 0, UINT64_MAX,

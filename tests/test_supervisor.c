@@ -624,6 +624,42 @@ START_TEST(test_supervisor_finishes_in_flight_work_on_sigterm)
 }
 END_TEST
 
+/* Past the drain deadline a stop answers what is still running and
+ * queued with `overloaded` instead of waiting for it, and still exits
+ * 0 with nothing left behind. */
+START_TEST(test_supervisor_answers_everything_at_its_drain_deadline)
+{
+	static const char *const args[] = { "--max-workers", "1",
+					    "--drain-timeout-ms", "300", NULL };
+	/* Light in instructions: only its CPU budget (2 s) would end it,
+	 * long after the drain deadline. */
+	static const char spin[] =
+		"var t = Date.now(); while (Date.now() - t < 4000) {}";
+	struct proto_frame f;
+	struct proto_msg *m;
+	struct proto_result res;
+
+	ck_assert_int_eq(harness_stop(&h, 10000), 0 << 8);
+	start_with(1, args);
+	int fd = harness_connect(&h);
+	ck_assert_int_ge(fd, 0);
+	(void)start_busy(fd, 1, spin, 0);
+	ck_assert_int_eq(harness_exec_frame(2, spin, NULL, 0, &f), 0);
+	ck_assert_int_eq(sys_write_all(fd, f.data, f.len), 0);
+	proto_frame_fini(&f);
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(harness_read_result(fd, 5000, &m, &res), 0);
+		ck_assert_int_eq(res.outcome, OUTCOME_OVERLOADED);
+		ck_assert_ptr_nonnull(memmem(res.message, res.message_len,
+					     "drain deadline", 14));
+		proto_msg_free(m);
+	}
+	(void)close(fd);
+	/* teardown checks exit 0, the socket gone and no worker left. */
+}
+END_TEST
+
 static void
 setup_tight_limits(void)
 {
@@ -1226,6 +1262,7 @@ supervisor_suite(void)
 	tcase_add_test(tc, test_supervisor_workers_are_sandboxed);
 	tcase_add_test(tc, test_supervisor_survives_clients_that_vanish);
 	tcase_add_test(tc, test_supervisor_finishes_in_flight_work_on_sigterm);
+	tcase_add_test(tc, test_supervisor_answers_everything_at_its_drain_deadline);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("clients");
