@@ -98,6 +98,7 @@ struct job {
 	const struct profile *profile;
 	/* Its code is the transform's ES5 output; or it is being
 	 * transformed now (in the pool's transforming list). */
+	struct profile profile_copy; /* profile points here */
 	bool is_transformed;
 	bool is_transforming;
 	uint64_t transform_start_us;
@@ -118,6 +119,7 @@ struct worker {
 	uint64_t spawn_us;
 	uint64_t ready_us; /* when it first said ready */
 	uint64_t execs;
+	unsigned generation; /* the pool's profiles when it started */
 	bool is_ready;
 	bool has_tenant; /* bound: serves tenant's requests only */
 	bool is_claimed; /* clearing, and awaited by a queued request */
@@ -170,6 +172,7 @@ enum retire_reason {
 	RETIRE_SHUTDOWN,
 	RETIRE_SCALE,
 	RETIRE_FAIRNESS,
+	RETIRE_RELOAD,
 	RETIRE_REASON_COUNT,
 };
 
@@ -187,6 +190,7 @@ static const char *const retire_keys[] = {
 	[RETIRE_SHUTDOWN] = "shutdown",
 	[RETIRE_SCALE] = "scale",
 	[RETIRE_FAIRNESS] = "fairness",
+	[RETIRE_RELOAD] = "reload",
 };
 
 static const char *const retire_names[] = {
@@ -202,6 +206,7 @@ static const char *const retire_names[] = {
 	[RETIRE_SHUTDOWN] = "shutting down",
 	[RETIRE_SCALE] = "the pool shrinks",
 	[RETIRE_FAIRNESS] = "its tenant holds more than its share while another waits",
+	[RETIRE_RELOAD] = "the profiles were reloaded",
 };
 
 struct pool {
@@ -242,6 +247,7 @@ struct pool {
 	void (*drained)(void *arg);
 	void *drained_arg;
 	struct spawn_options spawn; /* how workers start */
+	unsigned generation; /* counts profile reloads */
 	uint64_t spawned;
 	uint64_t deaths[OUTCOME_COUNT]; /* unplanned, by the kind they gave */
 	bool is_sandbox_logged;
@@ -727,6 +733,11 @@ on_ready(struct worker *w, const struct proto_msg *m)
 		if (!w->pool->is_sandbox_logged)
 			log_sandbox(w);
 	}
+	/* Started, or clearing, when the profiles were reloaded. */
+	if (w->generation != w->pool->generation) {
+		retire_worker(w, RETIRE_RELOAD);
+		return 0;
+	}
 	/* To the front of the line: the worker that was ready last has its
 	 * code and heap warmest in the caches. */
 	set_state(w, WORKER_IDLE);
@@ -964,7 +975,8 @@ on_result(struct worker *w, const struct proto_msg *m)
 	if (is_retired && (res.outcome != OUTCOME_INTERNAL ||
 			   w->pool->cfg.is_transform))
 		note_taint(w->pool, job);
-	const struct profile *job_profile = job->profile;
+	/* A copy: the job may be gone once it is answered. */
+	const struct profile job_profile = *job->profile;
 	update_rss(w);
 	/* A script the engine refused as not ES5.1 gets one more chance:
 	 * the transform lowers it, and it rejoins the queue. This worker
@@ -987,13 +999,17 @@ on_result(struct worker *w, const struct proto_msg *m)
 		retire_worker(w, RETIRE_MAX_EXECS);
 		return 0;
 	}
-	if (job_profile->is_single_use) {
+	if (job_profile.is_single_use) {
 		retire_worker(w, RETIRE_SINGLE_USE);
 		return 0;
 	}
 	if (w->rss_bytes > w->pool->cfg.worker_rss_max_bytes ||
-	    w->rss_bytes > job_profile->worker_rss_max_bytes) {
+	    w->rss_bytes > job_profile.worker_rss_max_bytes) {
 		retire_worker(w, RETIRE_RSS);
+		return 0;
+	}
+	if (w->generation != w->pool->generation) {
+		retire_worker(w, RETIRE_RELOAD);
 		return 0;
 	}
 	if (should_yield(w)) {
@@ -1285,6 +1301,7 @@ spawn_one(struct pool *p)
 	w->slot = p->next_slot++;
 	w->state = WORKER_STARTING;
 	w->spawn_us = sys_now_us();
+	w->generation = p->generation;
 	w->violation_syscall = -1;
 	p->spawned++;
 	w->req = bufferevent_socket_new(p->base, c.req_fd, BEV_OPT_CLOSE_ON_FREE);
@@ -2288,7 +2305,10 @@ pool_submit(struct pool *p, const struct proto_exec *req, pool_done_fn done,
 	job->submit_us = sys_now_us();
 	memcpy(job->tenant, tenant, tenant_len);
 	job->script_key = key;
-	job->profile = profile;
+	/* The job's own copy: a reload may change the pool's profiles while
+	 * it waits or runs. */
+	job->profile_copy = *profile;
+	job->profile = &job->profile_copy;
 
 	/* The worker sees the script, its input, its limits and its
 	 * tenant (the worker serves that tenant only); the client's id
@@ -2393,6 +2413,25 @@ pool_drain(struct pool *p, void (*drained)(void *arg), void *arg)
 	p->drained = drained;
 	p->drained_arg = arg;
 	check_drained(p);
+}
+
+void
+pool_set_profiles(struct pool *p, const struct profile_set *set)
+{
+	struct worker *w, *next;
+
+	p->cfg.profiles = *set;
+	p->spawn.heap_max_bytes = profile_set_max_heap(set);
+	p->generation++;
+	/* Workers started under the old profiles (their address space
+	 * derives from the old largest heap cap) are replaced: the idle
+	 * ones now, the others when they finish (on_result()). */
+	TAILQ_FOREACH_SAFE(w, &p->workers, link, next)
+	{
+		if (w->state == WORKER_IDLE)
+			retire_worker(w, RETIRE_RELOAD);
+	}
+	dispatch(p);
 }
 
 void

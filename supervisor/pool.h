@@ -198,6 +198,13 @@ void pool_cancel_owner(struct pool *p, void *owner);
  * every worker; calls drained(arg) once no worker is left. */
 void pool_drain(struct pool *p, void (*drained)(void *arg), void *arg);
 
+/* Replaces the profiles requests choose from (already loaded and capped,
+ * pool_config_load_profiles()): new requests get them at once, requests
+ * queued or running keep the ones they were admitted with, and workers
+ * started before are replaced, the idle ones now and the busy ones when
+ * they finish. */
+void pool_set_profiles(struct pool *p, const struct profile_set *set);
+
 /* The end of a drain that ran out of time: queued requests and those
  * waiting for the transform are answered `overloaded` with why, busy
  * workers are killed and their requests answered `overloaded` as they

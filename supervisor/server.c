@@ -33,6 +33,7 @@
 #include "common/util.h"
 #include "supervisor/client.h"
 #include "supervisor/events.h"
+#include "supervisor/yaml_file.h"
 
 #define SERVER_BACKLOG 512
 /* How often the window alerts (success rate, utilisation) are checked. */
@@ -50,6 +51,7 @@ struct server {
 	struct event *monitor_tick;
 	struct client_hub *hub;
 	struct event *sig_term;
+	struct event *sig_hup; /* reloads the profiles */
 	struct event *drain_timer; /* the stop's drain deadline */
 	struct event *sig_int;
 	bool is_stopping;
@@ -279,6 +281,52 @@ stop_listening(struct server *s)
 	}
 }
 
+/* Logs each profile as it will apply. */
+static void
+log_profiles(const struct profile_set *ps)
+{
+	for (size_t i = 0; i < ps->count; i++) {
+		char line[256];
+		profile_describe(&ps->items[i], line, sizeof(line));
+		log_info("supervisor: profile %s", line);
+	}
+}
+
+/* SIGHUP: reads the profiles file again. A file with a mistake is
+ * refused, with its file, line and field, and the running profiles
+ * stay; a good one applies to new requests at once, and the workers are
+ * replaced as they become free (pool_set_profiles()). */
+static void
+on_reload_signal(evutil_socket_t sig, short events, void *arg)
+{
+	struct server *s = arg;
+	struct pool_config next = s->cfg->pool;
+	char err[YAML_FILE_ERR_MAX];
+
+	(void)sig;
+	(void)events;
+	if (s->is_stopping)
+		return;
+	if (pool_config_load_profiles(&next, s->cfg->profiles_path, err,
+				      sizeof(err)) < 0) {
+		log_error("supervisor: reload refused, the running profiles stay: %s",
+			  err);
+		return;
+	}
+	/* The client side sized its answer buffers for the old results. */
+	if (profile_set_max_frame(&next.profiles) >
+	    s->cfg->clients.result_max_bytes) {
+		log_error("supervisor: reload refused, the running profiles stay: a result limit grew past %zu bytes, which needs a restart",
+			  s->cfg->clients.result_max_bytes);
+		return;
+	}
+	pool_set_profiles(s->pool, &next.profiles);
+	log_info("supervisor: profiles reloaded profiles=%zu default_profile='%s'",
+		 next.profiles.count,
+		 next.profiles.items[next.profiles.default_index].name);
+	log_profiles(&next.profiles);
+}
+
 /* The drain ran out of time: whatever is still waiting or running is
  * answered, so that no client is left without one. */
 static void
@@ -407,12 +455,14 @@ server_setup(struct server *s, int listen_fd)
 			   NULL;
 	s->accept_pause = evtimer_new(s->base, on_accept_resume, s);
 	s->drain_timer = evtimer_new(s->base, on_drain_deadline, s);
+	s->sig_hup = evsignal_new(s->base, SIGHUP, on_reload_signal, s);
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_stop_signal, s);
 	if (!s->hub || !s->accept_pause || !s->drain_timer || !s->sig_term ||
-	    !s->sig_int)
+	    !s->sig_int || !s->sig_hup)
 		return -ENOMEM;
-	if (event_add(s->sig_term, NULL) < 0 || event_add(s->sig_int, NULL) < 0)
+	if (event_add(s->sig_term, NULL) < 0 || event_add(s->sig_int, NULL) < 0 ||
+	    event_add(s->sig_hup, NULL) < 0)
 		return -ENOMEM;
 	s->listener = evconnlistener_new(s->base, on_accept, s,
 					 LEV_OPT_CLOSE_ON_FREE |
@@ -444,6 +494,7 @@ server_teardown(struct server *s)
 	(void)sigemptyset(&stops);
 	(void)sigaddset(&stops, SIGTERM);
 	(void)sigaddset(&stops, SIGINT);
+	(void)sigaddset(&stops, SIGHUP);
 	(void)sigprocmask(SIG_BLOCK, &stops, NULL);
 	stop_listening(s);
 	/* Pool first: it calls no owner back when freed, and after it the
@@ -456,6 +507,8 @@ server_teardown(struct server *s)
 		event_free(s->accept_pause);
 	if (s->drain_timer)
 		event_free(s->drain_timer);
+	if (s->sig_hup)
+		event_free(s->sig_hup);
 	if (s->sig_term)
 		event_free(s->sig_term);
 	if (s->sig_int)
@@ -516,6 +569,7 @@ server_run(const struct server_config *config)
 	(void)sigemptyset(&stops);
 	(void)sigaddset(&stops, SIGTERM);
 	(void)sigaddset(&stops, SIGINT);
+	(void)sigaddset(&stops, SIGHUP);
 	(void)sigprocmask(SIG_BLOCK, &stops, NULL);
 
 	int fd = listen_unix(cfg->socket_path, cfg->socket_mode, &s.has_made_dir);
@@ -537,11 +591,7 @@ server_run(const struct server_config *config)
 		 cfg->pool.queue_max, ps->count,
 		 ps->items[ps->default_index].name,
 		 cfg->clients.frame_max_bytes, cfg->pool.worker_path);
-	for (size_t i = 0; i < ps->count; i++) {
-		char line[256];
-		profile_describe(&ps->items[i], line, sizeof(line));
-		log_info("supervisor: profile %s", line);
-	}
+	log_profiles(ps);
 	if (pool_start(s.pool) < 0)
 		log_warn("supervisor: not every worker could start, retrying");
 	if (s.transform && transform_start(s.transform) < 0)

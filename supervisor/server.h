@@ -26,6 +26,9 @@ struct server_config {
 	 * it answers them `overloaded` and kills busy workers (0: no
 	 * limit). */
 	uint64_t drain_timeout_ms;
+	/* The profiles file, read again on SIGHUP (NULL: the one Beddel
+	 * ships). */
+	const char *profiles_path;
 	/* ES2015+ scripts: transform workers and cache (max_workers 0:
 	 * none). worker_path and is_namespaces_off are the pool's. */
 	struct transform_config transform;

@@ -114,8 +114,9 @@ usage(FILE *out, const struct server_config *d)
 		"  --help                   show this help\n"
 		"  --version                show the version\n"
 		"\n"
-		"SIGTERM or SIGINT stops accepting, finishes requests in flight, stops the\n"
-		"workers, removes the socket and exits 0; a second signal stops at once.\n",
+		"SIGTERM or SIGINT stops accepting, finishes requests in flight (up to\n"
+		"--drain-timeout-ms), stops the workers, removes the socket and exits 0; a\n"
+		"second signal stops at once. SIGHUP reads the profiles file again.\n",
 		server_default_socket(), (unsigned)d->socket_mode,
 		d->pool.min_workers, d->pool.max_workers, d->pool.queue_max,
 		(unsigned long long)d->pool.queue_max_wait_ms,
@@ -605,6 +606,7 @@ finish_config(struct server_config *cfg)
 			cfg->pool.min_workers, cfg->pool.max_workers);
 		return -EINVAL;
 	}
+	cfg->profiles_path = profiles_path;
 	if (pool_config_load_profiles(&cfg->pool, profiles_path, err,
 				      sizeof(err)) < 0) {
 		fprintf(stderr, "beddel-supervisor: %s\n", err);

@@ -710,6 +710,69 @@ START_TEST(test_pool_requests_lower_limits_only)
 }
 END_TEST
 
+/* Writes text to path, whole. */
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+#define RELOAD_PROFILE(name)                                               \
+	"  " name ":\n"                                                      \
+	"    heap_limit_bytes: 2097152\n"                                    \
+	"    timeout_ms: 5000\n"                                             \
+	"    cpu_ms: 5000\n"                                                 \
+	"    instructions_max: 1000000000\n"                                 \
+	"    result_max_bytes: 65536\n"                                      \
+	"    log_max_bytes: 1024\n"                                          \
+	"    input_max_bytes: 64\n"                                          \
+	"    worker_rss_max_bytes: 268435456\n"                              \
+	"    worker: shared\n"                                               \
+	"    restricted: []\n"
+
+/* SIGHUP reads the profiles again: a good file applies to the next
+ * request and replaces the workers started before; a bad one is
+ * refused with its line, and the running profiles stay. */
+START_TEST(test_pool_reloads_profiles_on_sighup)
+{
+	char path[600];
+	struct proto_msg *m;
+	struct proto_result res;
+
+	(void)snprintf(path, sizeof(path), "/tmp/beddel-reload-%d.yaml",
+		       (int)getpid());
+	write_file(path, "default: a\nprofiles:\n" RELOAD_PROFILE("a"));
+	const char *const args[] = { "--profiles", path, NULL };
+	start(1, args);
+	exec_profile("b", "1", NULL, 0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_BAD_REQUEST);
+	proto_msg_free(m);
+
+	write_file(path, "default: a\nprofiles:\n" RELOAD_PROFILE("a")
+				 RELOAD_PROFILE("b"));
+	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "profiles reloaded", 1, 5000), 0);
+	/* The idle worker, started under the old profiles, went first. */
+	ck_assert_uint_eq(harness_count_log(&h, "the profiles were reloaded"), 1);
+	exec_profile("b", "6 * 7", NULL, 0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+
+	write_file(path, "default: a\nprofiles:\n  a:\n    cpu_ms: lots\n");
+	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "reload refused", 1, 5000), 0);
+	ck_assert_uint_eq(harness_count_log(&h, ".yaml:4:"), 1);
+	exec_profile("b", "6 * 7", NULL, 0, &m, &res);
+	ck_assert_int_eq(res.outcome, OUTCOME_OK);
+	proto_msg_free(m);
+	(void)unlink(path);
+}
+END_TEST
+
 Suite *
 pool_suite(void)
 {
@@ -733,6 +796,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_single_use_profile_never_reuses_a_worker);
 	tcase_add_test(tc, test_pool_retires_a_worker_past_its_profiles_rss_ceiling);
 	tcase_add_test(tc, test_pool_requests_lower_limits_only);
+	tcase_add_test(tc, test_pool_reloads_profiles_on_sighup);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fairness");
