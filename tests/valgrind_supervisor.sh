@@ -38,7 +38,20 @@ done
 "$run" --socket "$sock" -e 'let x = ;' >/dev/null 2>&1 || true
 "$run" --socket "$sock" --status >/dev/null
 "$run" --socket "$sock" --metrics >/dev/null
-printf '\000\000\000\003abc' | "$run" --socket "$sock" - >/dev/null 2>&1 || true
+# A malformed frame (three bytes that are not msgpack), and a client that
+# leaves before its answer.
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"\x00\x00\x00\x03abc")
+s.recv(4096)
+s.close()
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"\x00\x00\x00\x05\x81\xa4type")
+s.close()
+' "$sock"
 kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
