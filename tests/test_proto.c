@@ -360,7 +360,8 @@ START_TEST(test_proto_value_kinds)
 		{ "\xd4\x01\x00", 3, PROTO_UNSUPPORTED },
 		{ "\xc4\x01\x00", 3, PROTO_UNSUPPORTED },
 	};
-	uint8_t buf[32];
+	/* The 24-byte message head and the longest case, 9 bytes. */
+	uint8_t buf[48];
 	struct proto_msg *m;
 	struct proto_exec e;
 	const char *why;

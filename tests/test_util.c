@@ -91,7 +91,9 @@ END_TEST
 START_TEST(test_util_transcoders_stay_in_bounds_on_random_bytes)
 {
 	uint32_t seed = 12345;
-	char in[256], cesu[UTIL_CESU8_CAPACITY(256)], utf8[UTIL_UTF8_CAPACITY(256)];
+	char in[256], utf8[UTIL_UTF8_CAPACITY(256)];
+	/* Its input is the UTF-8 made from in, up to three times longer. */
+	char cesu[UTIL_CESU8_CAPACITY(UTIL_UTF8_CAPACITY(256))];
 
 	for (int round = 0; round < 2000; round++) {
 		size_t len = (size_t)(round % 256);
