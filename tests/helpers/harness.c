@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -140,7 +141,7 @@ remove_dir(const char *dir)
 
 static void
 exec_supervisor(const struct harness *h, int log_write, unsigned workers,
-		const char *const *extra)
+		const char *const *extra, unsigned long nofile)
 {
 	const char *argv[32];
 	char nworkers[16];
@@ -164,6 +165,11 @@ exec_supervisor(const struct harness *h, int log_write, unsigned workers,
 	/* A test that fails part way exits without its teardown: the
 	 * supervisor then gets SIGTERM and stops cleanly on its own. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* Both limits, as `ulimit -n` sets them: the supervisor raises its
+	 * soft limit to the hard one at start. */
+	struct rlimit rl = { .rlim_cur = nofile, .rlim_max = nofile };
+	if (nofile && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		_exit(127);
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }
@@ -171,6 +177,13 @@ exec_supervisor(const struct harness *h, int log_write, unsigned workers,
 int
 harness_start(struct harness *h, unsigned workers,
 	      const char *const *extra_args)
+{
+	return harness_start_nofile(h, workers, extra_args, 0);
+}
+
+int
+harness_start_nofile(struct harness *h, unsigned workers,
+		     const char *const *extra_args, unsigned long nofile)
 {
 	int pipefd[2];
 
@@ -194,7 +207,7 @@ harness_start(struct harness *h, unsigned workers,
 
 	h->pid = fork();
 	if (h->pid == 0)
-		exec_supervisor(h, pipefd[1], workers, extra_args);
+		exec_supervisor(h, pipefd[1], workers, extra_args, nofile);
 	(void)close(pipefd[1]);
 	h->log_fd = pipefd[0];
 	(void)sys_set_nonblock(h->log_fd);

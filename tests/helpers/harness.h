@@ -39,6 +39,12 @@ const char *harness_examples_dir(void);
 int harness_start(struct harness *h, unsigned workers,
 		  const char *const *extra_args);
 
+/* As harness_start(), with the supervisor's RLIMIT_NOFILE, soft and hard,
+ * set to nofile before it starts, as `ulimit -n` would; 0 leaves it the
+ * test's own. */
+int harness_start_nofile(struct harness *h, unsigned workers,
+			 const char *const *extra_args, unsigned long nofile);
+
 /* SIGTERM, then waits up to timeout_ms for the exit. Returns the wait
  * status, or -ETIMEDOUT (the supervisor is then killed). Removes the
  * temporary directory. */
