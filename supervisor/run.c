@@ -29,6 +29,8 @@
 
 /* How long past the script's own timeout we wait for the supervisor. */
 #define RUN_REPLY_SLACK_MS 10000
+/* Between two attempts of --retry-ms. */
+#define RUN_RETRY_PAUSE_MS 100
 
 int
 run_read_script(const char *path, char **ret_text, size_t *ret_len)
@@ -73,35 +75,65 @@ run_read_script(const char *path, char **ret_text, size_t *ret_len)
 	return 0;
 }
 
-/* Sends req (and releases it) to the supervisor at socket and returns
- * its answer's payload. */
+/* Sends req once to the supervisor at socket. Returns 0 with its
+ * answer's payload, or -errno: from connecting (ENOENT, ECONNREFUSED: no
+ * supervisor listens) or from the call (ECONNRESET: it closed the
+ * connection without an answer). */
 static int
-call_supervisor(const char *socket, struct proto_frame *req, uint64_t wait_ms,
-		uint8_t **ret_buf, size_t *ret_len)
+call_once(const char *socket, const struct proto_frame *req, uint64_t wait_ms,
+	  uint8_t **ret_buf, size_t *ret_len)
 {
 	int fd = remote_connect(socket);
-	if (fd < 0) {
-		proto_frame_fini(req);
-		fprintf(stderr, "beddel-run: cannot reach the supervisor at '%s': %s\n",
-			socket, strerror(-fd));
-		return -EHOSTUNREACH;
-	}
+	if (fd < 0)
+		return fd;
 	int r = remote_call(fd, req, (int)(wait_ms + RUN_REPLY_SLACK_MS), ret_buf,
 			    ret_len);
-	proto_frame_fini(req);
 	(void)close(fd);
-	if (r < 0) {
+	return r;
+}
+
+/* Whether a request that got no answer may go again: nobody listened,
+ * or the supervisor went away before answering (it stopped, or died
+ * and is being restarted). */
+static bool
+is_retryable(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET ||
+	       r == -EPIPE;
+}
+
+/* Sends req (and releases it) to the supervisor at socket and returns
+ * its answer's payload. Without an answer it tries again every
+ * RUN_RETRY_PAUSE_MS for up to retry_ms. A script has no effect but its
+ * answer, so running it again after a lost answer is always safe. */
+static int
+call_supervisor(const char *socket, struct proto_frame *req, uint64_t wait_ms,
+		uint64_t retry_ms, uint8_t **ret_buf, size_t *ret_len)
+{
+	uint64_t end_us = sys_now_us() + retry_ms * 1000u;
+	int r;
+
+	while ((r = call_once(socket, req, wait_ms, ret_buf, ret_len)) < 0 &&
+	       is_retryable(r) && sys_now_us() < end_us) {
+		struct timespec pause = { 0, RUN_RETRY_PAUSE_MS * 1000000L };
+		(void)nanosleep(&pause, NULL);
+	}
+	proto_frame_fini(req);
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr, "beddel-run: cannot reach the supervisor at '%s': %s\n",
+			socket, strerror(-r));
+	else
 		fprintf(stderr, "beddel-run: no answer from the supervisor at '%s': %s\n",
 			socket,
 			r == -ECONNRESET ? "it closed the connection" : strerror(-r));
-		return -EHOSTUNREACH;
-	}
-	return 0;
+	return -EHOSTUNREACH;
 }
 
 int
 run_call_supervisor(const char *socket, const struct proto_exec *exec,
-		    uint8_t **ret_buf, size_t *ret_len)
+		    uint64_t retry_ms, uint8_t **ret_buf, size_t *ret_len)
 {
 	struct proto_frame req;
 
@@ -110,7 +142,7 @@ run_call_supervisor(const char *socket, const struct proto_exec *exec,
 		return r;
 	return call_supervisor(socket, &req,
 			       exec->timeout_ms ? exec->timeout_ms : 3600000,
-			       ret_buf, ret_len);
+			       retry_ms, ret_buf, ret_len);
 }
 
 int
@@ -613,7 +645,7 @@ run_query(const char *socket, bool is_metrics, const char *tenant,
 
 	if (proto_encode_query(type, &q, &req) < 0)
 		return outcome_exit_code(OUTCOME_INTERNAL);
-	if (call_supervisor(socket, &req, 10000, &buf, &len) < 0)
+	if (call_supervisor(socket, &req, 10000, 0, &buf, &len) < 0)
 		return OUTCOME_EXIT_UNREACHABLE;
 	if (proto_msg_decode(buf, len, &m, &why) < 0) {
 		fprintf(stderr, "internal: unreadable answer: %s\n", why);

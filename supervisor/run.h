@@ -18,10 +18,12 @@ struct proto_exec;
 int run_read_script(const char *path, char **ret_text, size_t *ret_len);
 
 /* Sends exec to the supervisor at socket and returns its answer's payload
- * (free() it, or hand it to run_report()). Returns 0, or -EHOSTUNREACH
- * after printing why it could not get one. SIGPIPE must be ignored. */
+ * (free() it, or hand it to run_report()). When no answer comes (no
+ * supervisor listens, or it goes away first), sends it again for up to
+ * retry_ms (0: no retry). Returns 0, or -EHOSTUNREACH after printing why
+ * it could not get one. SIGPIPE must be ignored. */
 int run_call_supervisor(const char *socket, const struct proto_exec *exec,
-			uint8_t **ret_buf, size_t *ret_len);
+			uint64_t retry_ms, uint8_t **ret_buf, size_t *ret_len);
 
 /* Runs exec in a private pool of one sandboxed worker (without namespaces
  * if is_namespaces_off), with the profiles of the file at profiles_path

@@ -35,6 +35,7 @@ struct run_options {
 	bool is_function;
 	const char *socket;
 	uint64_t timeout_ms;
+	uint64_t retry_ms;
 	bool is_json;
 	bool is_stats;
 	bool is_check;
@@ -69,6 +70,10 @@ usage(FILE *out)
 		"      --timeout MS     wall-clock timeout, at most the profile's\n"
 		"      --tenant ID      tenant the script runs for (default: %s)\n"
 		"      --socket PATH    send it to the supervisor listening at PATH\n"
+		"      --retry-ms MS    with a socket, send it again while no answer has come\n"
+		"                       (nobody listens, or the supervisor went away before\n"
+		"                       answering) for up to MS; a script has no effect but\n"
+		"                       its answer, so this is always safe (default: 0)\n"
 		"                       (default: $BEDDEL_SOCKET; without either, run it alone\n"
 		"                       in one sandboxed worker)\n"
 		"      --check          start one worker as a supervisor would, print each\n"
@@ -123,6 +128,7 @@ parse_args(int argc, char **argv, struct run_options *o)
 		{ "profile", required_argument, NULL, 'P' },
 		{ "profiles", required_argument, NULL, 'F' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "retry-ms", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "status", no_argument, NULL, 'Q' },
@@ -151,6 +157,12 @@ parse_args(int argc, char **argv, struct run_options *o)
 		case 't':
 			if (util_parse_u64(optarg, 1, UINT32_MAX, &o->timeout_ms) < 0) {
 				fprintf(stderr, "beddel-run: --timeout wants milliseconds, not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'r':
+			if (util_parse_u64(optarg, 0, 3600000, &o->retry_ms) < 0) {
+				fprintf(stderr, "beddel-run: --retry-ms wants milliseconds, not '%s'\n", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -303,7 +315,8 @@ main(int argc, char **argv)
 	}
 	exec.timeout_ms = o.timeout_ms;
 
-	r = o.socket ? run_call_supervisor(o.socket, &exec, &rsp, &rsp_len) :
+	r = o.socket ? run_call_supervisor(o.socket, &exec, o.retry_ms, &rsp,
+					   &rsp_len) :
 		       run_alone(&exec, o.profiles_path, o.is_namespaces_off, &rsp,
 				 &rsp_len);
 	if (r < 0) {

@@ -639,6 +639,68 @@ START_TEST(test_run_watch_keeps_each_event_on_one_line)
 }
 END_TEST
 
+/* Starts another supervisor on socket, its log thrown away. */
+static pid_t
+start_supervisor_on(const char *socket)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		(void)dup2(null, 2);
+		execl(harness_supervisor_path(), harness_supervisor_path(),
+		      "--socket", socket, "--workers", "1",
+		      "--transform-workers-max", "0", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* With --retry-ms a request whose supervisor dies before answering is
+ * sent again, and answered by the supervisor restarted on the same
+ * socket: nothing a client was not told about is lost. */
+START_TEST(test_run_retries_through_a_supervisor_restart)
+{
+	static char out[4096];
+	size_t len = 0;
+	int pipefd[2], status;
+
+	out[0] = '\0';
+	ck_assert_int_eq(harness_start(&h, 1, NULL), 0);
+	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid_t run = fork();
+	ck_assert_int_ge(run, 0);
+	if (run == 0) {
+		(void)dup2(pipefd[1], 1);
+		execl(harness_run_path(), harness_run_path(), "--socket",
+		      h.socket, "--retry-ms", "20000", "-e",
+		      "var t = Date.now(); while (Date.now() - t < 300) {} 'again'",
+		      (char *)NULL);
+		_exit(127);
+	}
+	(void)close(pipefd[1]);
+	ck_assert_int_gt(harness_busy_worker(&h, 5000), 0);
+
+	/* The supervisor dies mid-request, its workers with it; another
+	 * takes over the socket it left behind. */
+	ck_assert_int_eq(kill(h.pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(h.pid, &status, 0), h.pid);
+	h.pid = start_supervisor_on(h.socket);
+
+	ck_assert_msg(read_until(pipefd[0], out, sizeof(out), &len, NULL, 20000),
+		      "no answer: '%s'", out);
+	(void)close(pipefd[0]);
+	ck_assert_int_eq(waitpid(run, &status, 0), run);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "beddel-run ended with status %d", status);
+	ck_assert_str_eq(out, "\"again\"\n");
+	/* The harness stops the new supervisor as it would the first. */
+	status = harness_stop(&h, 10000);
+	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
 /* Whether the status's sandbox map lists namespace name as active. */
 static bool
 status_lists_namespace(const struct proto_value *sandbox, const char *name)
@@ -804,6 +866,11 @@ run_suite(void)
 	tcase_add_test(
 		tc,
 		test_run_status_lists_each_sandbox_layer_as_the_supervisor_runs_it);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("restart");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_run_retries_through_a_supervisor_restart);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");
