@@ -24,6 +24,10 @@
  * heap cap (supervisor/transform.c) is larger than any profile's, and so
  * is the address space derived from it. */
 #define WORKER_LIMITS_TRANSFORM_AS_BYTES (768u * 1024u * 1024u)
+/* In a build for testing with AddressSanitizer, which reserves
+ * terabytes of shadow memory before main(), the only address space
+ * limit that works: far above it. Never in other builds. */
+#define WORKER_LIMITS_SANITIZER_AS_BYTES ((uint64_t)1 << 46)
 
 extern const struct policy_limit worker_limits[];
 extern const size_t worker_limits_count;

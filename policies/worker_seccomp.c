@@ -53,6 +53,14 @@ const struct policy_rule worker_seccomp[] = {
 
 	/* Process end. */
 	POLICY_ALLOW(WORKER_SECCOMP_EXIT, exit_group, "_exit() after the request pipe closes or a fatal engine error"),
+
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer's runtime, in a build made for testing with it
+	 * (-Db_sanitize=address): never in a release build, which the
+	 * sanitizer option is not. */
+	POLICY_ALLOW(WORKER_SECCOMP_SANITIZER, madvise, "AddressSanitizer's allocator returns freed memory"),
+	POLICY_ALLOW(WORKER_SECCOMP_SANITIZER, sigaltstack, "AddressSanitizer checks the signal stack when a longjmp unwinds"),
+#endif
 };
 
 const size_t worker_seccomp_count = UTIL_ARRAY_SIZE(worker_seccomp);

@@ -15,6 +15,7 @@ enum worker_seccomp_group {
 	WORKER_SECCOMP_MEMORY,
 	WORKER_SECCOMP_CLOCKS,
 	WORKER_SECCOMP_EXIT,
+	WORKER_SECCOMP_SANITIZER, /* only in a sanitizer build */
 };
 
 extern const struct policy_rule worker_seccomp[];

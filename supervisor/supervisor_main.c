@@ -632,8 +632,10 @@ main(int argc, char **argv)
 	server_config_defaults(&cfg);
 
 	const char *config_path = find_config_path(argc, argv);
-	if (config_path && apply_config_file(&cfg, &config_file, config_path) < 0)
+	if (config_path && apply_config_file(&cfg, &config_file, config_path) < 0) {
+		yaml_file_fini(&config_file);
 		return 2;
+	}
 	r = parse_command_line(&cfg, argc, argv);
 	if (r == 0)
 		r = finish_config(&cfg);

@@ -113,6 +113,10 @@ address_space_limit(const struct sandbox_options *opts, rlim_t ceiling)
 {
 	if (opts->is_transform)
 		ceiling = WORKER_LIMITS_TRANSFORM_AS_BYTES;
+#if defined(__SANITIZE_ADDRESS__)
+	(void)opts;
+	return WORKER_LIMITS_SANITIZER_AS_BYTES;
+#endif
 	if (opts->heap_max_bytes == 0)
 		return ceiling;
 	uint64_t derived = WORKER_LIMITS_AS_BASE_BYTES +

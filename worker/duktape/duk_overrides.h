@@ -35,6 +35,17 @@ void beddel_duk_interrupt_soon(struct duk_hthread *ctx);
 #undef DUK_USE_BYTECODE_DUMP_SUPPORT
 #undef DUK_USE_DEBUGGER_SUPPORT
 
+/* In a build for testing with AddressSanitizer, C stack frames are
+ * several times larger: the engine's limits on C recursion come down
+ * with them, so that deep recursion still ends in the engine's error
+ * rather than a stack overflow. */
+#if defined(__SANITIZE_ADDRESS__)
+#undef DUK_USE_NATIVE_CALL_RECLIMIT
+#define DUK_USE_NATIVE_CALL_RECLIMIT 250
+#undef DUK_USE_COMPILER_RECLIMIT
+#define DUK_USE_COMPILER_RECLIMIT 600
+#endif
+
 /* Integers are kept as 64-bit integers inside the engine where a double
  * is not needed: loops and array indexes run faster. */
 #define DUK_USE_FASTINT
