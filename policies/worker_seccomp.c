@@ -14,8 +14,9 @@
  * Change rule: a second reviewer, and a commit message naming the code
  * path that needs the call, with the strace line that shows it.
  *
- * Groups, in this order: IPC, memory, clocks, process end. Sorted by name
- * within each group.
+ * Groups, in this order: IPC, memory, clocks, process end, and in a build
+ * for testing with AddressSanitizer only, the sanitizer's runtime. Sorted
+ * by name within each group.
  */
 #include "policies/worker_seccomp.h"
 
