@@ -1158,6 +1158,95 @@ START_TEST(test_faults_pauses_accepting_when_out_of_fds)
 }
 END_TEST
 
+/* Workers that fail to start (one in two) and workers that flood their
+ * pipe with junk or crash, under pipelined load: every request is
+ * answered once: an echo with its own text, a fault with worker_crashed,
+ * or either, when it waited while no worker could start, `internal`
+ * saying so. */
+#define MIXED_CONNS 8
+#define MIXED_PER_CONN 12
+
+static void
+expect_mixed_answer(unsigned c, const struct proto_result *res,
+		    bool seen[MIXED_CONNS][MIXED_PER_CONN])
+{
+	unsigned k = (unsigned)(res->id % 100u) - 1;
+	char token[32];
+
+	ck_assert_msg(res->has_id && res->id / 100u == c && k < MIXED_PER_CONN,
+		      "answer with id %llu on connection %u",
+		      (unsigned long long)res->id, c);
+	ck_assert_msg(!seen[c][k], "request %llu answered twice",
+		      (unsigned long long)res->id);
+	seen[c][k] = true;
+	/* Waiting when every worker in sight failed to start. */
+	if (res->outcome == OUTCOME_INTERNAL) {
+		ck_assert_ptr_nonnull(memmem(res->message, res->message_len,
+					     "could start", 11));
+		return;
+	}
+	if (k % 5 == 4) {
+		ck_assert_msg(res->outcome == OUTCOME_WORKER_CRASHED,
+			      "fault %llu: %s", (unsigned long long)res->id,
+			      outcome_name(res->outcome));
+		return;
+	}
+	ck_assert_msg(res->outcome == OUTCOME_OK, "echo %llu: %s",
+		      (unsigned long long)res->id, outcome_name(res->outcome));
+	size_t len;
+	const char *s = proto_value_str(res->value, &len);
+	(void)snprintf(token, sizeof(token), "tok-%u-%u", c, k);
+	ck_assert_msg(len == strlen(token) && memcmp(s, token, len) == 0,
+		      "request %llu got another's answer",
+		      (unsigned long long)res->id);
+}
+
+START_TEST(test_faults_survive_start_up_failures_and_broken_workers)
+{
+	const char *probe = getenv("BEDDEL_WORKER_PROBE_FLAKY");
+	bool seen[MIXED_CONNS][MIXED_PER_CONN] = { { false } };
+	int fds[MIXED_CONNS];
+	char code[64];
+
+	ck_assert_ptr_nonnull(probe);
+	const char *const args[] = { "--worker", probe, "--max-workers", "6",
+				     NULL };
+	fds_before = harness_count_fds();
+	ck_assert_int_eq(harness_start(&h, 0, args), 0);
+	for (unsigned c = 0; c < MIXED_CONNS; c++) {
+		fds[c] = harness_connect(&h);
+		ck_assert_int_ge(fds[c], 0);
+		for (unsigned k = 0; k < MIXED_PER_CONN; k++) {
+			struct proto_frame f;
+			if (k % 5 == 4)
+				(void)snprintf(code, sizeof(code), "%s",
+					       k % 10 == 4 ? "fault-flood" : "fault-segv");
+			else
+				(void)snprintf(code, sizeof(code), "echo:tok-%u-%u",
+					       c, k);
+			ck_assert_int_eq(harness_exec_frame(c * 100u + k + 1, code,
+							    NULL, 0, &f),
+					 0);
+			ck_assert_int_eq(sys_write_all(fds[c], f.data, f.len), 0);
+			proto_frame_fini(&f);
+		}
+	}
+	for (unsigned c = 0; c < MIXED_CONNS; c++) {
+		for (unsigned k = 0; k < MIXED_PER_CONN; k++) {
+			struct proto_msg *m;
+			struct proto_result res;
+			ck_assert_int_eq(harness_read_result(fds[c], 30000, &m, &res), 0);
+			expect_mixed_answer(c, &res, seen);
+			proto_msg_free(m);
+		}
+		(void)close(fds[c]);
+	}
+	printf("faults: %u start-up failures, %u workers killed for their frames\n",
+	       harness_count_log(&h, "exited with code 70"),
+	       harness_count_log(&h, "malformed frame"));
+}
+END_TEST
+
 Suite *faults_suite(void);
 
 Suite *
@@ -1170,6 +1259,7 @@ faults_suite(void)
 	tcase_add_checked_fixture(tc, NULL, stop_and_check);
 	tcase_add_loop_test(
 		tc, test_faults_every_request_gets_one_answer_of_its_own, 0, 2);
+	tcase_add_test(tc, test_faults_survive_start_up_failures_and_broken_workers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("crowds");

@@ -5,8 +5,11 @@
  * as beddel-worker does, then treats each request's code as the name of a
  * forbidden call to attempt. The sandbox must kill it; if the call
  * returns instead, it answers runtime_error "survived: ...", which fails
- * the test that sent it. Codes "fault-*" make it crash instead. Used by
- * tests/test_supervisor.c.
+ * the test that sent it. Codes "fault-*" make it crash instead, or break
+ * its protocol; "echo:TEXT" answers TEXT. Its build as
+ * beddel-worker-probe-flaky (PROBE_FAILS_SETUP) fails its start-up about
+ * one time in two. Used by
+ * tests/test_supervisor.c and tests/test_faults.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,6 +177,20 @@ try_ill(void)
 	__builtin_trap();
 }
 
+/* Floods the reply pipe with what no frame can be: a header announcing
+ * more than any frame may hold, then junk, as a worker gone wrong would. */
+static long
+try_flood(void)
+{
+	static const uint8_t junk[4096] = { 0xff, 0xff, 0xff, 0xff };
+
+	for (int i = 0; i < 64; i++) {
+		if (sys_write_all(IPC_FD_RSP, junk, sizeof(junk)) < 0)
+			break;
+	}
+	return 0;
+}
+
 static const struct attempt {
 	const char *name; /* the request's code, and the syscall's name */
 	long (*fn)(void);
@@ -188,9 +205,34 @@ static const struct attempt {
 	{ "setns", try_setns },	    { "setuid", try_setuid },
 	{ "socket", try_socket },   { "unshare", try_unshare },
 	{ "write", try_write },
+	{ "fault-flood", try_flood },
 	{ "fault-ill", try_ill },
 	{ "fault-segv", try_segv },
 };
+
+static void send_or_exit(struct proto_frame *f, int r);
+
+#define ECHO_PREFIX "echo:"
+
+/* Answers the text after ECHO_PREFIX as the value. */
+static void
+echo(uint64_t id, const char *code, size_t len)
+{
+	struct proto_writer *w = proto_writer_new(len + 16);
+	struct proto_frame f;
+	size_t value_len;
+
+	if (!w || proto_write_str(w, code + strlen(ECHO_PREFIX),
+				  len - strlen(ECHO_PREFIX)) < 0)
+		_exit(IPC_EXIT_OOM);
+	const uint8_t *value = proto_writer_data(w, &value_len);
+	struct proto_result res = { .has_id = true, .id = id,
+				    .outcome = OUTCOME_OK, .value_raw = value,
+				    .value_raw_len = value_len };
+	send_or_exit(&f, proto_encode_result(&res, &f));
+	proto_writer_free(w);
+	send_or_exit(&f, proto_encode_ready(0, &f));
+}
 
 static void
 send_or_exit(struct proto_frame *f, int r)
@@ -217,6 +259,11 @@ attempt(uint64_t id, const char *code, size_t len)
 {
 	char message[128];
 
+	if (len >= strlen(ECHO_PREFIX) &&
+	    memcmp(code, ECHO_PREFIX, strlen(ECHO_PREFIX)) == 0) {
+		echo(id, code, len);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
 		if (strlen(attempts[i].name) != len ||
 		    memcmp(attempts[i].name, code, len) != 0)
@@ -236,6 +283,12 @@ main(int argc, char **argv)
 	struct sandbox_options opts;
 	struct proto_frame f;
 
+#if defined(PROBE_FAILS_SETUP)
+	/* Start-up fails now and then, as on a host short of memory or
+	 * pids. */
+	if (sys_now_ns() / 1000u % 2u == 0)
+		_exit(IPC_EXIT_SETUP);
+#endif
 	if (sandbox_parse_args(argc, argv, &opts) < 0)
 		_exit(IPC_EXIT_SETUP);
 	sandbox_close_fds_or_die();
