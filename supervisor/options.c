@@ -121,7 +121,9 @@ usage(FILE *out, const struct server_config *d)
 		"\n"
 		"SIGTERM or SIGINT stops accepting, finishes requests in flight (up to\n"
 		"--drain-timeout-ms), stops the workers, removes the socket and exits 0; a\n"
-		"second signal stops at once. SIGHUP reads the profiles file again.\n",
+		"second signal stops at once. SIGHUP reads --config, the command line and\n"
+		"the profiles again; options of the socket, clients, worker binary,\n"
+		"namespaces, transform, monitor and drain change only at a restart.\n",
 		server_default_socket(), (unsigned)d->socket_mode,
 		d->pool.min_workers, d->pool.max_workers, d->pool.queue_max,
 		(unsigned long long)d->pool.queue_max_wait_ms,
@@ -565,6 +567,13 @@ options_find_config_path(int argc, char **argv)
 	opterr = 1;
 	optind = 0; /* glibc: start over, re-reading the environment */
 	return path;
+}
+
+void
+options_restart(void)
+{
+	profiles_path = NULL;
+	optind = 0; /* glibc: start over */
 }
 
 int

@@ -21,6 +21,10 @@ const char *options_find_config_path(int argc, char **argv);
 int options_apply_config_file(struct server_config *cfg, struct yaml_file *f,
 			      const char *path);
 
+/* Forgets what an earlier reading left (the profiles path, getopt's
+ * place), before the options are read again (a reload). */
+void options_restart(void);
+
 /* Reads the command line into cfg. Returns 0, 1 when it printed the help
  * or the version (the caller exits 0), or -EINVAL after printing why. */
 int options_parse_command_line(struct server_config *cfg, int argc,

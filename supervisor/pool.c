@@ -2435,6 +2435,37 @@ pool_set_profiles(struct pool *p, const struct profile_set *set)
 }
 
 void
+pool_set_config(struct pool *p, const struct pool_config *next)
+{
+	struct pool_config *c = &p->cfg;
+
+	c->min_workers = next->min_workers;
+	c->max_workers = next->max_workers;
+	c->queue_max = next->queue_max;
+	c->queue_max_wait_ms = next->queue_max_wait_ms;
+	c->queue_max_per_tenant = next->queue_max_per_tenant;
+	c->worker_max_execs = next->worker_max_execs;
+	c->worker_rss_max_bytes = next->worker_rss_max_bytes;
+	c->idle_timeout_ms = next->idle_timeout_ms;
+	c->quarantine_strikes = next->quarantine_strikes;
+	c->quarantine_window_ms = next->quarantine_window_ms;
+	c->memory_budget_bytes = next->memory_budget_bytes;
+	c->scale = next->scale;
+	c->scale_interval_ms = next->scale_interval_ms;
+	c->is_scale_advise_only = next->is_scale_advise_only;
+	c->slow_ms = next->slow_ms;
+	/* As pool_new(): the policy works within the pool's bounds. */
+	c->scale.min_workers = c->min_workers;
+	c->scale.max_workers = c->max_workers;
+	c->scale.memory_budget_bytes = c->memory_budget_bytes;
+	if (p->target < c->min_workers)
+		p->target = c->min_workers;
+	if (p->target > c->max_workers)
+		p->target = c->max_workers;
+	pool_set_profiles(p, &next->profiles);
+}
+
+void
 pool_drain_now(struct pool *p, const char *why)
 {
 	struct job *job, *next;

@@ -205,6 +205,12 @@ void pool_drain(struct pool *p, void (*drained)(void *arg), void *arg);
  * they finish. */
 void pool_set_profiles(struct pool *p, const struct profile_set *set);
 
+/* Takes the settings of next that may change while the pool runs (its
+ * size, queue, recycling, quarantine, budget, sizing policy and slow
+ * threshold) and its profiles (pool_set_profiles()). The others (worker
+ * binary, namespaces, transform, monitor, events) stay. */
+void pool_set_config(struct pool *p, const struct pool_config *next);
+
 /* The end of a drain that ran out of time: queued requests and those
  * waiting for the transform are answered `overloaded` with why, busy
  * workers are killed and their requests answered `overloaded` as they

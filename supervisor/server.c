@@ -33,6 +33,7 @@
 #include "common/util.h"
 #include "supervisor/client.h"
 #include "supervisor/events.h"
+#include "supervisor/options.h"
 #include "supervisor/yaml_file.h"
 
 #define SERVER_BACKLOG 512
@@ -292,39 +293,106 @@ log_profiles(const struct profile_set *ps)
 	}
 }
 
-/* SIGHUP: reads the profiles file again. A file with a mistake is
- * refused, with its file, line and field, and the running profiles
- * stay; a good one applies to new requests at once, and the workers are
- * replaced as they become free (pool_set_profiles()). */
+/* The options a reload cannot change: their names, in one line, for
+ * the log. */
+static void
+list_restart_only(const struct server_config *now,
+		  const struct server_config *next, char *buf, size_t size)
+{
+	const struct {
+		const char *name;
+		bool is_changed;
+	} fields[] = {
+		{ "socket", strcmp(now->socket_path, next->socket_path) != 0 },
+		{ "socket-mode", now->socket_mode != next->socket_mode },
+		{ "frame-max-bytes",
+		  now->clients.frame_max_bytes != next->clients.frame_max_bytes },
+		{ "max-clients",
+		  now->clients.max_clients != next->clients.max_clients },
+		{ "stall-timeout-ms", now->clients.stall_ms != next->clients.stall_ms },
+		{ "worker", strcmp(now->pool.worker_path, next->pool.worker_path) != 0 },
+		{ "no-namespaces",
+		  now->pool.is_namespaces_off != next->pool.is_namespaces_off },
+		{ "transform-workers-max",
+		  now->transform.max_workers != next->transform.max_workers },
+		{ "transform-cache-max-bytes",
+		  now->transform.cache_max_bytes != next->transform.cache_max_bytes },
+		{ "history", now->monitor.history_max != next->monitor.history_max },
+		{ "no-monitor", now->is_monitor_off != next->is_monitor_off },
+		{ "drain-timeout-ms", now->drain_timeout_ms != next->drain_timeout_ms },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(fields); i++) {
+		if (fields[i].is_changed && used + 32 < size)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s",
+						 used ? "," : "", fields[i].name);
+	}
+}
+
+/* Reads the options again as at the start: the built-in defaults, the
+ * --config file, the command line, the profiles file. Returns 0 with
+ * *ret filled (its strings may point into *f: yaml_file_fini() it after
+ * use, also on failure), or -EINVAL after the options module printed
+ * why. */
+static int
+read_options_again(const struct server *s, struct server_config *ret,
+		   struct yaml_file *f)
+{
+	server_config_defaults(ret);
+	options_restart();
+	if (s->cfg->config_path &&
+	    options_apply_config_file(ret, f, s->cfg->config_path) < 0)
+		return -EINVAL;
+	if (options_parse_command_line(ret, s->cfg->argc, s->cfg->argv) != 0)
+		return -EINVAL;
+	return options_finish(ret) < 0 ? -EINVAL : 0;
+}
+
+/* SIGHUP: reads the --config file, the command line and the profiles
+ * file again. A mistake in either file is refused (the options module
+ * prints the file, line and key) and everything running stays. Otherwise
+ * the pool takes what may change while it runs (pool_set_config()): new
+ * requests get the new profiles and limits at once, requests already
+ * admitted keep theirs, and workers are replaced as they become free.
+ * Options that only a restart can change are named in the log and
+ * keep their running values. */
 static void
 on_reload_signal(evutil_socket_t sig, short events, void *arg)
 {
 	struct server *s = arg;
-	struct pool_config next = s->cfg->pool;
-	char err[YAML_FILE_ERR_MAX];
+	struct server_config next;
+	struct yaml_file f = { .is_loaded = false };
+	char restart_only[512];
 
 	(void)sig;
 	(void)events;
 	if (s->is_stopping)
 		return;
-	if (pool_config_load_profiles(&next, s->cfg->profiles_path, err,
-				      sizeof(err)) < 0) {
-		log_error("supervisor: reload refused, the running profiles stay: %s",
-			  err);
+	if (read_options_again(s, &next, &f) < 0) {
+		yaml_file_fini(&f);
+		log_error("supervisor: reload refused, the running configuration stays");
 		return;
 	}
 	/* The client side sized its answer buffers for the old results. */
-	if (profile_set_max_frame(&next.profiles) >
-	    s->cfg->clients.result_max_bytes) {
-		log_error("supervisor: reload refused, the running profiles stay: a result limit grew past %zu bytes, which needs a restart",
+	if (next.clients.result_max_bytes > s->cfg->clients.result_max_bytes) {
+		yaml_file_fini(&f);
+		log_error("supervisor: reload refused, the running configuration stays: a result limit grew past %zu bytes, which needs a restart",
 			  s->cfg->clients.result_max_bytes);
 		return;
 	}
-	pool_set_profiles(s->pool, &next.profiles);
-	log_info("supervisor: profiles reloaded profiles=%zu default_profile='%s'",
-		 next.profiles.count,
-		 next.profiles.items[next.profiles.default_index].name);
-	log_profiles(&next.profiles);
+	list_restart_only(s->cfg, &next, restart_only, sizeof(restart_only));
+	if (restart_only[0])
+		log_warn("supervisor: reload: these options change only at a restart, keeping their running values options=%s",
+			 restart_only);
+	pool_set_config(s->pool, &next.pool);
+	log_info("supervisor: configuration reloaded workers=%u max_workers=%u profiles=%zu default_profile='%s'",
+		 next.pool.min_workers, next.pool.max_workers,
+		 next.pool.profiles.count,
+		 next.pool.profiles.items[next.pool.profiles.default_index].name);
+	log_profiles(&next.pool.profiles);
+	yaml_file_fini(&f);
 }
 
 /* The drain ran out of time: whatever is still waiting or running is

@@ -26,9 +26,12 @@ struct server_config {
 	 * it answers them `overloaded` and kills busy workers (0: no
 	 * limit). */
 	uint64_t drain_timeout_ms;
-	/* The profiles file, read again on SIGHUP (NULL: the one Beddel
-	 * ships). */
+	/* The profiles file (NULL: the one Beddel ships), the --config file
+	 * (NULL: none) and the command line, all read again on SIGHUP. */
 	const char *profiles_path;
+	const char *config_path;
+	int argc;
+	char **argv;
 	/* ES2015+ scripts: transform workers and cache (max_workers 0:
 	 * none). worker_path and is_namespaces_off are the pool's. */
 	struct transform_config transform;

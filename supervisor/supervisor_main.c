@@ -23,6 +23,9 @@ main(int argc, char **argv)
 		yaml_file_fini(&config_file);
 		return 2;
 	}
+	cfg.config_path = config_path;
+	cfg.argc = argc;
+	cfg.argv = argv;
 	r = options_parse_command_line(&cfg, argc, argv);
 	if (r == 0)
 		r = options_finish(&cfg);

@@ -755,7 +755,7 @@ START_TEST(test_pool_reloads_profiles_on_sighup)
 	write_file(path, "default: a\nprofiles:\n" RELOAD_PROFILE("a")
 				 RELOAD_PROFILE("b"));
 	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
-	ck_assert_int_eq(harness_wait_log(&h, "profiles reloaded", 1, 5000), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "configuration reloaded", 1, 5000), 0);
 	/* The idle worker, started under the old profiles, went first. */
 	ck_assert_uint_eq(harness_count_log(&h, "the profiles were reloaded"), 1);
 	exec_profile("b", "6 * 7", NULL, 0, &m, &res);
@@ -769,6 +769,53 @@ START_TEST(test_pool_reloads_profiles_on_sighup)
 	exec_profile("b", "6 * 7", NULL, 0, &m, &res);
 	ck_assert_int_eq(res.outcome, OUTCOME_OK);
 	proto_msg_free(m);
+	(void)unlink(path);
+}
+END_TEST
+
+/* The pool's bounds as the status says them. */
+static void
+expect_bounds(unsigned min_workers, unsigned max_workers)
+{
+	struct proto_msg *m;
+
+	ck_assert_int_eq(harness_query(&h, PROTO_MSG_STATUS, NULL, &m), 0);
+	const struct proto_value *pool =
+		proto_value_find(proto_msg_get(m, "status"), "pool");
+	ck_assert_uint_eq(proto_value_uint(proto_value_find(pool, "min_workers")),
+			  min_workers);
+	ck_assert_uint_eq(proto_value_uint(proto_value_find(pool, "max_workers")),
+			  max_workers);
+	proto_msg_free(m);
+}
+
+/* SIGHUP reads the --config file again too: what may change while the
+ * pool runs does, what needs a restart is named and kept, and a file
+ * with a mistake changes nothing. */
+START_TEST(test_pool_reloads_its_configuration_on_sighup)
+{
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/tmp/beddel-config-%d.yaml",
+		       (int)getpid());
+	write_file(path, "max-workers: 3\n");
+	const char *const args[] = { "--config", path, NULL };
+	start(1, args);
+	expect_bounds(1, 3);
+
+	/* The command line (the harness's --workers 1) still wins over the
+	 * file, as at the start. */
+	write_file(path, "workers: 2\nmax-workers: 5\nsocket-mode: 0660\n");
+	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "configuration reloaded", 1, 5000), 0);
+	expect_bounds(1, 5);
+	ck_assert_uint_eq(harness_count_log(&h, "options=socket-mode"), 1);
+
+	write_file(path, "workers: lots\n");
+	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "reload refused", 1, 5000), 0);
+	ck_assert_uint_eq(harness_count_log(&h, ".yaml:1: 'workers'"), 1);
+	expect_bounds(1, 5);
 	(void)unlink(path);
 }
 END_TEST
@@ -797,6 +844,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_retires_a_worker_past_its_profiles_rss_ceiling);
 	tcase_add_test(tc, test_pool_requests_lower_limits_only);
 	tcase_add_test(tc, test_pool_reloads_profiles_on_sighup);
+	tcase_add_test(tc, test_pool_reloads_its_configuration_on_sighup);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fairness");
