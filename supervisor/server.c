@@ -293,6 +293,14 @@ log_profiles(const struct profile_set *ps)
 	}
 }
 
+/* Two option strings, either of which may be NULL (a worker binary no
+ * longer found, say). */
+static bool
+is_same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* The options a reload cannot change: their names, in one line, for
  * the log. */
 static void
@@ -303,14 +311,15 @@ list_restart_only(const struct server_config *now,
 		const char *name;
 		bool is_changed;
 	} fields[] = {
-		{ "socket", strcmp(now->socket_path, next->socket_path) != 0 },
+		{ "socket", !is_same_text(now->socket_path, next->socket_path) },
 		{ "socket-mode", now->socket_mode != next->socket_mode },
 		{ "frame-max-bytes",
 		  now->clients.frame_max_bytes != next->clients.frame_max_bytes },
 		{ "max-clients",
 		  now->clients.max_clients != next->clients.max_clients },
 		{ "stall-timeout-ms", now->clients.stall_ms != next->clients.stall_ms },
-		{ "worker", strcmp(now->pool.worker_path, next->pool.worker_path) != 0 },
+		{ "worker", !is_same_text(now->pool.worker_path,
+					  next->pool.worker_path) },
 		{ "no-namespaces",
 		  now->pool.is_namespaces_off != next->pool.is_namespaces_off },
 		{ "transform-workers-max",
