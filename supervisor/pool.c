@@ -2420,12 +2420,20 @@ pool_set_profiles(struct pool *p, const struct profile_set *set)
 {
 	struct worker *w, *next;
 
+	uint64_t heap_max = profile_set_max_heap(set);
+
 	p->cfg.profiles = *set;
-	p->spawn.heap_max_bytes = profile_set_max_heap(set);
+	/* Limits travel with each request; only a worker's address space,
+	 * derived from the largest heap cap at its start, is fixed. It
+	 * never shrinks (requests admitted before may still need it), and
+	 * when it grows the workers started before are replaced: the idle
+	 * ones now, the others when they finish (on_result(), on_ready()). */
+	if (heap_max <= p->spawn.heap_max_bytes) {
+		dispatch(p);
+		return;
+	}
+	p->spawn.heap_max_bytes = heap_max;
 	p->generation++;
-	/* Workers started under the old profiles (their address space
-	 * derives from the old largest heap cap) are replaced: the idle
-	 * ones now, the others when they finish (on_result()). */
 	TAILQ_FOREACH_SAFE(w, &p->workers, link, next)
 	{
 		if (w->state == WORKER_IDLE)
@@ -2468,17 +2476,17 @@ pool_set_config(struct pool *p, const struct pool_config *next)
 void
 pool_drain_now(struct pool *p, const char *why)
 {
-	struct job *job, *next;
+	struct job *job;
 	struct worker *w;
 
-	TAILQ_FOREACH_SAFE(job, &p->queue, link, next)
-	{
+	/* One at a time from the head: answering a job may close its client,
+	 * which cancels (frees) the client's other jobs in either list. */
+	while ((job = TAILQ_FIRST(&p->queue))) {
 		TAILQ_REMOVE(&p->queue, job, link);
 		p->n_queued--;
 		job_fail(job, NULL, OUTCOME_OVERLOADED, why);
 	}
-	TAILQ_FOREACH_SAFE(job, &p->transforming, link, next)
-	{
+	while ((job = TAILQ_FIRST(&p->transforming))) {
 		transform_cancel(p->cfg.transform, job);
 		TAILQ_REMOVE(&p->transforming, job, link);
 		p->n_transforming--;

@@ -200,9 +200,10 @@ void pool_drain(struct pool *p, void (*drained)(void *arg), void *arg);
 
 /* Replaces the profiles requests choose from (already loaded and capped,
  * pool_config_load_profiles()): new requests get them at once, requests
- * queued or running keep the ones they were admitted with, and workers
- * started before are replaced, the idle ones now and the busy ones when
- * they finish. */
+ * queued or running keep the ones they were admitted with. When the
+ * largest heap cap grows, workers started before (whose address space
+ * derives from it) are replaced, the idle ones now and the busy ones
+ * when they finish. */
 void pool_set_profiles(struct pool *p, const struct profile_set *set);
 
 /* Takes the settings of next that may change while the pool runs (its

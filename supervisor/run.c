@@ -110,11 +110,20 @@ static int
 call_supervisor(const char *socket, struct proto_frame *req, uint64_t wait_ms,
 		uint64_t retry_ms, uint8_t **ret_buf, size_t *ret_len)
 {
-	uint64_t end_us = sys_now_us() + retry_ms * 1000u;
+	uint64_t end_us = 0;
 	int r;
 
-	while ((r = call_once(socket, req, wait_ms, ret_buf, ret_len)) < 0 &&
-	       is_retryable(r) && sys_now_us() < end_us) {
+	/* The time for retries runs from the first failure, not from the
+	 * first send: a long script may have run a while before it. */
+	for (;;) {
+		r = call_once(socket, req, wait_ms, ret_buf, ret_len);
+		if (r == 0 || !is_retryable(r) || retry_ms == 0)
+			break;
+		uint64_t now_us = sys_now_us();
+		if (end_us == 0)
+			end_us = now_us + retry_ms * 1000u;
+		else if (now_us >= end_us)
+			break;
 		struct timespec pause = { 0, RUN_RETRY_PAUSE_MS * 1000000L };
 		(void)nanosleep(&pause, NULL);
 	}

@@ -356,6 +356,10 @@ read_options_again(const struct server *s, struct server_config *ret,
 		return -EINVAL;
 	if (options_parse_command_line(ret, s->cfg->argc, s->cfg->argv) != 0)
 		return -EINVAL;
+	/* Not looked for again: the search's answer lives in a buffer the
+	 * running pool's path points into. */
+	if (!ret->pool.worker_path)
+		ret->pool.worker_path = s->cfg->pool.worker_path;
 	return options_finish(ret) < 0 ? -EINVAL : 0;
 }
 

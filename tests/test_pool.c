@@ -721,9 +721,10 @@ write_file(const char *path, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-#define RELOAD_PROFILE(name)                                               \
+#define RELOAD_PROFILE(name) RELOAD_PROFILE_HEAP(name, "2097152")
+#define RELOAD_PROFILE_HEAP(name, heap)                                    \
 	"  " name ":\n"                                                      \
-	"    heap_limit_bytes: 2097152\n"                                    \
+	"    heap_limit_bytes: " heap "\n"                                   \
 	"    timeout_ms: 5000\n"                                             \
 	"    cpu_ms: 5000\n"                                                 \
 	"    instructions_max: 1000000000\n"                                 \
@@ -752,12 +753,14 @@ START_TEST(test_pool_reloads_profiles_on_sighup)
 	ck_assert_int_eq(res.outcome, OUTCOME_BAD_REQUEST);
 	proto_msg_free(m);
 
+	/* b's heap cap is larger: the workers started before, whose
+	 * address space derives from the largest cap, are replaced. */
 	write_file(path, "default: a\nprofiles:\n" RELOAD_PROFILE("a")
-				 RELOAD_PROFILE("b"));
+				 RELOAD_PROFILE_HEAP("b", "4194304"));
 	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
 	ck_assert_int_eq(harness_wait_log(&h, "configuration reloaded", 1, 5000), 0);
 	/* The idle worker, started under the old profiles, went first. */
-	ck_assert_uint_eq(harness_count_log(&h, "the profiles were reloaded"), 1);
+	ck_assert_uint_ge(harness_count_log(&h, "the profiles were reloaded"), 1);
 	exec_profile("b", "6 * 7", NULL, 0, &m, &res);
 	ck_assert_int_eq(res.outcome, OUTCOME_OK);
 	proto_msg_free(m);

@@ -59,6 +59,14 @@
 #include "policies/worker_limits.h"
 #include "policies/worker_seccomp.h"
 
+/* SECURITY: a build with AddressSanitizer widens the sandbox for the
+ * sanitizer's runtime (the address space limit here, a few system calls
+ * in policies/worker_seccomp.c). Only a build meson configured for it
+ * (-Db_sanitize, never with buildtype=release) may do that. */
+#if defined(__SANITIZE_ADDRESS__) && !BEDDEL_SANITIZER_BUILD
+#error "AddressSanitizer flags outside -Db_sanitize: the worker sandbox would be widened"
+#endif
+
 void
 sandbox_fail(const char *stage, int err)
 {
