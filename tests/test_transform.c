@@ -264,40 +264,39 @@ START_TEST(test_transform_runs_the_original_es2015_cases)
 }
 END_TEST
 
+/* The transform refuses code with syntax_error at line (and column,
+ * unless 0) of the source as sent, its message holding in_message (NULL:
+ * not checked). */
+static void
+expect_refused(const char *code, bool is_function, uint64_t line,
+	       uint64_t column, const char *in_message)
+{
+	struct answer a = ask(lowerer, code, is_function, false);
+
+	ck_assert_msg(a.kind == OUTCOME_SYNTAX_ERROR, "%s: %s", code,
+		      outcome_name(a.kind));
+	ck_assert_uint_eq(a.line, line);
+	if (column > 0)
+		ck_assert_uint_eq(a.column, column);
+	if (in_message)
+		ck_assert_ptr_nonnull(strstr(a.message, in_message));
+	answer_fini(&a);
+}
+
 START_TEST(test_transform_reports_the_line_and_column_of_the_source)
 {
-	struct answer a = ask(lowerer, "const a = 1;\nlet b = ;\n", false, false);
-
-	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
-	ck_assert_uint_eq(a.line, 2);
-	ck_assert_uint_eq(a.column, 9);
-	ck_assert_ptr_nonnull(strstr(a.message, "(line 2, column 9)"));
-	answer_fini(&a);
+	expect_refused("const a = 1;\nlet b = ;\n", false, 2, 9,
+		       "(line 2, column 9)");
 	/* Function mode puts the code in parentheses; the column is still
 	 * the client's. */
-	a = ask(lowerer, "(p, q, c) => { c.setOutput(p +* 1) }", true, false);
-	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
-	ck_assert_uint_eq(a.line, 1);
-	ck_assert_uint_eq(a.column, 31);
-	answer_fini(&a);
+	expect_refused("(p, q, c) => { c.setOutput(p +* 1) }", true, 1, 31, NULL);
 	/* An error in the parenthesis that closes function mode's code is
 	 * reported at the end of the code. */
-	a = ask(lowerer, "(a) => {", true, false);
-	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
-	ck_assert_uint_eq(a.line, 1);
-	ck_assert_uint_eq(a.column, 9);
-	answer_fini(&a);
-	a = ask(lowerer, "let m = 1;\nimport('x')", false, false);
-	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
-	ck_assert_uint_eq(a.line, 2);
-	ck_assert_ptr_nonnull(strstr(a.message, "import()"));
-	answer_fini(&a);
+	expect_refused("(a) => {", true, 1, 9, NULL);
+	expect_refused("let m = 1;\nimport('x')", false, 2, 0, "import()");
 	/* A module is not a script. */
-	a = ask(lowerer, "let x = 1;\nexport default x;", false, false);
-	ck_assert_int_eq(a.kind, OUTCOME_SYNTAX_ERROR);
-	ck_assert_uint_eq(a.line, 2);
-	ck_assert_ptr_nonnull(strstr(a.message, "not a module"));
-	answer_fini(&a);
+	expect_refused("let x = 1;\nexport default x;", false, 2, 0,
+		       "not a module");
 }
 END_TEST
 
@@ -544,6 +543,41 @@ START_TEST(test_transform_serves_es2015_scripts_and_caches_them_per_tenant)
 }
 END_TEST
 
+/* One tenant holds at most a quarter of the cache: a tenant that sends
+ * many scripts evicts its own entries, not the one another tenant
+ * cached first, which is still served from the cache. */
+START_TEST(test_transform_cache_keeps_a_share_per_tenant)
+{
+	static const char *const args[] = { "--transform-workers-max", "1",
+					    "--transform-cache-max-bytes",
+					    "4096", NULL };
+	static const char kept[] = "const kept = (x) => x + 1; kept(1)";
+	enum outcome kind;
+	char *json, code[96];
+
+	ck_assert_int_eq(harness_start(&h, 1, args), 0);
+	run_for("b", kept, &kind, &json);
+	ck_assert_int_eq(kind, OUTCOME_OK);
+	free(json);
+	/* More than the whole cache holds: without the shares, b's entry,
+	 * the least recently used, would go first. */
+	for (int i = 0; i < 24; i++) {
+		(void)snprintf(code, sizeof(code),
+			       "const v%d = [%d].map(x => x * 2); v%d[0]", i, i, i);
+		run_for("a", code, &kind, &json);
+		ck_assert_int_eq(kind, OUTCOME_OK);
+		free(json);
+	}
+	ck_assert_uint_gt(transform_figure("cache_evictions"), 0);
+	ck_assert_uint_le(transform_figure("cache_bytes"), 4096);
+	uint64_t hits = transform_figure("cache_hits");
+	run_for("b", kept, &kind, &json);
+	ck_assert_str_eq(json, "2");
+	free(json);
+	ck_assert_uint_eq(transform_figure("cache_hits"), hits + 1);
+}
+END_TEST
+
 /* The pid of the transform worker that lowered for tenant, from its log
  * line. */
 static pid_t
@@ -712,6 +746,7 @@ transform_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown_supervisor);
 	tcase_add_test(tc, test_transform_serves_es2015_scripts_and_caches_them_per_tenant);
 	tcase_add_test(tc, test_transform_workers_are_sandboxed_and_serve_one_tenant);
+	tcase_add_test(tc, test_transform_cache_keeps_a_share_per_tenant);
 	tcase_add_test(tc, test_transform_replaces_a_worker_a_parser_bomb_broke);
 	tcase_add_test(tc, test_transform_quarantines_a_source_that_breaks_its_workers);
 	suite_add_tcase(s, tc);
