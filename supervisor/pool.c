@@ -54,7 +54,7 @@
 /* A retired worker must exit within this time of its pipe closing. */
 #define POOL_STOP_GRACE_MS 2000
 /* Workers started in one turn of the event loop. Each start is a clone()
- * on the loop (about 0.3 ms into new namespaces); a burst that wants
+ * on the loop, longer into new namespaces; a burst that wants
  * many workers starts them a few at a time, with the loop's other events
  * (clients, worker frames) served between the turns. */
 #define POOL_SPAWNS_PER_TURN 2
