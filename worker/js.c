@@ -807,16 +807,21 @@ describe_error(duk_context *ctx, void *udata)
 	return 4;
 }
 
-static enum outcome describe_stop(struct run *run);
+/* run->why: the sentence of a script at its heap cap. */
+static enum outcome
+describe_memory_limit(struct run *run)
+{
+	(void)snprintf(run->why, sizeof(run->why),
+		       "the script reached its heap cap of %llu bytes",
+		       (unsigned long long)run->req->heap_limit_bytes);
+	return OUTCOME_MEMORY_LIMIT;
+}
 
 static int
 set_memory_limit(struct run *run)
 {
-	enum stop stop = run->e->stop;
+	enum outcome kind = describe_memory_limit(run);
 
-	run->e->stop = STOP_MEMORY;
-	enum outcome kind = describe_stop(run);
-	run->e->stop = stop;
 	return set_error(run->ret, kind, run->why);
 }
 
@@ -843,10 +848,7 @@ describe_stop(struct run *run)
 			       (unsigned long long)req->instructions_max);
 		return OUTCOME_TIMEOUT;
 	case STOP_MEMORY:
-		(void)snprintf(run->why, sizeof(run->why),
-			       "the script reached its heap cap of %llu bytes",
-			       (unsigned long long)req->heap_limit_bytes);
-		return OUTCOME_MEMORY_LIMIT;
+		return describe_memory_limit(run);
 	case STOP_RESTRICTED:
 		(void)snprintf(run->why, sizeof(run->why),
 			       "the script called %s, which its profile restricts",
