@@ -12,6 +12,7 @@ set -eu
 cd "$(dirname "$0")/.."
 n=${1:-400}
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind is not installed"; exit 77; }
+. tests/wait_for_socket.sh
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
@@ -22,12 +23,7 @@ count() {
 		--socket "$dir/s.sock" --workers 2 --transform-workers-max 0 \
 		$2 2>"$dir/log" &
 	pid=$!
-	tries=0
-	until [ -S "$dir/s.sock" ]; do
-		tries=$((tries + 1))
-		[ "$tries" -le 300 ] || { cat "$dir/log"; exit 1; }
-		sleep 0.1
-	done
+	wait_for_socket "$dir/s.sock" "$dir/log" 300
 	i=0
 	while [ "$i" -lt "$1" ]; do
 		build/supervisor/beddel-run --socket "$dir/s.sock" -e '1 + 1' >/dev/null

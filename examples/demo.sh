@@ -7,6 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/setup.sh
+. tests/wait_for_socket.sh
 
 dir=$(mktemp -d)
 sock="$dir/beddel.sock"
@@ -21,15 +22,7 @@ trap stop EXIT
 
 # The socket appears once the supervisor listens; requests that come
 # before its workers are warm (a few milliseconds) wait in its queue.
-tries=0
-until [ -S "$sock" ]; do
-	tries=$((tries + 1))
-	if [ "$tries" -gt 100 ]; then
-		cat "$dir/supervisor.log"
-		exit 1
-	fi
-	sleep 0.1
-done
+wait_for_socket "$sock" "$dir/supervisor.log" 100
 
 failed=0
 printf '%-22s %-42s %s\n' example result "latency (supervisor-side)"

@@ -14,18 +14,14 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 sock="$dir/s.sock"
 run="$build/supervisor/beddel-run"
+. "$(dirname "$0")/wait_for_socket.sh"
 
 valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
 	--error-exitcode=9 --trace-children=no --log-file="$dir/vg.%p" \
 	"$build/supervisor/beddel-supervisor" --socket "$sock" --workers 2 \
 	2>"$dir/log" &
 pid=$!
-tries=0
-until [ -S "$sock" ]; do
-	tries=$((tries + 1))
-	[ "$tries" -le 300 ] || { cat "$dir/log"; exit 1; }
-	sleep 0.1
-done
+wait_for_socket "$sock" "$dir/log" 300
 
 i=0
 while [ "$i" -lt 20 ]; do
