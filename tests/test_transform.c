@@ -543,6 +543,47 @@ START_TEST(test_transform_serves_es2015_scripts_and_caches_them_per_tenant)
 }
 END_TEST
 
+/* The metrics text holds line (a whole line, its newline included). */
+static void
+expect_metric(const char *text, size_t len, const char *line)
+{
+	ck_assert_msg(memmem(text, len, line, strlen(line)) != NULL,
+		      "no line %s in the metrics", line);
+}
+
+/* The transform's counters reach the Prometheus text as they reach the
+ * status: an ES2015+ script lowered, then served from the cache, and
+ * one the transform refuses. */
+START_TEST(test_transform_counters_reach_the_metrics)
+{
+	static const char code[] = "const f = (x) => x * 2; f(4)";
+	enum outcome kind;
+	char *json;
+
+	ck_assert_int_eq(harness_start(&h, 1, with_transform), 0);
+	for (int i = 0; i < 2; i++) {
+		run_for("t1", code, &kind, &json);
+		ck_assert_str_eq(json, "8");
+		free(json);
+	}
+	run_for("t1", "let ok = 1;\nlet = ;", &kind, &json);
+	ck_assert_int_eq(kind, OUTCOME_SYNTAX_ERROR);
+
+	struct proto_msg *m;
+	size_t len;
+
+	ck_assert_int_eq(harness_query(&h, PROTO_MSG_METRICS, NULL, &m), 0);
+	const char *text = proto_value_str(proto_msg_get(m, "text"), &len);
+	ck_assert_ptr_nonnull(text);
+	expect_metric(text, len, "\nbeddel_transforms_total{result=\"ok\"} 1\n");
+	expect_metric(text, len, "\nbeddel_transforms_total{result=\"failed\"} 1\n");
+	expect_metric(text, len, "\nbeddel_transform_cache_hits_total 1\n");
+	expect_metric(text, len, "\nbeddel_transform_cache_misses_total 2\n");
+	expect_metric(text, len, "\nbeddel_transform_cache_evictions_total 0\n");
+	proto_msg_free(m);
+}
+END_TEST
+
 /* One tenant holds at most a quarter of the cache: a tenant that sends
  * many scripts evicts its own entries, not the one another tenant
  * cached first, which is still served from the cache. */
@@ -747,6 +788,7 @@ transform_suite(void)
 	tcase_add_test(tc, test_transform_serves_es2015_scripts_and_caches_them_per_tenant);
 	tcase_add_test(tc, test_transform_workers_are_sandboxed_and_serve_one_tenant);
 	tcase_add_test(tc, test_transform_cache_keeps_a_share_per_tenant);
+	tcase_add_test(tc, test_transform_counters_reach_the_metrics);
 	tcase_add_test(tc, test_transform_replaces_a_worker_a_parser_bomb_broke);
 	tcase_add_test(tc, test_transform_quarantines_a_source_that_breaks_its_workers);
 	suite_add_tcase(s, tc);
