@@ -724,7 +724,7 @@ bench_setup(struct bench *b)
 	int r;
 
 	b->samples_ns = calloc(b->iterations, sizeof(*b->samples_ns));
-	b->plain = js_plain_new();
+	b->plain = js_plain_new(false);
 	b->engine = js_engine_new();
 	if (!b->samples_ns || !b->plain || !b->engine)
 		return -ENOMEM;
@@ -1059,21 +1059,13 @@ tp_round(struct throughput *t, struct tp_side *s, double *ret_rate)
 	return 0;
 }
 
-static int
-compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The median of n values (the mean of the middle two when n is even);
  * sorts a copy, so values keeps its order. */
 static double
 median_of(const double *values, size_t n, double *scratch)
 {
 	memcpy(scratch, values, n * sizeof(*values));
-	qsort(scratch, n, sizeof(*scratch), compare_double);
+	util_sort_double(scratch, n);
 	if (n % 2)
 		return scratch[n / 2];
 	return (scratch[n / 2 - 1] + scratch[n / 2]) / 2.0;
@@ -1189,7 +1181,7 @@ tp_print_summary(const struct throughput *t)
 	for (size_t i = 0; i < n; i++)
 		ratios[i] = t->sides[0].rates[i] / t->sides[1].rates[i];
 	double paired = median_of(ratios, n, scratch);
-	qsort(ratios, n, sizeof(*ratios), compare_double);
+	util_sort_double(ratios, n);
 
 	printf("%-12s %14.0f %14.0f %8.4f\n\n", "median", with, without,
 	       with / without);

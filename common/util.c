@@ -260,6 +260,20 @@ util_sort_u64(uint64_t *values, size_t n)
 	qsort(values, n, sizeof(*values), compare_u64);
 }
 
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void
+util_sort_double(double *values, size_t n)
+{
+	qsort(values, n, sizeof(*values), compare_double);
+}
+
 int
 util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret_value)
 {

@@ -95,4 +95,7 @@ struct timeval util_timeval_from_ms(uint64_t ms);
 /* Sorts n values ascending. */
 void util_sort_u64(uint64_t *values, size_t n);
 
+/* Sorts n doubles ascending (no NaN among them). */
+void util_sort_double(double *values, size_t n);
+
 #endif

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The unsandboxed baseline for bench/: one default Duktape heap, created
- * once, in which every script is a plain protected eval in the same global
- * environment. Compare worker/js.c, which gives each execution a fresh
- * environment, a heap cap and a converted result; the difference between
- * the two is what the benchmarks put a figure on. It trusts its scripts
- * completely and must never serve a request.
+ * The unsandboxed baseline for bench/: one Duktape heap, created once, in
+ * which every script is a plain protected eval, in the heap's global
+ * environment or in a fresh one. Compare worker/js.c, which also gives
+ * each execution a heap cap, budgets and a converted result, in a
+ * sandboxed process; the difference is what the benchmarks put a figure
+ * on. It trusts its scripts completely and must never serve a request.
  */
 #include "worker/js_plain.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,20 +18,72 @@
 
 struct js_plain {
 	duk_context *ctx;
+	bool is_fresh_env;
 };
 
-struct js_plain *
-js_plain_new(void)
+/* The heap's byte counts. They cannot live in struct js_plain: the
+ * engine hands its heap's user data to the allocator and to worker/js.c's
+ * interrupt check alike, and that check takes a NULL one to mean "a heap
+ * without bounds". Hence one plain heap per process. */
+static bool heap_exists;
+static size_t heap_bytes;
+static size_t heap_peak_bytes;
+
+static void
+count_bytes(size_t freed, size_t taken)
 {
+	heap_bytes = heap_bytes - freed + taken;
+	if (heap_bytes > heap_peak_bytes)
+		heap_peak_bytes = heap_bytes;
+}
+
+static void *
+plain_alloc(void *udata, duk_size_t size)
+{
+	(void)udata;
+	void *ptr = malloc(size);
+	if (ptr)
+		count_bytes(0, malloc_usable_size(ptr));
+	return ptr;
+}
+
+static void *
+plain_realloc(void *udata, void *ptr, duk_size_t size)
+{
+	(void)udata;
+	size_t old = malloc_usable_size(ptr);
+	void *moved = realloc(ptr, size);
+	if (moved || size == 0)
+		count_bytes(old, malloc_usable_size(moved));
+	return moved;
+}
+
+static void
+plain_free(void *udata, void *ptr)
+{
+	(void)udata;
+	count_bytes(malloc_usable_size(ptr), 0);
+	free(ptr);
+}
+
+struct js_plain *
+js_plain_new(bool is_fresh_env)
+{
+	if (heap_exists)
+		return NULL;
+
 	struct js_plain *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 
-	p->ctx = duk_create_heap_default();
+	p->is_fresh_env = is_fresh_env;
+	p->ctx = duk_create_heap(plain_alloc, plain_realloc, plain_free, NULL,
+				 NULL);
 	if (!p->ctx) {
 		free(p);
 		return NULL;
 	}
+	heap_exists = true;
 	return p;
 }
 
@@ -40,16 +93,49 @@ js_plain_free(struct js_plain *p)
 	if (!p)
 		return;
 	duk_destroy_heap(p->ctx);
+	heap_exists = false;
 	free(p);
+}
+
+size_t
+js_plain_heap_peak(struct js_plain *p)
+{
+	(void)p;
+	size_t peak = heap_peak_bytes;
+
+	heap_peak_bytes = heap_bytes;
+	return peak;
+}
+
+/* The context scripts run in: the heap's own, or a new thread with a
+ * fresh global environment pushed on top of it, which the caller pops
+ * when done with the value. */
+static duk_context *
+script_context(struct js_plain *p)
+{
+	if (!p->is_fresh_env)
+		return p->ctx;
+	(void)duk_push_thread_new_globalenv(p->ctx);
+	return duk_get_context(p->ctx, -1);
+}
+
+static void
+drop_context(struct js_plain *p)
+{
+	if (p->is_fresh_env)
+		duk_pop(p->ctx);
 }
 
 int
 js_plain_eval(struct js_plain *p, const char *code, size_t len)
 {
+	duk_context *ctx = script_context(p);
+
 	/* [ ] -> [ result ] or [ err ]; a protected eval leaves exactly one
 	 * value either way. */
-	duk_int_t rc = duk_peval_lstring(p->ctx, code, len);
-	duk_pop(p->ctx);
+	duk_int_t rc = duk_peval_lstring(ctx, code, len);
+	duk_pop(ctx);
+	drop_context(p);
 	return rc == DUK_EXEC_SUCCESS ? 0 : -EINVAL;
 }
 
@@ -67,7 +153,7 @@ int
 js_plain_eval_json(struct js_plain *p, const char *code, size_t len,
 		   char **ret_json)
 {
-	duk_context *ctx = p->ctx;
+	duk_context *ctx = script_context(p);
 	duk_size_t json_len;
 	int r = -EINVAL;
 
@@ -94,5 +180,6 @@ js_plain_eval_json(struct js_plain *p, const char *code, size_t len,
 out_pop:
 	/* [ result-or-json ] -> [ ] */
 	duk_pop(ctx);
+	drop_context(p);
 	return r;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The unsandboxed baseline of the benchmarks: a plain Duktape heap with
- * the library's default allocator and fatal handler, in which scripts run
- * one after another in one shared global environment. No heap cap, no
- * fresh built-ins, no conversion of the result. It exists only so that
+ * the library's default fatal handler, in which scripts run one after
+ * another, in one shared global environment or each in a fresh one. No
+ * heap cap, no sandbox, no conversion of the result. It exists only so that
  * bench/ can show what the isolation of worker/js.c and of the supervisor
  * costs; Beddel never runs a request through it, and nothing but bench/
  * may link it. Runs in-process, in the benchmark programs only.
@@ -11,14 +11,20 @@
 #ifndef BEDDEL_WORKER_JS_PLAIN_H
 #define BEDDEL_WORKER_JS_PLAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct js_plain;
 
-/* Creates a heap with duk_create_heap_default(). Returns NULL when out of
- * memory. A fatal engine error later aborts the process (Duktape's
- * default fatal handler). */
-struct js_plain *js_plain_new(void);
+/* Creates a heap. With is_fresh_env, every eval runs in a new global
+ * environment (new built-ins), as each execution of worker/js.c does;
+ * the old one is garbage for the engine's next collection. Without it,
+ * all evals share the heap's first one. The heap counts the bytes it
+ * holds (js_plain_heap_peak), in counters of this module: one plain heap
+ * per process. Returns NULL when out of memory, or when a plain heap
+ * exists already. A fatal engine error later aborts the process
+ * (Duktape's default fatal handler). */
+struct js_plain *js_plain_new(bool is_fresh_env);
 
 /* Destroys the heap. Accepts NULL. */
 void js_plain_free(struct js_plain *p);
@@ -35,5 +41,9 @@ int js_plain_eval(struct js_plain *p, const char *code, size_t len);
  * value has no JSON form (undefined, a function, a cycle); -ENOMEM. */
 int js_plain_eval_json(struct js_plain *p, const char *code, size_t len,
 		       char **ret_json);
+
+/* The most bytes the heap held since the last call (which starts a new
+ * count from what it holds now): allocations as malloc sizes them. */
+size_t js_plain_heap_peak(struct js_plain *p);
 
 #endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the benchmark programs share on their command lines: number
+ * options read from a table, and the command echoed into their reports.
+ */
+#ifndef BEDDEL_BENCH_CLI_H
+#define BEDDEL_BENCH_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A --name N option stored as a uint64_t at offset in the options
+ * struct. */
+struct cli_number {
+	const char *name;
+	size_t offset;
+	uint64_t min;
+	uint64_t max;
+};
+
+/* Parses arg into the option no of opts. Returns 0, or -EINVAL with a
+ * message naming prog. */
+int cli_parse_number(const char *prog, const struct cli_number *no,
+		     const char *arg, void *opts);
+
+/* Whether the comma-separated list holds word. */
+bool cli_list_contains(const char *list, const char *word);
+
+/* The command line, quoted where a shell would need it, into buf. */
+void cli_format_command(int argc, char **argv, char *buf, size_t size);
+
+#endif
