@@ -33,7 +33,8 @@
  * it once its pipe is full: a few hundred lines. */
 #define MODES_LOG_DRAIN_RUNS 256u
 /* Under `node -e`, process.argv[1] is the first argument after the
- * script; the completion value of the case's source is printed as JSON,
+ * script's "--" (without it, a source starting with '-' would be read as
+ * an option of node's); the completion value of the case's source is printed as JSON,
  * as the other modes give it. */
 #define MODES_NODE_E_SCRIPT                                                  \
 	"process.stdout.write(JSON.stringify((0, eval)(process.argv[1])))"
@@ -418,7 +419,7 @@ node_e_once(struct modes_env *env, const struct cases_case *c,
 	    size_t why_size)
 {
 	char *argv[] = { (char *)env->node_path, "-e", MODES_NODE_E_SCRIPT,
-			 c->code, NULL };
+			 "--", c->code, NULL };
 
 	int r = run_process(argv, ret_json, &sample->ns);
 	if (r < 0)

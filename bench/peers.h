@@ -26,10 +26,10 @@ struct peers {
 	char why[PEERS_WHY_MAX]; /* why the driver or isolated-vm is not */
 };
 
-/* Starts `node --expose-gc script` and asks what it can run. Returns 0,
- * or -errno with why filled (no Node.js, the driver failed); either way
- * peers_stop() must be called. isolated-vm missing is not a failure:
- * ivm_version stays empty and why says why. */
+/* Starts `node --expose-gc --no-node-snapshot script` and asks what it
+ * can run. Returns 0, or -errno with why filled (no Node.js, the driver
+ * failed); either way peers_stop() must be called. isolated-vm missing
+ * is not a failure: ivm_version stays empty and why says why. */
 int peers_start(struct peers *p, const char *node, const char *script);
 
 /* Whether mode (peer.js's name for it) can run here. */

@@ -1,0 +1,2 @@
+// A string expression: literals joined and one method call.
+'hello' + ', ' + 'world'.toUpperCase();
