@@ -522,6 +522,8 @@ main(int argc, char **argv)
 	int r = suite_setup(&s, argc, argv);
 	if (r == 0) {
 		print_header(&s);
+		if (o.is_load && goals_measure_memory(&s.report, &s.env) < 0)
+			s.is_failed = true;
 		warm_up(&s);
 		run_rounds(&s);
 		r = finish(&s);

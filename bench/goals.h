@@ -24,7 +24,12 @@ struct goals_options {
 /* The goals taken from the latency table (report_summarize() first). */
 void goals_from_latency(struct report *r, const struct goals_options *o);
 
-/* The goals that take runs of their own: throughput, memory, tenants.
+/* The memory goal: the worker of env and a fresh Node.js driver, both
+ * before they run anything else, so that neither counts what earlier
+ * runs left behind. Returns 0, or -errno when it cannot be read. */
+int goals_measure_memory(struct report *r, struct modes_env *env);
+
+/* The goals that take load runs of their own: throughput and tenants.
  * Returns 0, or -errno when a run broke (the goal then says so). */
 int goals_measure(struct report *r, struct modes_env *env,
 		  const struct goals_options *o);

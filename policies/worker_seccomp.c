@@ -35,6 +35,17 @@ const struct policy_rule worker_seccomp[] = {
 
 	/* Memory: the Duktape heap grows and shrinks through libc malloc. */
 	POLICY_ALLOW(WORKER_SECCOMP_MEMORY, brk, "libc malloc grows and trims the main arena"),
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer's allocator gives other advice too, in a build
+	 * made for testing with it (-Db_sanitize=address) only. */
+	POLICY_ALLOW(WORKER_SECCOMP_MEMORY, madvise, "AddressSanitizer's allocator returns freed memory; malloc_trim after a large execution"),
+#else
+	/* MADV_DONTNEED only drops the worker's own free pages; other advice
+	 * (MADV_MERGEABLE would let the kernel share pages with other
+	 * processes, a side channel between tenants) stays forbidden. */
+	POLICY_ALLOW_IF(WORKER_SECCOMP_MEMORY, madvise, "malloc_trim hands back the pages an execution freed (worker/js.c), MADV_DONTNEED only",
+			POLICY_ARG(2, SCMP_CMP_EQ, MADV_DONTNEED, 0)),
+#endif
 	POLICY_ALLOW_IF(WORKER_SECCOMP_MEMORY, mmap, "libc malloc maps large blocks: anonymous, never executable, no fd",
 			POLICY_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
 			POLICY_ARG(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS,
@@ -59,7 +70,6 @@ const struct policy_rule worker_seccomp[] = {
 	/* AddressSanitizer's runtime, in a build made for testing with it
 	 * (-Db_sanitize=address): never in a release build, which the
 	 * sanitizer option is not. */
-	POLICY_ALLOW(WORKER_SECCOMP_SANITIZER, madvise, "AddressSanitizer's allocator returns freed memory"),
 	POLICY_ALLOW(WORKER_SECCOMP_SANITIZER, sigaltstack, "AddressSanitizer checks the signal stack when a longjmp unwinds"),
 #endif
 };

@@ -112,6 +112,50 @@ START_TEST(test_pool_replaces_a_worker_after_its_execution_limit)
 }
 END_TEST
 
+/* The Private_Dirty line of /proc/PID/smaps_rollup, in KiB: what the
+ * process alone holds. */
+static unsigned long
+private_dirty_kib(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long kib = 0;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	FILE *f = fopen(path, "re");
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Private_Dirty: %lu kB", &kib) == 1)
+			break;
+	}
+	(void)fclose(f);
+	ck_assert_uint_gt(kib, 0);
+	return kib;
+}
+
+/* A script that built megabytes leaves its worker holding no more than a
+ * fresh one, give or take: the freed pages go back to the kernel before
+ * the worker serves again (madvise(MADV_DONTNEED) under seccomp). */
+START_TEST(test_pool_worker_hands_back_what_a_large_execution_freed)
+{
+	static const char *const args[] = { "--max-workers", "1", NULL };
+	static const char big[] =
+		"var a = []; for (var i = 0; i < 6000; i++)"
+		" a.push({ i: i, s: 'x' + i }); a.length";
+
+	start(1, args);
+	pid_t worker = run_for("alice", "1");
+	unsigned long before = private_dirty_kib(worker);
+
+	ck_assert_int_eq(run_for("alice", big), worker);
+	/* The worker is still the same process, and it still serves. */
+	ck_assert_int_eq(run_for("alice", "1"), worker);
+	unsigned long after = private_dirty_kib(worker);
+	ck_assert_msg(after < before + 512,
+		      "worker holds %lu KiB after a large execution, %lu before",
+		      after, before);
+}
+END_TEST
+
 START_TEST(test_pool_replaces_a_worker_past_its_memory_ceiling)
 {
 	/* A warm worker holds a few MiB; a 64 KiB ceiling is always passed. */
@@ -845,6 +889,7 @@ pool_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_pool_single_use_profile_never_reuses_a_worker);
 	tcase_add_test(tc, test_pool_retires_a_worker_past_its_profiles_rss_ceiling);
+	tcase_add_test(tc, test_pool_worker_hands_back_what_a_large_execution_freed);
 	tcase_add_test(tc, test_pool_requests_lower_limits_only);
 	tcase_add_test(tc, test_pool_reloads_profiles_on_sighup);
 	tcase_add_test(tc, test_pool_reloads_its_configuration_on_sighup);

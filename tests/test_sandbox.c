@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,18 @@ START_TEST(test_sandbox_kills_mprotect)
 	void *p = malloc(8192);
 	(void)mprotect((void *)((uintptr_t)p & ~(uintptr_t)4095), 4096,
 		       PROT_READ | PROT_EXEC);
+	_exit(0);
+}
+END_TEST
+
+/* Pages that the kernel may merge with another process's are a side
+ * channel between tenants: only MADV_DONTNEED is allowed. */
+START_TEST(test_sandbox_kills_madvise_mergeable)
+{
+	static char page[4096] __attribute__((aligned(4096)));
+
+	enter_sandbox();
+	(void)madvise(page, sizeof(page), MADV_MERGEABLE);
 	_exit(0);
 }
 END_TEST
@@ -230,6 +243,12 @@ allowed_calls(void)
 	free(big);
 	for (int i = 0; i < 1000; i++)
 		free(malloc((size_t)i * 64));
+	/* What an idle worker does after a large execution (worker/js.c):
+	 * free pages go back with madvise(MADV_DONTNEED). */
+	(void)malloc_trim(0);
+	static char page[4096] __attribute__((aligned(4096)));
+	if (madvise(page, sizeof(page), MADV_DONTNEED) < 0)
+		_exit(14);
 	if (write(IPC_FD_RSP, &c, 1) != 1 || read(IPC_FD_REQ, &c, 1) != 1)
 		_exit(13);
 	_exit(0);
@@ -425,6 +444,7 @@ sandbox_suite(void)
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_write_to_other_fd, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_read_from_other_fd, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_executable_mapping, SIGSYS);
+	tcase_add_test_raise_signal(tc, test_sandbox_kills_madvise_mergeable, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_file_mapping, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_mprotect, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_fork, SIGSYS);

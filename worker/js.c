@@ -18,6 +18,7 @@
 #include "worker/js.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1373,6 +1374,20 @@ idle_transform(struct js_engine *e)
 		duk_gc(e->ctx, 0);
 }
 
+/* An execution whose heap grew well past the warm size leaves free pages
+ * that malloc keeps for later. They go back to the kernel before the
+ * worker says it is ready, off the request's path, so that an idle worker
+ * holds little more than its warm heap, whatever its tenant ran. Smaller
+ * growth is left for the next execution to reuse. */
+static void
+trim_after_growth(struct js_engine *e)
+{
+	if (e->peak_bytes <= e->warm_bytes + JS_TRIM_AFTER_BYTES)
+		return;
+	(void)malloc_trim(0);
+	e->peak_bytes = e->live_bytes;
+}
+
 bool
 js_engine_idle(struct js_engine *e)
 {
@@ -1380,8 +1395,10 @@ js_engine_idle(struct js_engine *e)
 		idle_transform(e);
 	else if (e->is_env_used)
 		discard_env(e);
-	if (!e->has_env && !e->is_transform)
+	if (!e->has_env && !e->is_transform) {
 		prepare_env(e);
+		trim_after_growth(e);
+	}
 	if (e->warm_bytes == 0)
 		e->warm_bytes = e->live_bytes;
 	/* The engine keeps some tables at their high-water mark (its string

@@ -143,4 +143,9 @@ bool js_engine_idle(struct js_engine *e);
 
 #define JS_DIRTY_SLACK_BYTES (1024u * 1024u)
 
+/* An execution whose heap peaked this far above the warm size has the
+ * memory it freed handed back to the kernel (malloc_trim) before the
+ * worker serves again. */
+#define JS_TRIM_AFTER_BYTES (256u * 1024u)
+
 #endif
