@@ -210,19 +210,101 @@ util_quote_for_log(const char *s, size_t len, char *out, size_t out_size)
 	out[o] = '\0';
 }
 
+/* The nearest rank of q among n > 0 values, as an index. */
+static size_t
+rank_index(size_t n, double q)
+{
+	if (q <= 0)
+		return 0;
+	size_t rank = (size_t)ceil(q * (double)n);
+	if (rank < 1)
+		rank = 1;
+	return (rank > n ? n : rank) - 1;
+}
+
 uint64_t
 util_quantile_sorted(const uint64_t *sorted, size_t n, double q)
 {
 	if (n == 0)
 		return 0;
-	if (q <= 0)
-		return sorted[0];
-	size_t rank = (size_t)ceil(q * (double)n);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return sorted[rank - 1];
+	return sorted[rank_index(n, q)];
+}
+
+static void
+swap_u64(uint64_t *a, uint64_t *b)
+{
+	uint64_t t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static uint64_t
+median_of_three(uint64_t a, uint64_t b, uint64_t c)
+{
+	if (a > b)
+		swap_u64(&a, &b);
+	if (b > c)
+		b = c;
+	return a > b ? a : b;
+}
+
+/* Passes after which a range is sorted instead: selection halves the
+ * range on ordinary inputs, so only a pathological order gets here. */
+#define UTIL_SELECT_PASSES_MAX 64
+
+/* Puts the value of rank k (0-based) of v[lo, hi) at v[k], with none
+ * greater before it and none smaller after it. Each pass splits the range
+ * three ways (smaller, equal to, greater than a pivot), so runs of equal
+ * values, common in timings, cost one pass. */
+static void
+select_rank(uint64_t *v, size_t lo, size_t hi, size_t k)
+{
+	for (unsigned pass = 0; hi - lo > 1; pass++) {
+		if (pass == UTIL_SELECT_PASSES_MAX) {
+			util_sort_u64(v + lo, hi - lo);
+			return;
+		}
+		uint64_t pivot = median_of_three(v[lo], v[lo + (hi - lo) / 2],
+						 v[hi - 1]);
+		size_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			if (v[i] < pivot)
+				swap_u64(&v[lt++], &v[i++]);
+			else if (v[i] > pivot)
+				swap_u64(&v[i], &v[--gt]);
+			else
+				i++;
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return;
+	}
+}
+
+void
+util_quantiles(uint64_t *values, size_t n, const double *qs, size_t count,
+	       uint64_t *out)
+{
+	size_t lo = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (n == 0) {
+			out[i] = 0;
+			continue;
+		}
+		/* Each rank is found among the values at or after the
+		 * previous one, which selection left in place. */
+		size_t k = rank_index(n, qs[i]);
+		if (k < lo)
+			lo = 0; /* qs out of order: search everything */
+		select_rank(values, lo, n, k);
+		out[i] = values[k];
+		lo = k;
+	}
 }
 
 uint64_t

@@ -68,6 +68,13 @@ void util_quote_for_log(const char *s, size_t len, char *out, size_t out_size);
  * 0 for n == 0. */
 uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
 
+/* The same quantiles of n unsorted values, for each of the count qs
+ * (ascending), into out, found by selection rather than by a sort: time
+ * in proportion to n, for figures computed while clients wait. Reorders
+ * values. */
+void util_quantiles(uint64_t *values, size_t n, const double *qs,
+		    size_t count, uint64_t *out);
+
 /* Writes the names of the bits set in mask (bit i named name(i), for i
  * below count), joined by commas, into buf; "" when none is set. */
 void util_join_bits(unsigned mask, unsigned count, const char *(*name)(unsigned),

@@ -141,6 +141,42 @@ START_TEST(test_util_quote_escapes_and_cuts)
 }
 END_TEST
 
+/* Fills v with one of the orders selection finds hard or easy: random,
+ * few distinct values (timings repeat), sorted, reversed, all equal. */
+static void
+fill_values(uint64_t *v, size_t n, unsigned kind, uint64_t *seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+		uint64_t r = *seed >> 33;
+		const uint64_t by_kind[] = { r, r % 4, i, n - i, 7 };
+		v[i] = by_kind[kind];
+	}
+}
+
+START_TEST(test_util_quantiles_by_selection_match_the_sorted_ones)
+{
+	static const double qs[] = { 0, 0.5, 0.9, 0.99, 1.0 };
+	static const size_t sizes[] = { 0, 1, 2, 3, 10, 101, 1000, 10007 };
+	static uint64_t v[10007], sorted[10007];
+	uint64_t got[5], seed = 1;
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++) {
+		for (unsigned kind = 0; kind < 5; kind++) {
+			size_t n = sizes[s];
+			fill_values(v, n, kind, &seed);
+			memcpy(sorted, v, n * sizeof(*v));
+			util_sort_u64(sorted, n);
+			util_quantiles(v, n, qs, 5, got);
+			for (size_t q = 0; q < 5; q++)
+				ck_assert_msg(got[q] == util_quantile_sorted(sorted, n, qs[q]),
+					      "n=%zu kind=%u q=%g: %llu", n, kind,
+					      qs[q], (unsigned long long)got[q]);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_util_quantile_uses_nearest_rank)
 {
 	uint64_t v[] = { 5, 1, 4, 2, 3, 10, 9, 8, 7, 6 };
@@ -192,6 +228,7 @@ util_suite(void)
 	tc = tcase_create("misc");
 	tcase_add_test(tc, test_util_quote_escapes_and_cuts);
 	tcase_add_test(tc, test_util_quantile_uses_nearest_rank);
+	tcase_add_test(tc, test_util_quantiles_by_selection_match_the_sorted_ones);
 	tcase_add_test(tc, test_util_parse_u64_checks_bounds_and_digits);
 	suite_add_tcase(s, tc);
 	return s;
