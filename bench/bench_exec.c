@@ -50,6 +50,8 @@
 #include "common/util.h"
 #include "supervisor/monitor.h"
 #include "supervisor/pool.h"
+#include "bench/cases.h"
+#include "bench/cli.h"
 #include "tests/helpers/harness.h"
 #include "worker/js.h"
 #include "worker/js_plain.h"
@@ -86,13 +88,6 @@
 #define BENCH_TP_PIPELINE_MAX 64
 #define BENCH_TP_WORKERS_MAX 64
 
-struct example {
-	char *name;
-	char *code; /* NUL-terminated; code_len is its strlen() */
-	size_t code_len;
-	char *expected; /* JSON, trailing white space removed */
-};
-
 /* The command line; iterations is for the latency table, the rest for
  * --throughput. */
 struct options {
@@ -128,8 +123,8 @@ struct summary {
 /* check_fn runs an example once and compares its result with the expected
  * one; run_fn runs it once and measures it. Both return 0 or -errno and
  * print what went wrong. */
-typedef int (*check_fn)(struct bench *b, const struct example *ex);
-typedef int (*run_fn)(struct bench *b, const struct example *ex,
+typedef int (*check_fn)(struct bench *b, const struct cases_case *ex);
+typedef int (*run_fn)(struct bench *b, const struct cases_case *ex,
 		      uint64_t *ret_ns);
 
 struct path {
@@ -139,7 +134,7 @@ struct path {
 };
 
 static int
-compare_json(const struct example *ex, const char *path, const char *json)
+compare_json(const struct cases_case *ex, const char *path, const char *json)
 {
 	if (strcmp(json, ex->expected) == 0)
 		return 0;
@@ -153,7 +148,7 @@ compare_json(const struct example *ex, const char *path, const char *json)
 /* A reply from a supervisor, by path `path`, against the example's
  * expected outcome and value. The request id is checked by the caller. */
 static int
-check_result(const struct example *ex, const char *path,
+check_result(const struct cases_case *ex, const char *path,
 	     const struct proto_result *res)
 {
 	if (res->outcome != OUTCOME_OK) {
@@ -173,7 +168,7 @@ check_result(const struct example *ex, const char *path,
 }
 
 static int
-check_reply(const struct example *ex, const struct proto_result *res,
+check_reply(const struct cases_case *ex, const struct proto_result *res,
 	    uint64_t id)
 {
 	if (!res->has_id || res->id != id) {
@@ -186,7 +181,7 @@ check_reply(const struct example *ex, const struct proto_result *res,
 
 /* Every reply is checked, outside the timed span. */
 static int
-round_trip(struct bench *b, int fd, const struct example *ex, uint64_t *ret_ns)
+round_trip(struct bench *b, int fd, const struct cases_case *ex, uint64_t *ret_ns)
 {
 	uint64_t id = b->next_id++;
 	struct proto_frame f;
@@ -220,13 +215,13 @@ round_trip(struct bench *b, int fd, const struct example *ex, uint64_t *ret_ns)
 }
 
 static int
-run_supervisor(struct bench *b, const struct example *ex, uint64_t *ret_ns)
+run_supervisor(struct bench *b, const struct cases_case *ex, uint64_t *ret_ns)
 {
 	return round_trip(b, b->fd, ex, ret_ns);
 }
 
 static int
-check_supervisor(struct bench *b, const struct example *ex)
+check_supervisor(struct bench *b, const struct cases_case *ex)
 {
 	uint64_t ns;
 
@@ -236,13 +231,13 @@ check_supervisor(struct bench *b, const struct example *ex)
 /* The same through a supervisor that records nothing (--no-monitor): (a)
  * over (d) is what the monitor costs a round trip. */
 static int
-run_quiet(struct bench *b, const struct example *ex, uint64_t *ret_ns)
+run_quiet(struct bench *b, const struct cases_case *ex, uint64_t *ret_ns)
 {
 	return round_trip(b, b->quiet_fd, ex, ret_ns);
 }
 
 static int
-check_quiet(struct bench *b, const struct example *ex)
+check_quiet(struct bench *b, const struct cases_case *ex)
 {
 	uint64_t ns;
 
@@ -252,7 +247,7 @@ check_quiet(struct bench *b, const struct example *ex)
 /* ---- (b) the plain heap --------------------------------------------- */
 
 static int
-check_plain(struct bench *b, const struct example *ex)
+check_plain(struct bench *b, const struct cases_case *ex)
 {
 	char *json;
 
@@ -270,7 +265,7 @@ check_plain(struct bench *b, const struct example *ex)
 }
 
 static int
-run_plain(struct bench *b, const struct example *ex, uint64_t *ret_ns)
+run_plain(struct bench *b, const struct cases_case *ex, uint64_t *ret_ns)
 {
 	uint64_t start_ns = sys_now_ns();
 	int r = js_plain_eval(b->plain, ex->code, ex->code_len);
@@ -291,7 +286,7 @@ run_plain(struct bench *b, const struct example *ex, uint64_t *ret_ns)
 #define BENCH_HEAP_LIMIT_BYTES (2u * 1024u * 1024u)
 
 static struct js_request
-engine_request(const struct example *ex)
+engine_request(const struct cases_case *ex)
 {
 	return (struct js_request){
 		.code = ex->code,
@@ -344,7 +339,7 @@ engine_value_json(const struct js_result *res, char **ret_json)
 }
 
 static int
-report_engine_failure(const struct example *ex, const struct js_result *res)
+report_engine_failure(const struct cases_case *ex, const struct js_result *res)
 {
 	fprintf(stderr, "bench_exec: %s: (c) failed: %s: %s\n", ex->name,
 		outcome_name(res->outcome), res->message ? res->message : "");
@@ -352,7 +347,7 @@ report_engine_failure(const struct example *ex, const struct js_result *res)
 }
 
 static int
-check_engine(struct bench *b, const struct example *ex)
+check_engine(struct bench *b, const struct cases_case *ex)
 {
 	const struct js_request req = engine_request(ex);
 	struct js_result res;
@@ -378,7 +373,7 @@ check_engine(struct bench *b, const struct example *ex)
 }
 
 static int
-run_engine(struct bench *b, const struct example *ex, uint64_t *ret_ns)
+run_engine(struct bench *b, const struct cases_case *ex, uint64_t *ret_ns)
 {
 	const struct js_request req = engine_request(ex);
 	struct js_result res;
@@ -423,7 +418,7 @@ drain_logs(struct bench *b)
 /* Checks the example's result by path p, warms p up, then times
  * b->iterations runs into b->samples_ns. */
 static int
-measure(struct bench *b, const struct example *ex, const struct path *p)
+measure(struct bench *b, const struct cases_case *ex, const struct path *p)
 {
 	uint64_t ns;
 	int r;
@@ -463,7 +458,7 @@ us_of(uint64_t ns)
 }
 
 static void
-print_row(const struct example *ex, const struct summary *s)
+print_row(const struct cases_case *ex, const struct summary *s)
 {
 	printf("%-20s", ex->name);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(paths); i++) {
@@ -482,7 +477,7 @@ print_row(const struct example *ex, const struct summary *s)
 }
 
 static int
-bench_example(struct bench *b, const struct example *ex)
+bench_example(struct bench *b, const struct cases_case *ex)
 {
 	struct summary s[UTIL_ARRAY_SIZE(paths)];
 	int r;
@@ -499,34 +494,12 @@ bench_example(struct bench *b, const struct example *ex)
 	return 0;
 }
 
-/* True when s can be pasted into a shell as it is. */
-static bool
-is_plain_word(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (!isalnum((unsigned char)*s) && !strchr("_./=-", *s))
-			return false;
-	}
-	return true;
-}
-
-static void
-print_command(int argc, char **argv)
-{
-	printf("command:");
-	for (int i = 0; i < argc; i++)
-		printf(is_plain_word(argv[i]) ? " %s" : " '%s'", argv[i]);
-	printf("\n");
-}
-
 static void
 print_header(const struct bench *b, int argc, char **argv)
 {
 	const char *worker = getenv("BEDDEL_WORKER");
 
-	print_command(argc, argv);
+	cli_print_command(argc, argv);
 	printf("cores: %ld online, %ld configured\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_CONF));
 	printf("supervisor: %s, %d workers (the default), one connection, one request at a time\n",
@@ -552,136 +525,6 @@ print_header(const struct bench *b, int argc, char **argv)
 }
 
 /* ---- Examples ------------------------------------------------------- */
-
-/* Reads a whole regular file into a new NUL-terminated buffer. */
-static int
-read_text(const char *path, char **ret_text)
-{
-	struct stat st;
-	char *text = NULL;
-	int r;
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > BENCH_EXEC_FILE_MAX_BYTES) {
-		r = -EFBIG;
-		goto out_close;
-	}
-
-	size_t len = (size_t)st.st_size;
-	text = malloc(len + 1);
-	if (!text) {
-		r = -ENOMEM;
-		goto out_close;
-	}
-	r = len ? sys_read_exact(fd, text, len, -1) : 0;
-	if (r >= 0 && (size_t)r != len)
-		r = -EPIPE; /* the file shrank while being read */
-	if (r < 0)
-		goto out_close;
-
-	text[len] = '\0';
-	*ret_text = text;
-	text = NULL;
-	r = 0;
-
-out_close:
-	free(text);
-	(void)close(fd);
-	return r;
-}
-
-static void
-trim_end(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
-		s[--n] = '\0';
-}
-
-static int
-load_example(const char *dir, const char *file, struct example *ex)
-{
-	char path[4096];
-	int r;
-
-	ex->name = strndup(file, strlen(file) - strlen(".js"));
-	if (!ex->name)
-		return -ENOMEM;
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, file);
-	r = read_text(path, &ex->code);
-	if (r < 0) {
-		fprintf(stderr, "bench_exec: cannot read '%s': %s\n", path,
-			strerror(-r));
-		return r;
-	}
-	ex->code_len = strlen(ex->code);
-
-	(void)snprintf(path, sizeof(path), "%s/%s.expected", dir, ex->name);
-	r = read_text(path, &ex->expected);
-	if (r < 0) {
-		fprintf(stderr, "bench_exec: cannot read '%s': %s\n", path,
-			strerror(-r));
-		return r;
-	}
-	trim_end(ex->expected);
-	return 0;
-}
-
-static int
-is_script(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return n > strlen(".js") && strcmp(e->d_name + n - 3, ".js") == 0;
-}
-
-static void
-free_examples(struct example *examples, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		free(examples[i].name);
-		free(examples[i].code);
-		free(examples[i].expected);
-	}
-	free(examples);
-}
-
-/* Loads every NAME.js of dir, in name order, with its NAME.expected. */
-static int
-load_examples(const char *dir, struct example **ret, size_t *ret_count)
-{
-	struct dirent **files;
-	int r = 0;
-
-	int n = scandir(dir, &files, is_script, alphasort);
-	if (n < 0)
-		return -errno;
-	struct example *examples = calloc((size_t)n + 1, sizeof(*examples));
-	for (int i = 0; i < n; i++) {
-		if (examples && r == 0)
-			r = load_example(dir, files[i]->d_name, &examples[i]);
-		free(files[i]);
-	}
-	free(files);
-	if (!examples)
-		return -ENOMEM;
-	if (r == 0 && n == 0)
-		r = -ENOENT;
-	if (r < 0) {
-		free_examples(examples, (size_t)n);
-		return r;
-	}
-	*ret = examples;
-	*ret_count = (size_t)n;
-	return 0;
-}
 
 /* ---- Set-up and tear-down ------------------------------------------- */
 
@@ -779,7 +622,7 @@ bench_teardown(struct bench *b)
 static char tp_name[] = "throughput";
 static char tp_code[] = "1 + 1";
 static char tp_expected[] = "2";
-static const struct example tp_example = {
+static const struct cases_case tp_example = {
 	.name = tp_name,
 	.code = tp_code,
 	.code_len = sizeof(tp_code) - 1,
@@ -1208,7 +1051,7 @@ tp_print_summary(const struct throughput *t)
 static void
 tp_print_header(const struct options *o, int argc, char **argv)
 {
-	print_command(argc, argv);
+	cli_print_command(argc, argv);
 	printf("cores: %ld online, %ld configured\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_CONF));
 	printf("supervisor: %s --workers %llu --max-workers %llu\n",
@@ -1297,24 +1140,13 @@ bench_throughput(struct bench *b, const struct options *o, int argc,
 /* ---- Arguments ------------------------------------------------------ */
 
 /* The numeric options, each a field of struct options with its range. */
-struct number_option {
-	const char *name;
-	uint64_t min, max;
-	size_t offset;
-};
-
-static const struct number_option number_options[] = {
-	{ "iterations", 1, BENCH_EXEC_ITERATIONS_MAX,
-	  offsetof(struct options, iterations) },
-	{ "rounds", 1, BENCH_TP_ROUNDS_MAX, offsetof(struct options, rounds) },
-	{ "round-ms", 10, BENCH_TP_ROUND_MS_MAX,
-	  offsetof(struct options, round_ms) },
-	{ "connections", 1, BENCH_TP_CONNECTIONS_MAX,
-	  offsetof(struct options, connections) },
-	{ "pipeline", 1, BENCH_TP_PIPELINE_MAX,
-	  offsetof(struct options, pipeline) },
-	{ "workers", 1, BENCH_TP_WORKERS_MAX,
-	  offsetof(struct options, workers) },
+static const struct cli_number number_options[] = {
+	{ "iterations", offsetof(struct options, iterations), 1, BENCH_EXEC_ITERATIONS_MAX },
+	{ "rounds", offsetof(struct options, rounds), 1, BENCH_TP_ROUNDS_MAX },
+	{ "round-ms", offsetof(struct options, round_ms), 10, BENCH_TP_ROUND_MS_MAX },
+	{ "connections", offsetof(struct options, connections), 1, BENCH_TP_CONNECTIONS_MAX },
+	{ "pipeline", offsetof(struct options, pipeline), 1, BENCH_TP_PIPELINE_MAX },
+	{ "workers", offsetof(struct options, workers), 1, BENCH_TP_WORKERS_MAX },
 };
 
 enum {
@@ -1350,22 +1182,6 @@ usage(FILE *out)
 }
 
 static int
-parse_number(const struct number_option *no, const char *arg,
-	     struct options *o)
-{
-	uint64_t *value = (uint64_t *)((char *)o + no->offset);
-
-	int r = util_parse_u64(arg, no->min, no->max, value);
-	if (r < 0) {
-		fprintf(stderr, "bench_exec: --%s wants a number from %llu to %llu, not '%s'\n",
-			no->name, (unsigned long long)no->min,
-			(unsigned long long)no->max, arg);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int
 parse_args(int argc, char **argv, struct options *o)
 {
 	struct option options[UTIL_ARRAY_SIZE(number_options) + 3] = {
@@ -1393,9 +1209,9 @@ parse_args(int argc, char **argv, struct options *o)
 			usage(stderr);
 			return -EINVAL;
 		}
-		const struct number_option *no =
+		const struct cli_number *no =
 			&number_options[opt - OPT_NUMBER];
-		if (parse_number(no, optarg, o) < 0)
+		if (cli_parse_number("bench_exec", no, optarg, o) < 0)
 			return -EINVAL;
 	}
 	if (optind < argc) {
@@ -1410,12 +1226,11 @@ parse_args(int argc, char **argv, struct options *o)
 static int
 bench_latency(struct bench *b, int argc, char **argv)
 {
-	struct example *examples = NULL;
-	size_t count = 0;
+	struct cases_set examples = { 0 };
 	int r;
 
 	b->examples_dir = harness_examples_dir();
-	r = load_examples(b->examples_dir, &examples, &count);
+	r = cases_load_dir(&examples, b->examples_dir, NULL);
 	if (r < 0) {
 		fprintf(stderr,
 			"bench_exec: no examples loaded from '%s': %s\n",
@@ -1425,9 +1240,9 @@ bench_latency(struct bench *b, int argc, char **argv)
 
 	print_header(b, argc, argv);
 	r = bench_setup(b);
-	for (size_t i = 0; r == 0 && i < count; i++)
-		r = bench_example(b, &examples[i]);
-	free_examples(examples, count);
+	for (size_t i = 0; r == 0 && i < examples.count; i++)
+		r = bench_example(b, &examples.items[i]);
+	cases_free(&examples);
 	return r;
 }
 

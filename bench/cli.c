@@ -67,3 +67,47 @@ cli_format_command(int argc, char **argv, char *buf, size_t size)
 		len += (size_t)n;
 	}
 }
+
+void
+cli_print_command(int argc, char **argv)
+{
+	char command[2048];
+
+	cli_format_command(argc, argv, command, sizeof(command));
+	printf("command: %s\n", command);
+}
+
+int
+cli_parse_counts(const char *prog, const char *option, const char *list,
+		 uint64_t max, unsigned *counts, size_t max_count)
+{
+	const char *p = list;
+	char item[24];
+	uint64_t count;
+	size_t n = 0;
+	int r = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+
+		if (n == max_count || len >= sizeof(item))
+			r = -EINVAL;
+		if (r == 0) {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			r = util_parse_u64(item, 1, max, &count);
+		}
+		if (r < 0)
+			break;
+		counts[n++] = (unsigned)count;
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: --%s wants up to %zu counts from 1 to %llu separated by commas, not '%s'\n",
+			prog, option, max_count, (unsigned long long)max, list);
+		return -EINVAL;
+	}
+	return (int)n;
+}

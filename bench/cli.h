@@ -30,4 +30,14 @@ bool cli_list_contains(const char *list, const char *word);
 /* The command line, quoted where a shell would need it, into buf. */
 void cli_format_command(int argc, char **argv, char *buf, size_t size);
 
+/* Prints "command: " and the command line on stdout. */
+void cli_print_command(int argc, char **argv);
+
+/* Parses a comma-separated list of counts from 1 to max into counts (at
+ * most max_count of them), strictly: an empty or unreadable item is an
+ * error. Returns how many, or -EINVAL with a message naming prog and
+ * option. */
+int cli_parse_counts(const char *prog, const char *option, const char *list,
+		     uint64_t max, unsigned *counts, size_t max_count);
+
 #endif

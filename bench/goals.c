@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/cli.h"
 #include "bench/load.h"
 #include "common/util.h"
 
@@ -195,25 +196,6 @@ goals_measure_memory(struct report *r, struct modes_env *env)
 
 /* ---- tenants ----------------------------------------------------------- */
 
-/* Parses the comma-separated counts. Returns how many, or -EINVAL. */
-static int
-parse_counts(const char *list, unsigned *counts, size_t max)
-{
-	char copy[256];
-	char *save;
-	size_t n = 0;
-	uint64_t v;
-
-	(void)snprintf(copy, sizeof(copy), "%s", list);
-	for (char *t = strtok_r(copy, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (n == max || util_parse_u64(t, 1, LOAD_TENANTS_MAX, &v) < 0)
-			return -EINVAL;
-		counts[n++] = (unsigned)v;
-	}
-	return (int)n;
-}
-
 static const struct load_row *
 row_for(const struct report *r, unsigned tenants)
 {
@@ -316,12 +298,11 @@ goals_measure(struct report *r, struct modes_env *env,
 	if (!o->tenants)
 		return first;
 
-	int n = parse_counts(o->tenants, counts, UTIL_ARRAY_SIZE(counts));
-	if (n <= 0) {
-		fprintf(stderr, "bench_suite: --tenants wants counts from 1 to %u, comma-separated\n",
-			LOAD_TENANTS_MAX);
-		return -EINVAL;
-	}
+	int n = cli_parse_counts("bench_suite", "tenants", o->tenants,
+				 LOAD_TENANTS_MAX, counts,
+				 UTIL_ARRAY_SIZE(counts));
+	if (n < 0)
+		return n;
 	rc = run_tenants(r, &r->cases->items[o->case_index], o, counts,
 			 (size_t)n);
 	if (rc < 0 && first == 0)
