@@ -23,7 +23,9 @@
 /* Largest script or expected value read: a bigger script would not fit in
  * a request frame of the supervisor's default size anyway. */
 #define CASES_FILE_MAX_BYTES IPC_FRAME_MAX_DEFAULT
-#define CASES_PROFILE_TAG "// profile: "
+#define CASES_PROFILES_TAG "// profiles: "
+/* Profiles one script may name. */
+#define CASES_PROFILES_MAX 8
 
 int
 cases_read_text(const char *path, size_t max_bytes, char **ret_text)
@@ -76,21 +78,31 @@ trim_end(char *s)
 		s[--n] = '\0';
 }
 
-/* The profile a script names on its first line, or NULL (and 0) when
- * it names none. */
+/* The profiles a script names on its first line, into names (each a new
+ * string). Returns how many: 0 when it names none, or -EINVAL. */
 static int
-find_profile(const char *code, char **ret_profile)
+find_profiles(const char *code, char *names[CASES_PROFILES_MAX])
 {
-	*ret_profile = NULL;
-	if (strncmp(code, CASES_PROFILE_TAG, strlen(CASES_PROFILE_TAG)) != 0)
-		return 0;
+	size_t tag = strlen(CASES_PROFILES_TAG);
+	int n = 0;
 
-	const char *name = code + strlen(CASES_PROFILE_TAG);
-	size_t len = strcspn(name, " \t\r\n");
-	if (len == 0)
-		return -EINVAL;
-	*ret_profile = strndup(name, len);
-	return *ret_profile ? 0 : -ENOMEM;
+	if (strncmp(code, CASES_PROFILES_TAG, tag) != 0)
+		return 0;
+	for (const char *p = code + tag; *p && *p != '\n';) {
+		size_t len = strcspn(p, " \t\r\n");
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (n == CASES_PROFILES_MAX)
+			return -EINVAL;
+		names[n] = strndup(p, len);
+		if (!names[n])
+			return -ENOMEM;
+		n++;
+		p += len;
+	}
+	return n > 0 ? n : -EINVAL;
 }
 
 static int
@@ -135,12 +147,66 @@ load_case(const char *dir, const char *file, const char *suite,
 	if (r < 0)
 		return r;
 	trim_end(c->expected);
+	return 0;
+}
 
-	r = find_profile(c->code, &c->profile);
-	if (r == -EINVAL)
-		fprintf(stderr, "bench: %s/%s.js: '%s' names no profile\n", dir,
-			c->name, CASES_PROFILE_TAG);
-	return r;
+/* A copy of c under profile (taken), named NAME@PROFILE. */
+static int
+copy_for_profile(const struct cases_case *c, char *profile,
+		 struct cases_case *out)
+{
+	*out = (struct cases_case){ .profile = profile,
+				    .code_len = c->code_len };
+	if (asprintf(&out->name, "%s@%s", c->name, profile) < 0) {
+		out->name = NULL;
+		return -ENOMEM;
+	}
+	out->suite = c->suite ? strdup(c->suite) : NULL;
+	out->code = strdup(c->code);
+	out->expected = strdup(c->expected);
+	if ((c->suite && !out->suite) || !out->code || !out->expected)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Appends one file's cases to set: itself, or a copy per profile it
+ * names. */
+static int
+add_file(struct cases_set *set, const char *dir, const char *file,
+	 const char *suite)
+{
+	char *profiles[CASES_PROFILES_MAX];
+	struct cases_case c = { 0 };
+	int r = load_case(dir, file, suite, &c);
+
+	int n = r == 0 ? find_profiles(c.code, profiles) : r;
+	if (n == -EINVAL)
+		fprintf(stderr, "bench: %s/%s: '%s' names no profile, or too many\n",
+			dir, file, CASES_PROFILES_TAG);
+	size_t room = set->count + (n > 0 ? (size_t)n : 1);
+	struct cases_case *items = n >= 0 ? realloc(set->items,
+						    room * sizeof(*items)) :
+					    NULL;
+	if (n >= 0 && !items)
+		n = -ENOMEM;
+	if (items)
+		set->items = items;
+	int count = n;
+	for (int i = 0; i < count; i++) {
+		if (n < 0) {
+			free(profiles[i]);
+			continue;
+		}
+		r = copy_for_profile(&c, profiles[i], &items[set->count]);
+		set->count++; /* kept even when half made: freed with the set */
+		if (r < 0)
+			n = r;
+	}
+	if (n == 0)
+		items[set->count++] = c;
+	else
+		free_case(&c);
+	return n < 0 ? n : 0;
 }
 
 static int
@@ -163,30 +229,16 @@ cases_load_dir(struct cases_set *set, const char *dir, const char *suite)
 			strerror(errno));
 		return -errno;
 	}
-	struct cases_case *items = realloc(set->items,
-					   (set->count + (size_t)n + 1) *
-						   sizeof(*items));
-	if (items) {
-		set->items = items;
-		memset(items + set->count, 0, ((size_t)n + 1) * sizeof(*items));
-	}
 	for (int i = 0; i < n; i++) {
-		if (items && r == 0)
-			r = load_case(dir, files[i]->d_name, suite,
-				      &items[set->count + (size_t)i]);
+		if (r == 0)
+			r = add_file(set, dir, files[i]->d_name, suite);
 		free(files[i]);
 	}
 	free(files);
-	if (!items)
-		return -ENOMEM;
 	if (r == 0 && n == 0) {
 		fprintf(stderr, "bench: no NAME.js in '%s'\n", dir);
 		r = -ENOENT;
 	}
-	for (int i = 0; r < 0 && i < n; i++)
-		free_case(&items[set->count + (size_t)i]);
-	if (r == 0)
-		set->count += (size_t)n;
 	return r;
 }
 

@@ -2,8 +2,9 @@
 /*
  * The benchmarks' scripts: each NAME.js of a directory with its
  * NAME.expected, the compact JSON of the value it must give. A script
- * whose first line is "// profile: NAME" runs under that security
- * profile; any other under the default one.
+ * whose first line is "// profiles: A B..." is as many cases, NAME@A,
+ * NAME@B..., each run under that security profile; any other runs under
+ * the default one.
  */
 #ifndef BEDDEL_BENCH_CASES_H
 #define BEDDEL_BENCH_CASES_H
@@ -26,9 +27,10 @@ struct cases_set {
 };
 
 /* Adds every NAME.js of dir, in name order, with its NAME.expected, to
- * set, each under suite (may be NULL). Returns 0 or -errno (-ENOENT for a
- * directory without scripts), with what went wrong printed; on failure
- * set keeps what it held before. */
+ * set, each under suite (may be NULL) and once per profile it names.
+ * Returns 0 or -errno (-ENOENT for a directory without scripts), with
+ * what went wrong printed; on failure the set may hold some of the
+ * directory's cases, which cases_free() frees with the rest. */
 int cases_load_dir(struct cases_set *set, const char *dir, const char *suite);
 
 /* Frees every case and empties the set. */

@@ -159,12 +159,12 @@ print_medians(const struct report *r, FILE *out)
 	char buf[32];
 
 	fprintf(out, "median microseconds per execution (FAIL: a wrong value or a failure; -: not available)\n");
-	fprintf(out, "%-28s", "case");
+	fprintf(out, "%-32s", "case");
 	for (size_t m = 0; m < r->n_modes; m++)
 		fprintf(out, " %11s", r->modes[m]->name);
 	fprintf(out, "\n");
 	for (size_t ci = 0; ci < r->cases->count; ci++) {
-		fprintf(out, "%-28.28s", r->cases->items[ci].name);
+		fprintf(out, "%-32.32s", r->cases->items[ci].name);
 		for (size_t m = 0; m < r->n_modes; m++) {
 			format_cell(cell_of(r, ci, m), buf, sizeof(buf));
 			fprintf(out, " %11s", buf);

@@ -1,4 +1,4 @@
-// profile: high-security
+// profiles: ultra-secure high-security tenant-isolated
 // JSON: stringify 100 records, parse them back and check the copy.
 var records = [];
 var i;

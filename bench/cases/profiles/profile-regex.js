@@ -1,4 +1,4 @@
-// profile: tenant-isolated
+// profiles: ultra-secure high-security tenant-isolated
 // Regular expressions: validate, capture and rewrite 300 short records.
 var valid = 0;
 var sum = 0;

@@ -1,4 +1,4 @@
-// profile: high-security
+// profiles: ultra-secure high-security tenant-isolated
 // Integer arithmetic: primes below 2,000 by trial division and a sum of gcds.
 function gcd(a, b) {
 	var t;

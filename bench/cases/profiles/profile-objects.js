@@ -1,4 +1,4 @@
-// profile: ultra-secure
+// profiles: ultra-secure high-security tenant-isolated
 // Objects as records and as maps: create, update, delete and enumerate.
 var byName = {};
 var i;

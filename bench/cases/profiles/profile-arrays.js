@@ -1,4 +1,4 @@
-// profile: ultra-secure
+// profiles: ultra-secure high-security tenant-isolated
 // Arrays: push, slice, concat, reverse, indexOf, join and a numeric sort.
 var a = [];
 var i;

@@ -1,4 +1,4 @@
-// profile: ultra-secure
+// profiles: ultra-secure high-security tenant-isolated
 // Strings: building, reversing, splitting, joining and searching.
 var words = [];
 var i;
