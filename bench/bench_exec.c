@@ -1150,9 +1150,11 @@ static const struct cli_number number_options[] = {
 };
 
 enum {
-	OPT_HELP = 'h',
 	OPT_THROUGHPUT = 't',
-	OPT_NUMBER = 256, /* + the index in number_options */
+};
+
+static const struct option text_options[] = {
+	{ "throughput", no_argument, NULL, OPT_THROUGHPUT },
 };
 
 static void
@@ -1182,45 +1184,25 @@ usage(FILE *out)
 }
 
 static int
-parse_args(int argc, char **argv, struct options *o)
+take_option(int opt, const char *arg, void *opts)
 {
-	struct option options[UTIL_ARRAY_SIZE(number_options) + 3] = {
-		{ "throughput", no_argument, NULL, OPT_THROUGHPUT },
-		{ "help", no_argument, NULL, OPT_HELP },
-	};
-	int opt;
+	struct options *o = opts;
 
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(number_options); i++) {
-		options[i + 2] = (struct option){ number_options[i].name,
-						  required_argument, NULL,
-						  OPT_NUMBER + (int)i };
-	}
-
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			usage(stdout);
-			exit(0);
-		}
-		if (opt == OPT_THROUGHPUT) {
-			o->is_throughput = true;
-			continue;
-		}
-		if (opt < OPT_NUMBER) {
-			usage(stderr);
-			return -EINVAL;
-		}
-		const struct cli_number *no =
-			&number_options[opt - OPT_NUMBER];
-		if (cli_parse_number("bench_exec", no, optarg, o) < 0)
-			return -EINVAL;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "bench_exec: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
+	(void)arg;
+	if (opt == OPT_THROUGHPUT)
+		o->is_throughput = true;
 	return 0;
 }
+
+static const struct cli_spec cli = {
+	.prog = "bench_exec",
+	.options = text_options,
+	.n_options = UTIL_ARRAY_SIZE(text_options),
+	.numbers = number_options,
+	.n_numbers = UTIL_ARRAY_SIZE(number_options),
+	.take = take_option,
+	.usage = usage,
+};
 
 /* The latency table: every example by every path. */
 static int
@@ -1265,7 +1247,7 @@ main(int argc, char **argv)
 	};
 	int r;
 
-	if (parse_args(argc, argv, &o) < 0)
+	if (cli_parse(&cli, argc, argv, &o) < 0)
 		return BENCH_EXEC_EXIT_USAGE;
 	b.iterations = o.iterations;
 	/* A supervisor that dies mid-run must fail the write with EPIPE, not

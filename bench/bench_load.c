@@ -48,7 +48,9 @@ struct options {
 	uint64_t workers;
 	uint64_t max_workers; /* 0: default_max_workers() */
 	uint64_t memory_budget_bytes;
-	bool has_memory_budget;
+	bool has_memory_budget; /* 0 is a budget too (none) */
+	bool has_code;
+	bool has_expected;
 	uint64_t connections;
 	uint64_t pipeline;
 	uint64_t rate;
@@ -81,14 +83,12 @@ static const struct cli_number number_options[] = {
 };
 
 enum {
-	OPT_HELP = 'h',
 	OPT_SOCKET = 256,
 	OPT_SKEWED,
 	OPT_CODE,
 	OPT_EXPECTED,
 	OPT_TABLE,
 	OPT_JSON,
-	OPT_NUMBER = 512, /* + the index in number_options */
 };
 
 static const struct option text_options[] = {
@@ -98,7 +98,6 @@ static const struct option text_options[] = {
 	{ "expected", required_argument, NULL, OPT_EXPECTED },
 	{ "tenants-table", required_argument, NULL, OPT_TABLE },
 	{ "json", required_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
 };
 
 static void
@@ -148,8 +147,16 @@ parse_table(const char *arg, struct options *o)
 }
 
 static int
-parse_text(int opt, const char *arg, struct options *o)
+take_option(int opt, const char *arg, void *opts)
 {
+	struct options *o = opts;
+
+	if (opt >= CLI_OPT_NUMBER) {
+		o->has_memory_budget |=
+			strcmp(number_options[opt - CLI_OPT_NUMBER].name,
+			       "memory-budget-bytes") == 0;
+		return 0;
+	}
 	switch (opt) {
 	case OPT_SOCKET:
 		o->socket = arg;
@@ -159,26 +166,26 @@ parse_text(int opt, const char *arg, struct options *o)
 		return 0;
 	case OPT_CODE:
 		o->code = arg;
+		o->has_code = true;
 		return 0;
 	case OPT_EXPECTED:
 		o->expected = arg;
+		o->has_expected = true;
 		return 0;
 	case OPT_TABLE:
 		return parse_table(arg, o);
 	case OPT_JSON:
 		o->json_path = arg;
 		return 0;
-	default:
-		usage(stderr);
-		return -EINVAL;
 	}
+	return 0;
 }
 
 /* Options that make no sense together, found after all are read. */
 static int
-check_options(const struct options *o, bool has_code, bool has_expected)
+check_options(const struct options *o)
 {
-	if (has_code && !has_expected) {
+	if (o->has_code && !o->has_expected) {
 		fprintf(stderr, "bench_load: --code needs --expected, the JSON value of its result\n");
 		return -EINVAL;
 	}
@@ -195,49 +202,15 @@ check_options(const struct options *o, bool has_code, bool has_expected)
 	return 0;
 }
 
-static int
-parse_args(int argc, char **argv, struct options *o)
-{
-	struct option options[UTIL_ARRAY_SIZE(text_options) +
-			      UTIL_ARRAY_SIZE(number_options) + 1] = { 0 };
-	size_t n = UTIL_ARRAY_SIZE(text_options);
-	bool has_code = false, has_expected = false;
-	int opt;
-
-	memcpy(options, text_options, sizeof(text_options));
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(number_options); i++) {
-		options[n + i] = (struct option){ number_options[i].name,
-						  required_argument, NULL,
-						  OPT_NUMBER + (int)i };
-	}
-
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			usage(stdout);
-			exit(0);
-		}
-		has_code |= opt == OPT_CODE;
-		has_expected |= opt == OPT_EXPECTED;
-		/* 0 is a budget too (none), so its presence is kept apart. */
-		o->has_memory_budget |=
-			opt >= OPT_NUMBER &&
-			strcmp(number_options[opt - OPT_NUMBER].name,
-			       "memory-budget-bytes") == 0;
-		int r = opt >= OPT_NUMBER ?
-				cli_parse_number("bench_load",
-					 &number_options[opt - OPT_NUMBER],
-					 optarg, o) :
-				parse_text(opt, optarg, o);
-		if (r < 0)
-			return r;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "bench_load: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return check_options(o, has_code, has_expected);
-}
+static const struct cli_spec cli = {
+	.prog = "bench_load",
+	.options = text_options,
+	.n_options = UTIL_ARRAY_SIZE(text_options),
+	.numbers = number_options,
+	.n_numbers = UTIL_ARRAY_SIZE(number_options),
+	.take = take_option,
+	.usage = usage,
+};
 
 /* ---- Header --------------------------------------------------------- */
 
@@ -586,7 +559,7 @@ main(int argc, char **argv)
 	struct supervisor_args a;
 	int r;
 
-	if (parse_args(argc, argv, &o) < 0)
+	if (cli_parse(&cli, argc, argv, &o) < 0 || check_options(&o) < 0)
 		return BENCH_LOAD_EXIT_USAGE;
 	/* The load's writes never raise it (MSG_NOSIGNAL); this covers the
 	 * harness's own writes to a supervisor that has died. */

@@ -12,7 +12,6 @@
  * (exit 1), never a time. The figures are printed, never asserted.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -334,7 +333,6 @@ suite_setup(struct suite *s, int argc, char **argv)
 /* ---- the command line ------------------------------------------------- */
 
 enum {
-	OPT_HELP = 'h',
 	OPT_MODES = 256,
 	OPT_OUT,
 	OPT_CASES,
@@ -343,7 +341,17 @@ enum {
 	OPT_NO_PEERS,
 	OPT_NO_LOAD,
 	OPT_QUICK,
-	OPT_NUMBER, /* + the index in number_options */
+};
+
+static const struct option text_options[] = {
+	{ "modes", required_argument, NULL, OPT_MODES },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "cases", required_argument, NULL, OPT_CASES },
+	{ "case", required_argument, NULL, OPT_CASE },
+	{ "tenants", required_argument, NULL, OPT_TENANTS },
+	{ "no-peers", no_argument, NULL, OPT_NO_PEERS },
+	{ "no-load", no_argument, NULL, OPT_NO_LOAD },
+	{ "quick", no_argument, NULL, OPT_QUICK },
 };
 
 static void
@@ -391,63 +399,32 @@ set_quick(struct options *o)
 }
 
 static int
-parse_option(int opt, struct options *o)
+take_option(int opt, const char *arg, void *opts)
 {
+	struct options *o = opts;
+
 	switch (opt) {
-	case OPT_MODES: o->modes = optarg; return 0;
-	case OPT_OUT: o->out_dir = optarg; return 0;
-	case OPT_CASES: o->cases_dir = optarg; return 0;
-	case OPT_CASE: o->goal_case = optarg; return 0;
-	case OPT_TENANTS: o->tenants = optarg; return 0;
-	case OPT_NO_PEERS: o->is_peers = false; return 0;
-	case OPT_NO_LOAD: o->is_load = false; return 0;
-	case OPT_QUICK: set_quick(o); return 0;
-	}
-	if (opt < OPT_NUMBER) {
-		usage(stderr);
-		return -EINVAL;
-	}
-	return cli_parse_number("bench_suite",
-				&number_options[opt - OPT_NUMBER], optarg, o);
-}
-
-static int
-parse_args(int argc, char **argv, struct options *o)
-{
-	struct option options[UTIL_ARRAY_SIZE(number_options) + 10] = {
-		{ "modes", required_argument, NULL, OPT_MODES },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "cases", required_argument, NULL, OPT_CASES },
-		{ "case", required_argument, NULL, OPT_CASE },
-		{ "tenants", required_argument, NULL, OPT_TENANTS },
-		{ "no-peers", no_argument, NULL, OPT_NO_PEERS },
-		{ "no-load", no_argument, NULL, OPT_NO_LOAD },
-		{ "quick", no_argument, NULL, OPT_QUICK },
-		{ "help", no_argument, NULL, OPT_HELP },
-	};
-	const size_t fixed = 9;
-	int opt;
-
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(number_options); i++) {
-		options[fixed + i] = (struct option){ number_options[i].name,
-						      required_argument, NULL,
-						      OPT_NUMBER + (int)i };
-	}
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			usage(stdout);
-			exit(0);
-		}
-		if (parse_option(opt, o) < 0)
-			return -EINVAL;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "bench_suite: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
+	case OPT_MODES: o->modes = arg; break;
+	case OPT_OUT: o->out_dir = arg; break;
+	case OPT_CASES: o->cases_dir = arg; break;
+	case OPT_CASE: o->goal_case = arg; break;
+	case OPT_TENANTS: o->tenants = arg; break;
+	case OPT_NO_PEERS: o->is_peers = false; break;
+	case OPT_NO_LOAD: o->is_load = false; break;
+	case OPT_QUICK: set_quick(o); break;
 	}
 	return 0;
 }
+
+static const struct cli_spec cli = {
+	.prog = "bench_suite",
+	.options = text_options,
+	.n_options = UTIL_ARRAY_SIZE(text_options),
+	.numbers = number_options,
+	.n_numbers = UTIL_ARRAY_SIZE(number_options),
+	.take = take_option,
+	.usage = usage,
+};
 
 /* ---- main -------------------------------------------------------------- */
 
@@ -517,7 +494,7 @@ main(int argc, char **argv)
 
 	/* A peer or a worker that dies must not kill the bench with it. */
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (parse_args(argc, argv, &o) < 0)
+	if (cli_parse(&cli, argc, argv, &o) < 0)
 		return 2;
 	int r = suite_setup(&s, argc, argv);
 	if (r == 0) {

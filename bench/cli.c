@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -37,6 +38,63 @@ cli_list_contains(const char *list, const char *word)
 			return true;
 	}
 	return false;
+}
+
+/* The getopt table: the spec's options, its numbers and --help. */
+static struct option *
+build_table(const struct cli_spec *spec)
+{
+	size_t n = spec->n_options + spec->n_numbers;
+	struct option *t = calloc(n + 2, sizeof(*t));
+	if (!t)
+		return NULL;
+
+	memcpy(t, spec->options, spec->n_options * sizeof(*t));
+	for (size_t i = 0; i < spec->n_numbers; i++)
+		t[spec->n_options + i] = (struct option){
+			spec->numbers[i].name, required_argument, NULL,
+			CLI_OPT_NUMBER + (int)i
+		};
+	t[n] = (struct option){ "help", no_argument, NULL, CLI_OPT_HELP };
+	return t;
+}
+
+static int
+take_option(const struct cli_spec *spec, int opt, void *opts)
+{
+	if (opt == CLI_OPT_HELP) {
+		spec->usage(stdout);
+		exit(0);
+	}
+	if (opt == '?' || opt < 0 ||
+	    opt >= CLI_OPT_NUMBER + (int)spec->n_numbers) {
+		spec->usage(stderr);
+		return -EINVAL;
+	}
+	if (opt >= CLI_OPT_NUMBER &&
+	    cli_parse_number(spec->prog, &spec->numbers[opt - CLI_OPT_NUMBER],
+			     optarg, opts) < 0)
+		return -EINVAL;
+	return spec->take(opt, optarg, opts);
+}
+
+int
+cli_parse(const struct cli_spec *spec, int argc, char **argv, void *opts)
+{
+	struct option *table = build_table(spec);
+	int opt, r = 0;
+
+	if (!table)
+		return -ENOMEM;
+	while (r == 0 && (opt = getopt_long(argc, argv, "", table, NULL)) != -1)
+		r = take_option(spec, opt, opts);
+	free(table);
+	if (r == 0 && optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", spec->prog,
+			argv[optind]);
+		r = -EINVAL;
+	}
+	return r;
 }
 
 /* True when s can be pasted into a shell as it is. */

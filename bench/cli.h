@@ -6,9 +6,11 @@
 #ifndef BEDDEL_BENCH_CLI_H
 #define BEDDEL_BENCH_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* A --name N option stored as a uint64_t at offset in the options
  * struct. */
@@ -18,6 +20,31 @@ struct cli_number {
 	uint64_t min;
 	uint64_t max;
 };
+
+#define CLI_OPT_HELP 'h'
+/* The val of number option i is CLI_OPT_NUMBER + i; other options use
+ * values below it. */
+#define CLI_OPT_NUMBER 1024
+
+/* A program's command line. */
+struct cli_spec {
+	const char *prog;
+	const struct option *options; /* besides --help and the numbers */
+	size_t n_options;
+	const struct cli_number *numbers;
+	size_t n_numbers;
+	/* Takes each option: one of options (arg NULL when it has none), or
+	 * CLI_OPT_NUMBER + i once number i is stored. Returns 0 or -EINVAL
+	 * with a message. */
+	int (*take)(int opt, const char *arg, void *opts);
+	void (*usage)(FILE *out);
+};
+
+/* Parses argv into opts. --help prints the usage on stdout and exits 0;
+ * an unknown option, a bad number or an argument left over prints why
+ * and returns -EINVAL. */
+int cli_parse(const struct cli_spec *spec, int argc, char **argv,
+	      void *opts);
 
 /* Parses arg into the option no of opts. Returns 0, or -EINVAL with a
  * message naming prog. */

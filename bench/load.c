@@ -38,6 +38,7 @@
 #include "common/proto.h"
 #include "common/sys.h"
 #include "common/util.h"
+#include "supervisor/remote.h"
 #include "supervisor/run_json.h"
 #include "tests/helpers/harness.h"
 
@@ -282,30 +283,6 @@ draw_tenant(struct run *u)
 }
 
 /* ---- Connections ---------------------------------------------------- */
-
-/* A non-blocking connect: on a Unix socket whose listen backlog is full
- * it fails at once with EAGAIN (unix(7)), where a blocking one would wait
- * with no deadline. */
-static int
-connect_nonblock(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = -errno;
-		(void)close(fd);
-		return r;
-	}
-	return fd;
-}
 
 /* Closes a connection the supervisor ended or broke: its requests in
  * flight will get no answer. A load connection is opened again later. */
@@ -693,7 +670,7 @@ reopen_due(struct run *u, uint64_t now)
 
 		if (k->fd >= 0 || k->retry_ns > now)
 			continue;
-		k->fd = connect_nonblock(u->c->socket_path);
+		k->fd = remote_connect_nonblock(u->c->socket_path);
 		if (k->fd < 0) {
 			/* A full backlog is the supervisor's accept() lagging
 			 * behind, not a failure. */
@@ -808,7 +785,7 @@ query_status(struct run *u, uint64_t id)
 	if (u->status_wait != 0 && u->phase != PHASE_FINAL)
 		return 0;
 	if (u->status.fd < 0)
-		u->status.fd = connect_nonblock(u->c->socket_path);
+		u->status.fd = remote_connect_nonblock(u->c->socket_path);
 	if (u->status.fd < 0) {
 		u->status.fd = -1;
 		return 0;
@@ -1084,7 +1061,7 @@ run_init(struct run *u, const struct load_config *c)
 
 	/* A supervisor that is not there fails the run at once, rather than
 	 * after the whole duration of failed connects. */
-	u->status.fd = connect_nonblock(c->socket_path);
+	u->status.fd = remote_connect_nonblock(c->socket_path);
 	if (u->status.fd < 0 && u->status.fd != -EAGAIN)
 		return u->status.fd;
 	if (u->status.fd < 0)
@@ -1554,7 +1531,7 @@ load_supervisor_pid(const char *socket_path)
 	struct ucred cred = { 0 };
 	socklen_t len = sizeof(cred);
 
-	int fd = connect_nonblock(socket_path);
+	int fd = remote_connect_nonblock(socket_path);
 	if (fd < 0)
 		return 0;
 	int r = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);

@@ -15,8 +15,8 @@
 #include "common/proto.h"
 #include "common/sys.h"
 
-int
-remote_connect(const char *path)
+static int
+connect_with(const char *path, int flags)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
@@ -24,7 +24,7 @@ remote_connect(const char *path)
 		return -ENAMETOOLONG;
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
@@ -33,6 +33,18 @@ remote_connect(const char *path)
 		return r;
 	}
 	return fd;
+}
+
+int
+remote_connect(const char *path)
+{
+	return connect_with(path, 0);
+}
+
+int
+remote_connect_nonblock(const char *path)
+{
+	return connect_with(path, SOCK_NONBLOCK);
 }
 
 int

@@ -13,6 +13,11 @@ struct proto_frame;
 /* Connects to the supervisor's socket. Returns a blocking fd, or -errno. */
 int remote_connect(const char *path);
 
+/* The same, with a non-blocking socket: where the listen backlog is full
+ * it fails at once with -EAGAIN (unix(7)), where a blocking connect would
+ * wait with no deadline. */
+int remote_connect_nonblock(const char *path);
+
 /* Sends one request frame on fd and reads the response. Returns 0 with a
  * malloc()ed payload, -ETIMEDOUT when none came within timeout_ms,
  * -ECONNRESET when the supervisor closed the connection without an answer,
