@@ -33,9 +33,6 @@
 #include "tests/helpers/harness.h"
 
 #define BENCH_LOAD_EXIT_USAGE 2
-#define BENCH_LOAD_STOP_TIMEOUT_MS 10000
-#define BENCH_LOAD_SURVIVOR_WAIT_MS 2000
-#define BENCH_LOAD_CHILDREN_MAX 4096u
 /* Tenant counts one --tenants-table may list. */
 #define BENCH_LOAD_TABLE_MAX 32u
 /* Longest run: its latencies are all kept, 32 bytes an answer. */
@@ -410,57 +407,24 @@ run_remote(const struct options *o, int argc, char **argv)
 	return r;
 }
 
-/* Stops the supervisor; fails when it did not exit cleanly or left a
- * worker alive. */
-static int
-stop_supervisor(struct harness *h)
-{
-	pid_t *pids = calloc(BENCH_LOAD_CHILDREN_MAX, sizeof(*pids));
-	size_t n = pids ? harness_children(h, pids, BENCH_LOAD_CHILDREN_MAX) :
-			  0;
-	int r = 0;
-
-	int status = harness_stop(h, BENCH_LOAD_STOP_TIMEOUT_MS);
-	unsigned alive = load_count_alive(pids, n, BENCH_LOAD_SURVIVOR_WAIT_MS);
-	free(pids);
-	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "bench_load: the supervisor did not stop cleanly status=%d\n",
-			status);
-		r = -ECHILD;
-	}
-	printf("after the stop: %u of its %zu workers still alive\n", alive,
-	       n);
-	return alive ? -ECHILD : r;
-}
-
-/* Against a supervisor started for the run. */
+/* Against a supervisor started for the run; fails when it did not exit
+ * cleanly or left a worker alive. */
 static int
 run_local(const struct options *o, const struct supervisor_args *a,
 	  int argc, char **argv)
 {
 	struct load_config c = config_of(o);
 	struct load_report rep;
-	struct harness h;
+	unsigned survivors;
 
-	int r = harness_start(&h, (unsigned)o->workers, a->argv);
-	if (r < 0) {
-		fprintf(stderr, "bench_load: cannot start '%s': %s\n",
-			harness_supervisor_path(), strerror(-r));
-		return r;
-	}
-	c.socket_path = h.socket;
-	c.supervisor_pid = h.pid;
-	c.harness = &h;
-	r = load_run(&c, &rep);
+	int r = load_run_fresh(&c, (unsigned)o->workers, a->argv, &rep,
+			       &survivors);
 	if (r < 0)
-		fprintf(stderr, "bench_load: the run failed: %s\n",
-			strerror(-r));
-	else
-		r = report_run(o, &rep, argc, argv);
-	int stop_r = stop_supervisor(&h);
-	if (r >= 0)
-		load_report_fini(&rep);
-	return r < 0 ? r : stop_r;
+		return r;
+	r = report_run(o, &rep, argc, argv);
+	load_report_fini(&rep);
+	printf("after the stop: %u of its workers still alive\n", survivors);
+	return r < 0 ? r : survivors ? -ECHILD : 0;
 }
 
 static bool

@@ -1646,16 +1646,13 @@ stop_supervisor(struct harness *h, unsigned *ret_survivors)
 	return 0;
 }
 
-/* One row: a fresh supervisor, one run, the supervisor stopped. */
-static int
-table_row(const struct load_config *base, unsigned workers,
-	  const char *const *args, unsigned tenants, FILE *out,
-	  struct load_row *w)
+int
+load_run_fresh(const struct load_config *base, unsigned workers,
+	       const char *const *args, struct load_report *ret,
+	       unsigned *ret_survivors)
 {
 	struct load_config c = *base;
-	struct load_report rep;
 	struct harness h;
-	unsigned survivors;
 
 	int r = harness_start(&h, workers, args);
 	if (r < 0) {
@@ -1666,12 +1663,28 @@ table_row(const struct load_config *base, unsigned workers,
 	c.socket_path = h.socket;
 	c.supervisor_pid = h.pid;
 	c.harness = &h;
-	c.tenants = tenants;
-	r = load_run(&c, &rep);
+	r = load_run(&c, ret);
 	if (r < 0)
 		fprintf(stderr, "load: the run with %u tenants failed: %s\n",
-			tenants, strerror(-r));
-	int stop_r = stop_supervisor(&h, &survivors);
+			c.tenants, strerror(-r));
+	int stop_r = stop_supervisor(&h, ret_survivors);
+	if (r == 0 && stop_r < 0)
+		load_report_fini(ret);
+	return r < 0 ? r : stop_r;
+}
+
+/* One row: a fresh supervisor, one run, the supervisor stopped. */
+static int
+table_row(const struct load_config *base, unsigned workers,
+	  const char *const *args, unsigned tenants, FILE *out,
+	  struct load_row *w)
+{
+	struct load_config c = *base;
+	struct load_report rep;
+	unsigned survivors;
+
+	c.tenants = tenants;
+	int r = load_run_fresh(&c, workers, args, &rep, &survivors);
 	if (r < 0)
 		return r;
 
@@ -1683,7 +1696,7 @@ table_row(const struct load_config *base, unsigned workers,
 	fill_row(tenants, &rep, w);
 	w->survivors = survivors;
 	load_report_fini(&rep);
-	return stop_r;
+	return 0;
 }
 
 int

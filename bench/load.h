@@ -167,6 +167,17 @@ struct load_row {
 	unsigned survivors; /* its workers still alive after it stopped */
 };
 
+/* Starts a fresh supervisor with harness_start(h, workers, args) (args
+ * NULL-terminated, may be NULL), runs load_run() against it with base's
+ * settings (its socket_path, supervisor_pid and harness are replaced),
+ * stops it and counts its workers still alive after into
+ * *ret_survivors. Returns 0 with *ret filled (load_report_fini() it), or
+ * -errno after a line on stderr: the start, the run or the stop failed
+ * (a supervisor that did not exit cleanly is -ECHILD). */
+int load_run_fresh(const struct load_config *base, unsigned workers,
+		   const char *const *args, struct load_report *ret,
+		   unsigned *ret_survivors);
+
 /* For each of the n tenant counts, starts a fresh supervisor with
  * harness_start(h, workers, args) (args NULL-terminated, may be NULL),
  * runs load_run() against it with base's settings and that many tenants
