@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +250,8 @@ allowed_calls(void)
 	static char page[4096] __attribute__((aligned(4096)));
 	if (madvise(page, sizeof(page), MADV_DONTNEED) < 0)
 		_exit(14);
+	if (sched_yield() < 0)
+		_exit(15);
 	if (write(IPC_FD_RSP, &c, 1) != 1 || read(IPC_FD_REQ, &c, 1) != 1)
 		_exit(13);
 	_exit(0);
