@@ -32,8 +32,8 @@
  *     {"ok":false,"error":"unknown op"}
  *
  * Modes (M), one execution each:
- *   ivm-context   a new context in the driver's one isolate, evalSync with
- *                 copy, the context released
+ *   ivm-context   a new context in the driver's one isolate (memoryLimit
+ *                 128 MiB), evalSync with copy, the context released
  *   ivm-isolate   a new isolate (memoryLimit 8 MiB), a context, evalSync
  *                 with copy, the isolate disposed
  *   vm-context    vm.runInNewContext(SRC)
@@ -48,9 +48,14 @@ var readline = require('readline');
 var vm = require('vm');
 
 /* isolated-vm's smallest heap limit (MiB), the nearest to Beddel's
- * profile caps; both isolated-vm modes use it, so they differ only in
- * what each execution creates. */
+ * profile caps, for an isolate per execution. */
 var IVM_MEMORY_LIMIT_MB = 8;
+
+/* The reused isolate of ivm-context holds the garbage of every context
+ * released since its last collection; with the 8 MiB limit, a run of
+ * loop-heavy cases had it disposed mid-execution. A service reusing an
+ * isolate would give it room like this. */
+var IVM_SHARED_MEMORY_LIMIT_MB = 128;
 
 /* The memory request keeps K isolates alive at once; each costs about 1 MiB
  * of resident memory, so K is bounded. */
@@ -111,7 +116,7 @@ var sharedIsolate = null;
 function getSharedIsolate() {
 	if (sharedIsolate === null || sharedIsolate.isDisposed) {
 		sharedIsolate = new ivm.Isolate(
-			{ memoryLimit: IVM_MEMORY_LIMIT_MB });
+			{ memoryLimit: IVM_SHARED_MEMORY_LIMIT_MB });
 	}
 	return sharedIsolate;
 }
