@@ -230,6 +230,10 @@ struct pool {
 	unsigned setup_failures;
 	bool is_retry_due; /* the back-off after a failure has passed */
 	bool is_draining;
+	/* pool_start() or a request came: from then on the pool keeps its
+	 * target. A pool never started (beddel-run's transform pool, until
+	 * a script needs it) starts nobody on its own. */
+	bool is_started;
 	uint64_t retired[RETIRE_REASON_COUNT];
 	uint64_t rss_bytes;	/* sum over live workers */
 	bool is_over_budget;	/* said once per episode */
@@ -1457,7 +1461,7 @@ refill(struct pool *p)
 	unsigned coming = p->n_state[WORKER_STARTING] + p->n_claimed;
 	unsigned unserved = p->n_queued > coming ? p->n_queued - coming : 0;
 	unsigned want = live + unserved;
-	if (want < p->target && !p->is_draining)
+	if (want < p->target && p->is_started && !p->is_draining)
 		want = p->target;
 	if (want > p->cfg.max_workers) {
 		want = p->cfg.max_workers;
@@ -1991,6 +1995,7 @@ pool_new(struct event_base *base, const struct pool_config *cfg)
 int
 pool_start(struct pool *p)
 {
+	p->is_started = true;
 	for (unsigned i = 0; i < p->cfg.min_workers; i++) {
 		int r = spawn_one(p);
 		if (r < 0) {
