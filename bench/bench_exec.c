@@ -181,7 +181,8 @@ check_reply(const struct cases_case *ex, const struct proto_result *res,
 
 /* Every reply is checked, outside the timed span. */
 static int
-round_trip(struct bench *b, int fd, const struct cases_case *ex, uint64_t *ret_ns)
+round_trip(struct bench *b, int fd, const struct cases_case *ex,
+	   uint64_t *ret_ns)
 {
 	uint64_t id = b->next_id++;
 	struct proto_frame f;

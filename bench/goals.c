@@ -272,9 +272,8 @@ tenants_goals(struct report *r)
 		       (unsigned long long)one->median_us,
 		       (unsigned long long)(many->errors + many->wrong +
 					    many->lost));
-	report_goal_measure(lat, (double)many->median_us /
-					 (double)(one->median_us ? one->median_us : 1),
-			    detail);
+	double one_us = one->median_us ? (double)one->median_us : 1.0;
+	report_goal_measure(lat, (double)many->median_us / one_us, detail);
 	(void)snprintf(detail, sizeof(detail),
 		       "largest total worker RSS %.1f MiB over %u workers, budget %.0f MiB",
 		       (double)many->rss_max_bytes / 1048576.0,

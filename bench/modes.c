@@ -34,8 +34,8 @@
 #define MODES_LOG_DRAIN_RUNS 256u
 /* Under `node -e`, process.argv[1] is the first argument after the
  * script's "--" (without it, a source starting with '-' would be read as
- * an option of node's); the completion value of the case's source is printed as JSON,
- * as the other modes give it. */
+ * an option of node's); the completion value of the case's source is
+ * printed as JSON, as the other modes give it. */
 #define MODES_NODE_E_SCRIPT                                                  \
 	"process.stdout.write(JSON.stringify((0, eval)(process.argv[1])))"
 
@@ -128,7 +128,8 @@ read_worker(struct modes_env *env, enum proto_type want,
 	size_t len;
 
 	for (;;) {
-		int r = ipc_read_frame(env->worker.rsp_fd, IPC_FRAME_MAX_CEILING,
+		int r = ipc_read_frame(env->worker.rsp_fd,
+				       IPC_FRAME_MAX_CEILING,
 				       MODES_REPLY_TIMEOUT_MS, &buf, &len);
 		if (r == 0)
 			return -EPIPE;

@@ -269,11 +269,12 @@ cell_json(const struct report *r, size_t ci, size_t mi)
 	(void)json_object_set_new(o, "p99_us", json_real(c->p99_us));
 	(void)json_object_set_new(o, "max_us", json_real(c->max_us));
 	if (c->heap_peak_bytes)
-		(void)json_object_set_new(o, "heap_peak_bytes",
-					  json_integer((json_int_t)c->heap_peak_bytes));
+		(void)json_object_set_new(
+			o, "heap_peak_bytes",
+			json_integer((json_int_t)c->heap_peak_bytes));
 	if (c->rss_bytes)
-		(void)json_object_set_new(o, "rss_bytes",
-					  json_integer((json_int_t)c->rss_bytes));
+		(void)json_object_set_new(
+			o, "rss_bytes", json_integer((json_int_t)c->rss_bytes));
 	if (!isnan(x))
 		(void)json_object_set_new(o, "x_baseline", json_real(x));
 	return o;
@@ -288,7 +289,8 @@ cases_json(const struct report *r)
 		const struct cases_case *c = &r->cases->items[ci];
 		json_t *modes = json_array();
 		for (size_t mi = 0; mi < r->n_modes; mi++)
-			(void)json_array_append_new(modes, cell_json(r, ci, mi));
+			(void)json_array_append_new(modes,
+						    cell_json(r, ci, mi));
 		(void)json_array_append_new(
 			a, json_pack("{s:s?, s:s, s:s?, s:s, s:o}", "suite",
 				     c->suite, "name", c->name, "profile",
