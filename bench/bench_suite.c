@@ -73,6 +73,7 @@ struct suite {
 	size_t n_modes;
 	struct modes_env env;
 	struct report report;
+	struct goals_memory memory; /* taken before the first case */
 	struct modes_sample *scratch; /* one round's samples */
 	size_t scratch_cap;
 	bool is_failed;
@@ -457,6 +458,7 @@ finish(struct suite *s)
 		.case_index = s->report.plot_case,
 		.load_ms = s->o->load_ms,
 		.tenants = s->o->tenants,
+		.memory = &s->memory,
 	};
 
 	report_summarize(&s->report);
@@ -466,9 +468,10 @@ finish(struct suite *s)
 	report_print(&s->report, stdout);
 
 	if (mkdir(s->o->out_dir, 0755) < 0 && errno != EEXIST) {
+		int r = -errno;
 		fprintf(stderr, "bench_suite: cannot make '%s': %s\n",
-			s->o->out_dir, strerror(errno));
-		return -errno;
+			s->o->out_dir, strerror(-r));
+		return r;
 	}
 	int r = report_write(&s->report, s->o->out_dir);
 	if (r == 0)
@@ -502,8 +505,8 @@ main(int argc, char **argv)
 	int r = suite_setup(&s, argc, argv);
 	if (r == 0) {
 		print_header(&s);
-		if (o.is_load && goals_measure_memory(&s.report, &s.env) < 0)
-			s.is_failed = true;
+		if (o.is_load)
+			goals_memory_start(&s.env, &s.memory);
 		warm_up(&s);
 		run_rounds(&s);
 		r = finish(&s);

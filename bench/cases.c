@@ -94,12 +94,14 @@ find_profiles(const char *code, char *names[CASES_PROFILES_MAX])
 			p++;
 			continue;
 		}
-		if (n == CASES_PROFILES_MAX)
-			return -EINVAL;
-		names[n] = strndup(p, len);
-		if (!names[n])
-			return -ENOMEM;
-		n++;
+		char *name = n < CASES_PROFILES_MAX ? strndup(p, len) : NULL;
+		if (!name) {
+			int r = n < CASES_PROFILES_MAX ? -ENOMEM : -EINVAL;
+			while (n > 0)
+				free(names[--n]);
+			return r;
+		}
+		names[n++] = name;
 		p += len;
 	}
 	return n > 0 ? n : -EINVAL;
@@ -225,9 +227,10 @@ cases_load_dir(struct cases_set *set, const char *dir, const char *suite)
 
 	int n = scandir(dir, &files, is_script, alphasort);
 	if (n < 0) {
+		r = -errno;
 		fprintf(stderr, "bench: cannot list '%s': %s\n", dir,
-			strerror(errno));
-		return -errno;
+			strerror(-r));
+		return r;
 	}
 	for (int i = 0; i < n; i++) {
 		if (r == 0)

@@ -15,22 +15,33 @@
 #include "bench/modes.h"
 #include "bench/report.h"
 
+/* The memory figures taken before any case runs: the worker of the pipe
+ * mode just warmed, and what one more isolate adds to a Node.js process
+ * that has run nothing else. */
+struct goals_memory {
+	uint64_t fresh_dirty_bytes; /* 0: not read */
+	uint64_t isolate_bytes;	    /* 0: not measured, why says why */
+	char why[REPORT_WHY_MAX];
+};
+
 struct goals_options {
 	size_t case_index; /* the case the latency goals compare */
 	uint64_t load_ms;  /* each load run's counted length */
 	const char *tenants; /* comma-separated tenant counts; NULL: none */
+	const struct goals_memory *memory; /* NULL: no memory goal */
 };
 
 /* The goals taken from the latency table (report_summarize() first). */
 void goals_from_latency(struct report *r, const struct goals_options *o);
 
-/* The memory goal: the worker of env and a fresh Node.js driver, both
- * before they run anything else, so that neither counts what earlier
- * runs left behind. Returns 0, or -errno when it cannot be read. */
-int goals_measure_memory(struct report *r, struct modes_env *env);
+/* Takes the memory figures of a fresh worker and a fresh Node.js
+ * driver, before anything else runs in them. */
+void goals_memory_start(struct modes_env *env, struct goals_memory *m);
 
-/* The goals that take load runs of their own: throughput and tenants.
- * Returns 0, or -errno when a run broke (the goal then says so). */
+/* The goals that take runs of their own: the memory of the worker after
+ * every case ran in it, throughput and tenants. Returns 0, or -errno
+ * when Beddel failed a run (a wrong value, a lost request, a worker
+ * left behind); a peer that fails only leaves its goal unmeasured. */
 int goals_measure(struct report *r, struct modes_env *env,
 		  const struct goals_options *o);
 

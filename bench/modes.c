@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -26,6 +27,9 @@
 #define MODES_REPLY_TIMEOUT_MS 30000
 /* A process per run prints one small value and its figures. */
 #define MODES_OUTPUT_MAX (1024u * 1024u)
+/* Longer than any profile's timeout: only a process that ignores its
+ * own (node -e has none) reaches it. */
+#define MODES_PROCESS_TIMEOUT_MS 60000u
 #define MODES_TENANT "bench"
 /* The supervisor's own default pool. */
 #define MODES_SUPERVISOR_WORKERS 5
@@ -170,6 +174,8 @@ result_json(const struct proto_msg *msg, char **ret_json,
 	return *ret_json ? 0 : -ENOMEM;
 }
 
+static void restart_worker(struct modes_env *env);
+
 /* One execution over the worker's pipes. The clock stops at the result;
  * the worker's "ready" that follows, sent once its next environment is
  * built, is awaited outside it, as the supervisor awaits it before
@@ -197,23 +203,38 @@ pipe_once(struct modes_env *env, const struct cases_case *c,
 		r = read_worker(env, PROTO_MSG_RESULT, &msg);
 	sample->ns = sys_now_ns() - start_ns;
 	proto_frame_fini(&f);
-	if (r < 0)
+	if (r < 0) {
+		restart_worker(env);
 		return fail(why, why_size, r, "the worker failed",
 			    strerror(-r));
+	}
 
-	r = result_json(msg, ret_json, &stats, why, why_size);
+	struct proto_result res;
+	const char *bad;
+	if (proto_msg_result(msg, &res, &bad) == 0 &&
+	    (!res.has_id || res.id != exec.id))
+		r = fail(why, why_size, -EBADMSG,
+			 "a result without the request's id", NULL);
+	if (r == 0)
+		r = result_json(msg, ret_json, &stats, why, why_size);
 	proto_msg_free(msg);
-	if (r < 0)
-		return r;
-	sample->heap_peak_bytes = stats.heap_peak_bytes;
-	sample->rss_bytes = modes_rss_bytes(env->worker.pid);
+	if (r == 0) {
+		sample->heap_peak_bytes = stats.heap_peak_bytes;
+		sample->rss_bytes = modes_rss_bytes(env->worker.pid);
+	}
 
-	r = read_worker(env, PROTO_MSG_READY, &msg);
-	if (r < 0)
-		return fail(why, why_size, r, "the worker did not come back",
-			    strerror(-r));
-	proto_msg_free(msg);
-	return 0;
+	/* Whatever the outcome, the worker says ready before its next
+	 * request, or it exits (a heap that did not come back): then a new
+	 * one takes its place, so that the next case starts in step. */
+	int ready = read_worker(env, PROTO_MSG_READY, &msg);
+	if (ready == 0)
+		proto_msg_free(msg);
+	else
+		restart_worker(env);
+	if (r == 0 && ready < 0)
+		return fail(why, why_size, ready,
+			    "the worker did not come back", strerror(-ready));
+	return r;
 }
 
 static int
@@ -248,11 +269,23 @@ stop_worker(struct modes_env *env)
 {
 	if (env->worker.pid <= 0)
 		return;
-	/* The end of its request pipe is the worker's signal to exit. */
+	/* The end of its request pipe is the worker's signal to exit; one
+	 * out of step may be in the middle of anything, so it is killed. */
 	(void)close(env->worker.req_fd);
 	(void)close(env->worker.rsp_fd);
+	(void)kill(env->worker.pid, SIGKILL);
 	(void)waitpid(env->worker.pid, NULL, 0);
 	env->worker.pid = 0;
+}
+
+/* A worker out of step or gone is replaced; a failure to start another
+ * shows at the next request. */
+static void
+restart_worker(struct modes_env *env)
+{
+	stop_worker(env);
+	if (start_worker(env) < 0)
+		fprintf(stderr, "bench: cannot start a new worker\n");
 }
 
 /* ---- socket ----------------------------------------------------------- */
@@ -320,18 +353,55 @@ socket_once(struct modes_env *env, const struct cases_case *c,
 
 /* ---- a process per run: oneshot and node -e --------------------------- */
 
-/* Runs argv, reads what it prints (at most MODES_OUTPUT_MAX) into a new
- * string, and waits for it; *ret_ns spans the spawn to the exit. */
+/* Reads fd to its end (at most MODES_OUTPUT_MAX bytes) into out, until
+ * deadline_ns. Returns the length, or -ETIMEDOUT. */
+static ssize_t
+read_until(int fd, char *out, uint64_t deadline_ns)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t len = 0;
+
+	while (len < MODES_OUTPUT_MAX) {
+		uint64_t now_ns = sys_now_ns();
+		if (now_ns >= deadline_ns)
+			return -ETIMEDOUT;
+		int wait_ms = (int)((deadline_ns - now_ns) / 1000000u) + 1;
+		int n = poll(&pfd, 1, wait_ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		ssize_t got = read(fd, out + len, MODES_OUTPUT_MAX - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	return (ssize_t)len;
+}
+
+/* Runs argv, reads what it prints into a new string, and waits for it;
+ * *ret_ns spans the spawn to the exit, *ret_code is its exit status (-1:
+ * killed by a signal). A process that has not finished within
+ * MODES_PROCESS_TIMEOUT_MS (a script that never ends, under node -e) is
+ * killed: -ETIMEDOUT. */
 static int
-run_process(char *const argv[], char **ret_out, uint64_t *ret_ns)
+run_process(char *const argv[], char **ret_out, uint64_t *ret_ns,
+	    int *ret_code)
 {
 	posix_spawn_file_actions_t fa;
 	int fds[2];
-	pid_t pid;
-	int status;
+	pid_t pid = 0;
+	int status = 0;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	char *out = calloc(1, MODES_OUTPUT_MAX + 1);
+	if (!out)
+		return -ENOMEM;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(out);
 		return -errno;
+	}
 	(void)posix_spawn_file_actions_init(&fa);
 	(void)posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
 
@@ -339,24 +409,19 @@ run_process(char *const argv[], char **ret_out, uint64_t *ret_ns)
 	int r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	(void)close(fds[1]);
-	char *out = calloc(1, MODES_OUTPUT_MAX + 1);
-	size_t len = 0;
-	while (r == 0 && out && len < MODES_OUTPUT_MAX) {
-		ssize_t got = read(fds[0], out + len, MODES_OUTPUT_MAX - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
+	ssize_t len = r == 0 ? read_until(fds[0], out,
+					  start_ns + MODES_PROCESS_TIMEOUT_MS *
+							     1000000u) :
+			       0;
 	(void)close(fds[0]);
-	if (r == 0 && waitpid(pid, &status, 0) < 0)
+	if (r == 0 && len < 0) {
+		(void)kill(pid, SIGKILL);
+		r = (int)len;
+	}
+	if (pid > 0 && waitpid(pid, &status, 0) < 0 && r == 0)
 		r = -errno;
 	*ret_ns = sys_now_ns() - start_ns;
-	if (r == 0 && !out)
-		r = -ENOMEM;
-	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		r = -ECHILD;
+	*ret_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (r < 0) {
 		free(out);
 		return r;
@@ -366,9 +431,10 @@ run_process(char *const argv[], char **ret_out, uint64_t *ret_ns)
 }
 
 /* beddel-run --json prints the whole response: its value and its
- * figures. */
+ * figures, or its error's kind and message. */
 static int
-read_oneshot(const char *out, char **ret_json, struct modes_sample *sample)
+read_oneshot(const char *out, char **ret_json, struct modes_sample *sample,
+	     char *why, size_t why_size)
 {
 	json_t *rsp = json_loads(out, 0, NULL);
 	json_t *stats = json_object_get(rsp, "stats");
@@ -378,6 +444,17 @@ read_oneshot(const char *out, char **ret_json, struct modes_sample *sample)
 	if (json_is_true(json_object_get(rsp, "ok")) && value) {
 		*ret_json = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 		r = *ret_json ? 0 : -ENOMEM;
+	} else {
+		json_t *error = json_object_get(rsp, "error");
+		const char *kind = json_string_value(json_object_get(error,
+								     "kind"));
+		const char *message = json_string_value(
+			json_object_get(error, "message"));
+		if (kind)
+			(void)fail(why, why_size, r, kind, message);
+		else
+			(void)fail(why, why_size, r, "beddel-run answered",
+				   out);
 	}
 	sample->heap_peak_bytes = (uint64_t)json_integer_value(
 		json_object_get(stats, "heap_peak_bytes"));
@@ -402,14 +479,12 @@ oneshot_once(struct modes_env *env, const struct cases_case *c,
 		argv[4] = "-e";
 		argv[5] = c->code;
 	}
-	int r = run_process(argv, &out, &sample->ns);
+	int code;
+	int r = run_process(argv, &out, &sample->ns, &code);
 	if (r < 0)
 		return fail(why, why_size, r, "beddel-run failed",
 			    strerror(-r));
-	r = read_oneshot(out, ret_json, sample);
-	if (r < 0)
-		(void)fail(why, why_size, r, "beddel-run answered",
-			   out);
+	r = read_oneshot(out, ret_json, sample, why, why_size);
 	free(out);
 	return r;
 }
@@ -422,10 +497,17 @@ node_e_once(struct modes_env *env, const struct cases_case *c,
 	char *argv[] = { (char *)env->node_path, "-e", MODES_NODE_E_SCRIPT,
 			 "--", c->code, NULL };
 
-	int r = run_process(argv, ret_json, &sample->ns);
+	int code;
+	int r = run_process(argv, ret_json, &sample->ns, &code);
 	if (r < 0)
 		return fail(why, why_size, r, "node -e failed",
 			    strerror(-r));
+	if (code != 0) {
+		free(*ret_json);
+		*ret_json = NULL;
+		return fail(why, why_size, -ECHILD, "node -e exited with an error",
+			    NULL);
+	}
 	return 0;
 }
 

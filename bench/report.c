@@ -60,18 +60,21 @@ cell_of(const struct report *r, size_t case_index, size_t mode_index)
 static void
 summarize_cell(struct report_cell *c)
 {
+	static const double qs[] = { 0.5, 0.9, 0.99, 1.0 };
+	uint64_t q[UTIL_ARRAY_SIZE(qs)];
+
 	if (c->n == 0)
 		return;
-	uint64_t *sorted = malloc(c->n * sizeof(*sorted));
-	if (!sorted)
+	uint64_t *copy = malloc(c->n * sizeof(*copy));
+	if (!copy)
 		return;
-	memcpy(sorted, c->ns, c->n * sizeof(*sorted));
-	util_sort_u64(sorted, c->n);
-	c->median_us = (double)util_quantile_sorted(sorted, c->n, 0.5) / 1e3;
-	c->p90_us = (double)util_quantile_sorted(sorted, c->n, 0.9) / 1e3;
-	c->p99_us = (double)util_quantile_sorted(sorted, c->n, 0.99) / 1e3;
-	c->max_us = (double)sorted[c->n - 1] / 1e3;
-	free(sorted);
+	memcpy(copy, c->ns, c->n * sizeof(*copy));
+	util_quantiles(copy, c->n, qs, UTIL_ARRAY_SIZE(qs), q);
+	free(copy);
+	c->median_us = (double)q[0] / 1e3;
+	c->p90_us = (double)q[1] / 1e3;
+	c->p99_us = (double)q[2] / 1e3;
+	c->max_us = (double)q[3] / 1e3;
 }
 
 void
@@ -85,8 +88,11 @@ struct report_goal *
 report_add_goal(struct report *r, const char *name, const char *rule,
 		bool is_at_most, double limit)
 {
-	if (r->n_goals == REPORT_GOALS_MAX)
-		return NULL;
+	/* The goals are a fixed list in goals.c: more is a mistake here. */
+	if (r->n_goals == REPORT_GOALS_MAX) {
+		fprintf(stderr, "bench: more than %d goals\n", REPORT_GOALS_MAX);
+		abort();
+	}
 	struct report_goal *g = &r->goals[r->n_goals++];
 	*g = (struct report_goal){ .name = name, .rule = rule,
 				   .is_at_most = is_at_most, .limit = limit };
@@ -407,10 +413,20 @@ md_medians(const struct report *r, FILE *f)
 	}
 }
 
+/* A byte count, or "-" for one the mode does not measure. */
+static void
+format_bytes(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes == 0)
+		(void)snprintf(buf, size, "-");
+	else
+		(void)snprintf(buf, size, "%llu", (unsigned long long)bytes);
+}
+
 static void
 md_details(const struct report *r, FILE *f)
 {
-	fprintf(f, "\n## Every case in every mode\n\nMicroseconds; heap peak in bytes (the engine's, per execution); RSS in bytes (the executing process after the runs: the worker, or the Node.js process); x baseline: median over baseline's median.\n\n");
+	fprintf(f, "\n## Every case in every mode\n\nMicroseconds; heap peak in bytes (the engine's, per execution); RSS in bytes (the executing process after the runs: the worker, or the Node.js process); x baseline: median over baseline's median. Nearest-rank percentiles: with fewer than 100 runs, p99 is the max.\n\n");
 	fprintf(f, "| case | mode | median | p90 | p99 | max | heap peak | RSS | runs ok | x baseline |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t ci = 0; ci < r->cases->count; ci++) {
 		for (size_t mi = 0; mi < r->n_modes; mi++) {
@@ -424,11 +440,12 @@ md_details(const struct report *r, FILE *f)
 					c->why);
 				continue;
 			}
-			fprintf(f, " %.1f | %.1f | %.1f | %.1f | %llu | %llu | %zu | %.2f |\n",
+			char heap[24], rss[24];
+			format_bytes(c->heap_peak_bytes, heap, sizeof(heap));
+			format_bytes(c->rss_bytes, rss, sizeof(rss));
+			fprintf(f, " %.1f | %.1f | %.1f | %.1f | %s | %s | %zu | %.2f |\n",
 				c->median_us, c->p90_us, c->p99_us, c->max_us,
-				(unsigned long long)c->heap_peak_bytes,
-				(unsigned long long)c->rss_bytes, c->n,
-				ratio_to_baseline(r, ci, mi));
+				heap, rss, c->n, ratio_to_baseline(r, ci, mi));
 		}
 	}
 }
@@ -438,7 +455,7 @@ md_tenants(const struct report *r, FILE *f)
 {
 	if (r->n_tenants == 0)
 		return;
-	fprintf(f, "\n## Multi-tenant load\n\nMemory budget of the supervisor: %.0f MiB.\n\n| tenants | average execution time (us) | in the engine (us) | median (us) | p99 (us) | throughput (req/s) | total worker memory (MiB) | pool utilisation | workers at most | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+	fprintf(f, "\n## Multi-tenant load\n\nMemory budget of the supervisor: %.0f MiB.\n\n| tenants | average execution time, client round trip (us) | in the engine (us) | median (us) | p99 (us) | throughput (req/s) | total worker memory (MiB) | pool utilisation | workers at most | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		(double)r->memory_budget_bytes / REPORT_MiB);
 	for (size_t i = 0; i < r->n_tenants; i++) {
 		const struct load_row *t = &r->tenants[i];

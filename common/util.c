@@ -249,9 +249,19 @@ median_of_three(uint64_t a, uint64_t b, uint64_t c)
 	return a > b ? a : b;
 }
 
-/* Passes after which a range is sorted instead: selection halves the
- * range on ordinary inputs, so only a pathological order gets here. */
-#define UTIL_SELECT_PASSES_MAX 64
+/* Passes over a range of n values after which it is sorted instead:
+ * selection about halves the range each pass on ordinary inputs, so only
+ * an order built against the pivot rule gets here, and then the whole
+ * costs no more than a few sorts. */
+static unsigned
+select_passes_max(size_t n)
+{
+	unsigned bits = 0;
+
+	for (; n > 0; n >>= 1)
+		bits++;
+	return 2 * bits + 4;
+}
 
 /* Puts the value of rank k (0-based) of v[lo, hi) at v[k], with none
  * greater before it and none smaller after it. Each pass splits the range
@@ -260,8 +270,10 @@ median_of_three(uint64_t a, uint64_t b, uint64_t c)
 static void
 select_rank(uint64_t *v, size_t lo, size_t hi, size_t k)
 {
+	unsigned passes_max = select_passes_max(hi - lo);
+
 	for (unsigned pass = 0; hi - lo > 1; pass++) {
-		if (pass == UTIL_SELECT_PASSES_MAX) {
+		if (pass == passes_max) {
 			util_sort_u64(v + lo, hi - lo);
 			return;
 		}

@@ -69,9 +69,9 @@ void util_quote_for_log(const char *s, size_t len, char *out, size_t out_size);
 uint64_t util_quantile_sorted(const uint64_t *sorted, size_t n, double q);
 
 /* The same quantiles of n unsorted values, for each of the count qs
- * (ascending), into out, found by selection rather than by a sort: time
- * in proportion to n, for figures computed while clients wait. Reorders
- * values. */
+ * (ascending), into out, found by selection rather than by a sort: in
+ * time proportional to n on ordinary inputs, and never much worse than a
+ * sort, for figures computed while clients wait. Reorders values. */
 void util_quantiles(uint64_t *values, size_t n, const double *qs,
 		    size_t count, uint64_t *out);
 

@@ -14,8 +14,8 @@
  * Change rule: a second reviewer, and a commit message naming the code
  * path that needs the call, with the strace line that shows it.
  *
- * Groups, in this order: IPC, memory, clocks, process end and yield, and
- * in a build for testing with AddressSanitizer only, the sanitizer's
+ * Groups, in this order: IPC, memory, clocks, scheduling, process end,
+ * and in a build for testing with AddressSanitizer only, the sanitizer's
  * runtime. Sorted by name within each group.
  */
 #include "policies/worker_seccomp.h"
@@ -63,9 +63,12 @@ const struct policy_rule worker_seccomp[] = {
 			POLICY_ARG(0, SCMP_CMP_LE, CLOCK_PROCESS_CPUTIME_ID, 0)),
 	POLICY_ALLOW(WORKER_SECCOMP_CLOCKS, gettimeofday, "Duktape's Date.now() reads the wall clock"),
 
-	/* Process end, and the CPU given up. */
+	/* Scheduling: the worker gives up its core after a result, so that
+	 * the supervisor, often waiting on the same core, answers first. */
+	POLICY_ALLOW(WORKER_SECCOMP_SCHEDULING, sched_yield, "worker/worker.c lets the supervisor answer before the next environment is built"),
+
+	/* Process end. */
 	POLICY_ALLOW(WORKER_SECCOMP_EXIT, exit_group, "_exit() after the request pipe closes or a fatal engine error"),
-	POLICY_ALLOW(WORKER_SECCOMP_EXIT, sched_yield, "worker/worker.c lets the supervisor answer before the next environment is built"),
 
 #if defined(__SANITIZE_ADDRESS__)
 	/* AddressSanitizer's runtime, in a build made for testing with it

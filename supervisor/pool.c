@@ -230,9 +230,9 @@ struct pool {
 	unsigned setup_failures;
 	bool is_retry_due; /* the back-off after a failure has passed */
 	bool is_draining;
-	/* pool_start() or a request came: from then on the pool keeps its
-	 * target. A pool never started (beddel-run's transform pool, until
-	 * a script needs it) starts nobody on its own. */
+	/* pool_start() ran: from then on the pool keeps its target. A pool
+	 * never started (beddel-run's: its requests alone start workers)
+	 * starts nobody on its own. */
 	bool is_started;
 	uint64_t retired[RETIRE_REASON_COUNT];
 	uint64_t rss_bytes;	/* sum over live workers */

@@ -39,4 +39,19 @@ grep -q "| wrong-value | socket | FAIL: returned 2, expected 3" \
 	echo "bench_suite.sh: the report does not show the failure"
 	exit 1
 }
+# A script that throws fails in every mode, and each mode stays in step:
+# the cases after it get their own values (two failures per mode).
+for mode in baseline pipe socket oneshot; do
+	grep -q "throws in $mode: " "$dir/wrong.log" || {
+		cat "$dir/wrong.log"
+		echo "bench_suite.sh: the throwing case did not fail in $mode"
+		exit 1
+	}
+	n=$(grep -c " in $mode: " "$dir/wrong.log")
+	[ "$n" -eq 2 ] || {
+		cat "$dir/wrong.log"
+		echo "bench_suite.sh: $n failures in $mode, not 2"
+		exit 1
+	}
+done
 echo "bench_suite.sh: ok"

@@ -29,9 +29,13 @@ static const char *const forbidden[] = {
 	"umount2", "unlink", "unshare", "vfork", "mprotect", "pkey_mprotect",
 };
 
-/* Allowed only with an argument condition. */
+/* Allowed only with an argument condition (madvise: but for the
+ * sanitizer's runtime, in a build for testing with it). */
 static const char *const needs_condition[] = {
 	"clock_gettime", "mmap", "mremap", "read", "write",
+#if !defined(__SANITIZE_ADDRESS__)
+	"madvise",
+#endif
 };
 
 static const struct policy_rule *

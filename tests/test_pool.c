@@ -889,7 +889,8 @@ pool_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_pool_single_use_profile_never_reuses_a_worker);
 	tcase_add_test(tc, test_pool_retires_a_worker_past_its_profiles_rss_ceiling);
-	tcase_add_test(tc, test_pool_worker_hands_back_what_a_large_execution_freed);
+	tcase_add_test(tc,
+		       test_pool_worker_hands_back_what_a_large_execution_freed);
 	tcase_add_test(tc, test_pool_requests_lower_limits_only);
 	tcase_add_test(tc, test_pool_reloads_profiles_on_sighup);
 	tcase_add_test(tc, test_pool_reloads_its_configuration_on_sighup);

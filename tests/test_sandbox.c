@@ -447,7 +447,8 @@ sandbox_suite(void)
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_write_to_other_fd, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_read_from_other_fd, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_executable_mapping, SIGSYS);
-	tcase_add_test_raise_signal(tc, test_sandbox_kills_madvise_mergeable, SIGSYS);
+	tcase_add_test_raise_signal(tc, test_sandbox_kills_madvise_mergeable,
+				    SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_file_mapping, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_mprotect, SIGSYS);
 	tcase_add_test_raise_signal(tc, test_sandbox_kills_fork, SIGSYS);

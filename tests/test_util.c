@@ -168,10 +168,14 @@ START_TEST(test_util_quantiles_by_selection_match_the_sorted_ones)
 			memcpy(sorted, v, n * sizeof(*v));
 			util_sort_u64(sorted, n);
 			util_quantiles(v, n, qs, 5, got);
-			for (size_t q = 0; q < 5; q++)
-				ck_assert_msg(got[q] == util_quantile_sorted(sorted, n, qs[q]),
-					      "n=%zu kind=%u q=%g: %llu", n, kind,
-					      qs[q], (unsigned long long)got[q]);
+			for (size_t q = 0; q < 5; q++) {
+				uint64_t want = util_quantile_sorted(sorted, n,
+								     qs[q]);
+				ck_assert_msg(got[q] == want,
+					      "n=%zu kind=%u q=%g: %llu",
+					      n, kind, qs[q],
+					      (unsigned long long)got[q]);
+			}
 		}
 	}
 }
@@ -228,7 +232,8 @@ util_suite(void)
 	tc = tcase_create("misc");
 	tcase_add_test(tc, test_util_quote_escapes_and_cuts);
 	tcase_add_test(tc, test_util_quantile_uses_nearest_rank);
-	tcase_add_test(tc, test_util_quantiles_by_selection_match_the_sorted_ones);
+	tcase_add_test(tc,
+		       test_util_quantiles_by_selection_match_the_sorted_ones);
 	tcase_add_test(tc, test_util_parse_u64_checks_bounds_and_digits);
 	suite_add_tcase(s, tc);
 	return s;

@@ -28,6 +28,8 @@ struct js_plain {
 static bool heap_exists;
 static size_t heap_bytes;
 static size_t heap_peak_bytes;
+/* heap_bytes at the last js_plain_heap_peak() */
+static size_t heap_mark_bytes;
 
 static void
 count_bytes(size_t freed, size_t taken)
@@ -101,10 +103,11 @@ size_t
 js_plain_heap_peak(struct js_plain *p)
 {
 	(void)p;
-	size_t peak = heap_peak_bytes;
+	size_t grown = heap_peak_bytes - heap_mark_bytes;
 
 	heap_peak_bytes = heap_bytes;
-	return peak;
+	heap_mark_bytes = heap_bytes;
+	return grown;
 }
 
 /* The context scripts run in: the heap's own, or a new thread with a

@@ -42,8 +42,9 @@ int js_plain_eval(struct js_plain *p, const char *code, size_t len);
 int js_plain_eval_json(struct js_plain *p, const char *code, size_t len,
 		       char **ret_json);
 
-/* The most bytes the heap held since the last call (which starts a new
- * count from what it holds now): allocations as malloc sizes them. */
+/* How far the heap grew above what it held at the last call, at its
+ * peak since then (as worker/js.c reports an execution's heap peak);
+ * each call starts a new count. Bytes as malloc sizes them. */
 size_t js_plain_heap_peak(struct js_plain *p);
 
 #endif

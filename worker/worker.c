@@ -138,10 +138,10 @@ serve_one(struct js_engine *engine, uint8_t *buf, size_t len)
 	if (js_engine_run(engine, &req, &res) < 0)
 		_exit(IPC_EXIT_OOM);
 	send_result(exec.id, &res);
-	/* The supervisor, woken by the result, often waits on this CPU:
-	 * it answers the client first, and the next environment is built
-	 * after (bench/bench_load --connections 1: a quarter off the round
-	 * trip's median). */
+	/* The supervisor, woken by the result, often waits on this core:
+	 * yielding lets it answer the client before the next environment is
+	 * built. A hint to the scheduler, no more (sched_yield(2): its
+	 * effect under SCHED_OTHER is the scheduler's choice). */
 	(void)sched_yield();
 	js_result_fini(&res);
 	proto_msg_free(msg);
