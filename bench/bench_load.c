@@ -360,7 +360,10 @@ write_json(const struct options *o, int argc, char **argv, const char *key,
 static bool
 is_report_sound(const struct load_report *r)
 {
-	return r->wrong == 0 && r->lost == 0 && r->cut == 0;
+	/* A load whose every request fails measures nothing: error answers
+	 * (a script that throws, a timeout) count against the run too. */
+	return r->ok > 0 && r->errors == 0 && r->wrong == 0 && r->lost == 0 &&
+	       r->cut == 0;
 }
 
 static int

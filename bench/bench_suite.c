@@ -27,6 +27,7 @@
 #include "bench/cases.h"
 #include "bench/cli.h"
 #include "bench/goals.h"
+#include "bench/load.h"
 #include "bench/modes.h"
 #include "bench/report.h"
 #include "common/sys.h"
@@ -177,6 +178,21 @@ run_rounds(struct suite *s)
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* The tenant counts, read now so that a bad list stops the run before
+ * its minutes of cases rather than after. */
+static int
+check_tenants(const struct options *o)
+{
+	unsigned counts[GOALS_TENANT_COUNTS_MAX];
+
+	if (!o->is_load || !o->tenants)
+		return 0;
+	int n = cli_parse_counts("bench_suite", "tenants", o->tenants,
+				 LOAD_TENANTS_MAX, counts,
+				 UTIL_ARRAY_SIZE(counts));
+	return n < 0 ? n : 0;
+}
+
 static int
 load_cases(struct suite *s)
 {
@@ -192,6 +208,31 @@ load_cases(struct suite *s)
 	return 0;
 }
 
+/* Checks that every name of the list is a mode, and a peer's only
+ * with the peers on. */
+static int
+check_mode_names(const struct options *o)
+{
+	char copy[256], *save;
+
+	(void)snprintf(copy, sizeof(copy), "%s", o->modes);
+	for (char *t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		const struct modes_mode *m = modes_find(t);
+		if (m && (!m->is_peer || o->is_peers))
+			continue;
+		fprintf(stderr, m ? "bench_suite: --modes names %s, a peer, with --no-peers\n" :
+				    "bench_suite: --modes names %s, which is no mode; the modes:",
+			t);
+		for (size_t i = 0; !m && i < modes_count; i++)
+			fprintf(stderr, " %s", modes_all[i].name);
+		if (!m)
+			fprintf(stderr, "\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The modes of the comma-separated list (NULL: all; without peers, the
  * Beddel ones). baseline is always first: every ratio is to it. */
 static int
@@ -199,6 +240,8 @@ choose_modes(struct suite *s)
 {
 	const char *list = s->o->modes;
 
+	if (list && check_mode_names(s->o) < 0)
+		return -EINVAL;
 	s->modes[s->n_modes++] = modes_find("baseline");
 	for (size_t i = 0; i < modes_count; i++) {
 		const struct modes_mode *m = &modes_all[i];
@@ -207,13 +250,6 @@ choose_modes(struct suite *s)
 		if (list && !cli_list_contains(list, m->name))
 			continue;
 		s->modes[s->n_modes++] = m;
-	}
-	if (list && s->n_modes == 1 && !cli_list_contains(list, "baseline")) {
-		fprintf(stderr, "bench_suite: --modes names no mode of:");
-		for (size_t i = 0; i < modes_count; i++)
-			fprintf(stderr, " %s", modes_all[i].name);
-		fprintf(stderr, "\n");
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -299,7 +335,9 @@ suite_setup(struct suite *s, int argc, char **argv)
 	char peer_script[4096];
 	int r;
 
-	r = load_cases(s);
+	r = check_tenants(s->o);
+	if (r == 0)
+		r = load_cases(s);
 	if (r == 0)
 		r = choose_modes(s);
 	if (r == 0)

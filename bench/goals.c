@@ -332,7 +332,7 @@ int
 goals_measure(struct report *r, struct modes_env *env,
 	      const struct goals_options *o)
 {
-	unsigned counts[16];
+	unsigned counts[GOALS_TENANT_COUNTS_MAX];
 	int first = 0;
 
 	int rc = o->memory ? memory_goal(r, env, o->memory) : 0;

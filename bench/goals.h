@@ -24,6 +24,9 @@ struct goals_memory {
 	char why[REPORT_WHY_MAX];
 };
 
+/* Tenant counts --tenants may list. */
+#define GOALS_TENANT_COUNTS_MAX 16
+
 struct goals_options {
 	size_t case_index; /* the case the latency goals compare */
 	uint64_t load_ms;  /* each load run's counted length */

@@ -25,9 +25,15 @@ fi
 
 out=${BEDDEL_BENCH_OUT:-build/bench-report}
 rc=0
+# No plot of an earlier run may pass for this one's.
+rm -f "$out/latency.svg" "$out/tenants.svg"
 build/bench/bench_suite --out "$out" "$@" || rc=$?
 if [ -f "$out/latency.dat" ]; then
 	gnuplot -e "dir='$out'" bench/plot.gp
-	echo "plots: $out/latency.svg, $out/tenants.svg"
+	for plot in "$out/latency.svg" "$out/tenants.svg"; do
+		if [ -f "$plot" ]; then
+			echo "plot: $plot"
+		fi
+	done
 fi
 exit "$rc"

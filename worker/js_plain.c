@@ -39,10 +39,23 @@ count_bytes(size_t freed, size_t taken)
 		heap_peak_bytes = heap_bytes;
 }
 
+/* No heap cap, but a ceiling: a case gone wrong (an endless push) must
+ * fail with the engine's out-of-memory error, not take the host's
+ * memory. Far above any heap cap of the profiles. */
+#define JS_PLAIN_HEAP_CEILING_BYTES (256u * 1024u * 1024u)
+
+static bool
+is_room_for(size_t freed, size_t size)
+{
+	return heap_bytes - freed + size <= JS_PLAIN_HEAP_CEILING_BYTES;
+}
+
 static void *
 plain_alloc(void *udata, duk_size_t size)
 {
 	(void)udata;
+	if (!is_room_for(0, size))
+		return NULL;
 	void *ptr = malloc(size);
 	if (ptr)
 		count_bytes(0, malloc_usable_size(ptr));
@@ -54,6 +67,8 @@ plain_realloc(void *udata, void *ptr, duk_size_t size)
 {
 	(void)udata;
 	size_t old = malloc_usable_size(ptr);
+	if (!is_room_for(old, size))
+		return NULL;
 	void *moved = realloc(ptr, size);
 	if (moved || size == 0)
 		count_bytes(old, malloc_usable_size(moved));

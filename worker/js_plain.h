@@ -3,7 +3,8 @@
  * The unsandboxed baseline of the benchmarks: a plain Duktape heap with
  * the library's default fatal handler, in which scripts run one after
  * another, in one shared global environment or each in a fresh one. No
- * heap cap, no sandbox, no conversion of the result. It exists only so that
+ * heap cap (only a ceiling of 256 MiB against runaway scripts), no time
+ * limit, no sandbox, no conversion of the result. It exists only so that
  * bench/ can show what the isolation of worker/js.c and of the supervisor
  * costs; Beddel never runs a request through it, and nothing but bench/
  * may link it. Runs in-process, in the benchmark programs only.
