@@ -401,7 +401,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: bench_suite [--iterations N] [--process-iterations N] [--rounds N]\n"
-		"                   [--warmup N] [--modes LIST] [--case NAME] [--no-peers]\n"
+		"                   [--warmup N] [--modes LIST] [--cases DIR] [--case NAME]\n"
+		"                   [--no-peers]\n"
 		"                   [--no-load] [--load-ms MS] [--tenants LIST] [--out DIR]\n"
 		"                   [--quick]\n"
 		"Runs every case of bench/cases/ in every mode, side by side, checks every\n"
@@ -416,6 +417,8 @@ usage(FILE *out)
 		"  --warmup N              untimed runs per case and mode first (default: %d)\n"
 		"  --modes LIST            comma-separated modes (default: all; baseline\n"
 		"                          always runs)\n"
+		"  --cases DIR             the cases: DIR/standard, profiles, targets and\n"
+		"                          memory (default: bench/cases of the sources)\n"
 		"  --case NAME             the case of the latency goals and the plot\n"
 		"                          (default: simple-math)\n"
 		"  --no-peers              no Node.js peers\n"
