@@ -610,43 +610,16 @@ modes_unavailable(const struct modes_env *env, const struct modes_mode *m)
 
 /* ---- /proc ------------------------------------------------------------ */
 
-/* The "Name:   N kB" line of a /proc file, in bytes; 0 when missing. */
-static uint64_t
-read_kb_line(const char *path, const char *name)
-{
-	FILE *f = fopen(path, "re");
-	char line[256];
-	uint64_t kb = 0;
-
-	if (!f)
-		return 0;
-	size_t n = strlen(name);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, name, n) == 0) {
-			kb = strtoull(line + n, NULL, 10);
-			break;
-		}
-	}
-	(void)fclose(f);
-	return kb * 1024u;
-}
-
 uint64_t
 modes_rss_bytes(int pid)
 {
-	char path[64];
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	return read_kb_line(path, "VmRSS:");
+	return harness_proc_kib(pid, "status", "VmRSS") * 1024u;
 }
 
 uint64_t
 modes_private_dirty_bytes(int pid)
 {
-	char path[64];
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-	return read_kb_line(path, "Private_Dirty:");
+	return harness_proc_kib(pid, "smaps_rollup", "Private_Dirty") * 1024u;
 }
 
 /* ---- start and stop --------------------------------------------------- */

@@ -112,24 +112,14 @@ START_TEST(test_pool_replaces_a_worker_after_its_execution_limit)
 }
 END_TEST
 
-/* The Private_Dirty line of /proc/PID/smaps_rollup, in KiB: what the
- * process alone holds. */
+/* What the process alone holds, in KiB. */
 static unsigned long
 private_dirty_kib(pid_t pid)
 {
-	char path[64], line[256];
-	unsigned long kib = 0;
+	uint64_t kib = harness_proc_kib(pid, "smaps_rollup", "Private_Dirty");
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	FILE *f = fopen(path, "re");
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Private_Dirty: %lu kB", &kib) == 1)
-			break;
-	}
-	(void)fclose(f);
 	ck_assert_uint_gt(kib, 0);
-	return kib;
+	return (unsigned long)kib;
 }
 
 /* A script that built megabytes leaves its worker holding no more than a

@@ -494,10 +494,27 @@ harness_count_fds(void)
 int
 harness_proc_status(pid_t pid, const char *name, char *buf, size_t size)
 {
+	return harness_proc_field(pid, "status", name, buf, size);
+}
+
+uint64_t
+harness_proc_kib(pid_t pid, const char *file, const char *name)
+{
+	char value[64];
+
+	if (harness_proc_field(pid, file, name, value, sizeof(value)) < 0)
+		return 0;
+	return strtoull(value, NULL, 10);
+}
+
+int
+harness_proc_field(pid_t pid, const char *file, const char *name, char *buf,
+		   size_t size)
+{
 	char path[64], line[256];
 	size_t n = strlen(name);
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -errno;

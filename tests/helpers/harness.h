@@ -110,6 +110,14 @@ pid_t harness_busy_worker(const struct harness *h, int timeout_ms);
  * buf (empty when there is no such line). Returns 0 or -errno. */
 int harness_proc_status(pid_t pid, const char *name, char *buf, size_t size);
 
+/* The same for any /proc/PID file of "Name: value" lines (status,
+ * smaps_rollup). */
+int harness_proc_field(pid_t pid, const char *file, const char *name,
+		       char *buf, size_t size);
+
+/* A "Name: N kB" line of /proc/PID/file, in KiB; 0 when missing. */
+uint64_t harness_proc_kib(pid_t pid, const char *file, const char *name);
+
 /* Whether the supervisor's workers run in PID namespaces of their own
  * (their NSpid line lists two ids). Waits up to 5 s for a worker. */
 bool harness_workers_have_own_pid_namespace(const struct harness *h);
