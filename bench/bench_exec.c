@@ -1195,15 +1195,9 @@ take_option(int opt, const char *arg, void *opts)
 	return 0;
 }
 
-static const struct cli_spec cli = {
-	.prog = "bench_exec",
-	.options = text_options,
-	.n_options = UTIL_ARRAY_SIZE(text_options),
-	.numbers = number_options,
-	.n_numbers = UTIL_ARRAY_SIZE(number_options),
-	.take = take_option,
-	.usage = usage,
-};
+static const struct cli_spec cli = CLI_SPEC("bench_exec", text_options,
+						 number_options, take_option,
+						 usage);
 
 /* The latency table: every example by every path. */
 static int

@@ -199,15 +199,9 @@ check_options(const struct options *o)
 	return 0;
 }
 
-static const struct cli_spec cli = {
-	.prog = "bench_load",
-	.options = text_options,
-	.n_options = UTIL_ARRAY_SIZE(text_options),
-	.numbers = number_options,
-	.n_numbers = UTIL_ARRAY_SIZE(number_options),
-	.take = take_option,
-	.usage = usage,
-};
+static const struct cli_spec cli = CLI_SPEC("bench_load", text_options,
+						 number_options, take_option,
+						 usage);
 
 /* ---- Header --------------------------------------------------------- */
 

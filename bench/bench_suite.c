@@ -461,15 +461,9 @@ take_option(int opt, const char *arg, void *opts)
 	return 0;
 }
 
-static const struct cli_spec cli = {
-	.prog = "bench_suite",
-	.options = text_options,
-	.n_options = UTIL_ARRAY_SIZE(text_options),
-	.numbers = number_options,
-	.n_numbers = UTIL_ARRAY_SIZE(number_options),
-	.take = take_option,
-	.usage = usage,
-};
+static const struct cli_spec cli = CLI_SPEC("bench_suite", text_options,
+						 number_options, take_option,
+						 usage);
 
 /* ---- main -------------------------------------------------------------- */
 

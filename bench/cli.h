@@ -40,6 +40,16 @@ struct cli_spec {
 	void (*usage)(FILE *out);
 };
 
+/* The spec of a program whose option and number tables are arrays. */
+#define CLI_SPEC(prog_, options_, numbers_, take_, usage_)                  \
+	{                                                                   \
+		.prog = (prog_), .options = (options_),                     \
+		.n_options = sizeof(options_) / sizeof((options_)[0]),      \
+		.numbers = (numbers_),                                      \
+		.n_numbers = sizeof(numbers_) / sizeof((numbers_)[0]),      \
+		.take = (take_), .usage = (usage_),                         \
+	}
+
 /* Parses argv into opts. --help prints the usage on stdout and exits 0;
  * an unknown option, a bad number or an argument left over prints why
  * and returns -EINVAL. */
