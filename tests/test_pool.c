@@ -15,8 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "common/proto.h"
 #include "common/sys.h"
+#include "supervisor/pool.h"
 #include "tests/helpers/harness.h"
 
 static struct harness h;
@@ -109,6 +112,38 @@ START_TEST(test_pool_replaces_a_worker_after_its_execution_limit)
 	ck_assert_int_eq(run_for("alice", "1"), first);
 	ck_assert_int_ne(run_for("alice", "1"), first);
 	ck_assert_uint_eq(harness_count_log(&h, "reached its execution limit"), 1);
+}
+END_TEST
+
+/* A pool nobody started (beddel-run's, whose requests alone start
+ * workers) keeps no target: what makes it look again at its workers,
+ * here new profiles, starts none. Once started, it keeps its minimum. */
+START_TEST(test_pool_never_started_starts_no_worker)
+{
+	struct event_base *base = event_base_new();
+	struct pool_config cfg;
+	struct pool_figures f;
+	char err[256];
+
+	ck_assert_ptr_nonnull(base);
+	pool_config_defaults(&cfg);
+	cfg.worker_path = getenv("BEDDEL_WORKER");
+	cfg.min_workers = 1;
+	ck_assert_msg(pool_config_load_profiles(&cfg, NULL, err,
+						sizeof(err)) == 0,
+		      "%s", err);
+	struct pool *p = pool_new(base, &cfg);
+	ck_assert_ptr_nonnull(p);
+
+	pool_set_profiles(p, &cfg.profiles);
+	pool_get_figures(p, &f);
+	ck_assert_uint_eq(f.workers, 0);
+
+	ck_assert_int_eq(pool_start(p), 0);
+	pool_get_figures(p, &f);
+	ck_assert_uint_eq(f.workers, 1);
+	pool_free(p);
+	event_base_free(base);
 }
 END_TEST
 
@@ -884,6 +919,12 @@ pool_suite(void)
 	tcase_add_test(tc, test_pool_requests_lower_limits_only);
 	tcase_add_test(tc, test_pool_reloads_profiles_on_sighup);
 	tcase_add_test(tc, test_pool_reloads_its_configuration_on_sighup);
+	suite_add_tcase(s, tc);
+
+	/* In this process: no supervisor to stop after it. */
+	tc = tcase_create("in-process");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_pool_never_started_starts_no_worker);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fairness");
