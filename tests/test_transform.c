@@ -456,23 +456,35 @@ teardown_supervisor(void)
 	ck_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-/* Runs code for tenant on a connection of its own; fills *ret_kind and
- * the value as JSON in *ret_json (free it; NULL unless ok). */
+/* Runs code for tenant on a connection of its own; *ret_msg owns the
+ * answer *ret_res views (free it with proto_msg_free()). */
+static void
+exec_for(const char *tenant, const char *code, struct proto_msg **ret_msg,
+	 struct proto_result *ret_res)
+{
+	int fd = harness_connect(&h);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_exec_for(fd, 1, tenant, code, ret_msg,
+					  ret_res),
+			 0);
+	(void)close(fd);
+}
+
+/* As exec_for(), keeping *ret_kind and the value as JSON in *ret_json
+ * (free it; NULL unless ok). */
 static void
 run_for(const char *tenant, const char *code, enum outcome *ret_kind,
 	char **ret_json)
 {
 	struct proto_msg *m;
 	struct proto_result res;
-	int fd = harness_connect(&h);
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(harness_exec_for(fd, 1, tenant, code, &m, &res), 0);
+	exec_for(tenant, code, &m, &res);
 	*ret_kind = res.outcome;
 	*ret_json = res.outcome == OUTCOME_OK ? harness_value_json(res.value) :
 						NULL;
 	proto_msg_free(m);
-	(void)close(fd);
 }
 
 /* A figure of the status map's "transform" part. */
@@ -529,16 +541,11 @@ START_TEST(test_transform_serves_es2015_scripts_and_caches_them_per_tenant)
 	/* A real syntax error is answered with the source's position. */
 	struct proto_msg *m;
 	struct proto_result res;
-	int fd = harness_connect(&h);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(harness_exec_for(fd, 1, "t1", "let ok = 1;\nlet = ;", &m,
-					  &res),
-			 0);
+	exec_for("t1", "let ok = 1;\nlet = ;", &m, &res);
 	ck_assert_int_eq(res.outcome, OUTCOME_SYNTAX_ERROR);
 	ck_assert_uint_eq(res.line, 2);
 	ck_assert_uint_eq(res.column, 7);
 	proto_msg_free(m);
-	(void)close(fd);
 	ck_assert_uint_eq(harness_count_log(&h, "transform: done"), 3);
 }
 END_TEST
@@ -695,15 +702,12 @@ START_TEST(test_transform_replaces_a_worker_a_parser_bomb_broke)
 	 * the engine refuses, and the compiler's parser recurses on it. */
 	struct proto_msg *m;
 	struct proto_result res;
-	int fd = harness_connect(&h);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(harness_exec_for(fd, 1, "t", bomb, &m, &res), 0);
+	exec_for("t", bomb, &m, &res);
 	free(bomb);
 	ck_assert_int_eq(res.outcome, OUTCOME_SYNTAX_ERROR);
 	ck_assert_ptr_nonnull(memmem(res.message, res.message_len,
 				     "transform failed", 16));
 	proto_msg_free(m);
-	(void)close(fd);
 	ck_assert_int_eq(harness_wait_log(&h, "retiring worker: failed internally",
 					  1, 5000),
 			 0);
@@ -746,17 +750,12 @@ START_TEST(test_transform_quarantines_a_source_that_breaks_its_workers)
 	 * named as such, without the lowered code's line. */
 	struct proto_msg *m;
 	struct proto_result res;
-	int fd = harness_connect(&h);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(harness_exec_for(fd, 1, "t", "let big = 10n;\nbig", &m,
-					  &res),
-			 0);
+	exec_for("t", "let big = 10n;\nbig", &m, &res);
 	ck_assert_int_eq(res.outcome, OUTCOME_SYNTAX_ERROR);
 	ck_assert_ptr_nonnull(memmem(res.message, res.message_len,
 				     "even once lowered", 17));
 	ck_assert_uint_eq(res.line, 0);
 	proto_msg_free(m);
-	(void)close(fd);
 }
 END_TEST
 
