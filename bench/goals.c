@@ -190,6 +190,12 @@ memory_goal(struct report *r, struct modes_env *env,
 			       "cannot read the worker's smaps_rollup");
 		return -EIO;
 	}
+	/* The cases reach the worker through the pipe mode only. */
+	if (mode_index(r, "pipe") == r->n_modes) {
+		(void)snprintf(g->detail, sizeof(g->detail),
+			       "the pipe mode was not run, so the worker ran no case");
+		return 0;
+	}
 	(void)snprintf(detail, sizeof(detail),
 		       "worker: %llu KiB private dirty after every case, %llu KiB fresh; one more isolate (mean of %u, in a fresh Node.js process): ",
 		       (unsigned long long)dirty / 1024u,

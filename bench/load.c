@@ -140,15 +140,18 @@ series_summarize(struct series *s)
 	struct load_latency l = { .count = s->n };
 	uint64_t sum = 0;
 
+	static const double qs[] = { 0.5, 0.9, 0.99, 1.0 };
+	uint64_t q[UTIL_ARRAY_SIZE(qs)];
+
 	if (s->n == 0)
 		return l;
-	util_sort_u64(s->values, s->n);
 	for (size_t i = 0; i < s->n; i++)
 		sum += s->values[i];
-	l.median_us = util_quantile_sorted(s->values, s->n, 0.5);
-	l.p90_us = util_quantile_sorted(s->values, s->n, 0.9);
-	l.p99_us = util_quantile_sorted(s->values, s->n, 0.99);
-	l.max_us = s->values[s->n - 1];
+	util_quantiles(s->values, s->n, qs, UTIL_ARRAY_SIZE(qs), q);
+	l.median_us = q[0];
+	l.p90_us = q[1];
+	l.p99_us = q[2];
+	l.max_us = q[3];
 	l.mean_us = (double)sum / (double)s->n;
 	return l;
 }

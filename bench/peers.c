@@ -284,31 +284,45 @@ peers_run(struct peers *p, const char *mode, const char *code, size_t n,
 	return r;
 }
 
-int
-peers_throughput(struct peers *p, const char *mode, const char *code,
-		 uint64_t duration_ms, double *ret_rate, char *why,
-		 size_t why_size)
+/* Sends req (taking it) and reads the positive integers of the answer
+ * under the n keys into out. */
+static int
+request_counts(struct peers *p, json_t *req, const char *const *keys,
+	       size_t n, json_int_t *out, char *why, size_t why_size)
 {
 	json_t *answer;
-
-	json_t *req = json_pack("{s:s, s:s, s:s, s:I}", "op", "throughput",
-				"mode", mode, "code", code, "duration_ms",
-				(json_int_t)duration_ms);
 	int r = request(p, req, PEERS_ANSWER_TIMEOUT_MS, &answer, why,
 			why_size);
 	if (r < 0)
 		return r;
 
-	json_int_t count = json_integer_value(json_object_get(answer,
-							      "executions"));
-	json_int_t ns = json_integer_value(json_object_get(answer,
-							   "elapsed_ns"));
-	json_decref(answer);
-	if (count <= 0 || ns <= 0) {
-		set_why(why, why_size, "the peer ran nothing", NULL);
-		return -EBADMSG;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = json_integer_value(json_object_get(answer, keys[i]));
+		if (out[i] <= 0)
+			r = -EBADMSG;
 	}
-	*ret_rate = (double)count * 1e9 / (double)ns;
+	json_decref(answer);
+	if (r < 0)
+		set_why(why, why_size, "the peer's answer lacks a count",
+			keys[0]);
+	return r;
+}
+
+int
+peers_throughput(struct peers *p, const char *mode, const char *code,
+		 uint64_t duration_ms, double *ret_rate, char *why,
+		 size_t why_size)
+{
+	static const char *const keys[] = { "executions", "elapsed_ns" };
+	json_int_t v[2];
+
+	json_t *req = json_pack("{s:s, s:s, s:s, s:I}", "op", "throughput",
+				"mode", mode, "code", code, "duration_ms",
+				(json_int_t)duration_ms);
+	int r = request_counts(p, req, keys, 2, v, why, why_size);
+	if (r < 0)
+		return r;
+	*ret_rate = (double)v[0] * 1e9 / (double)v[1];
 	return 0;
 }
 
@@ -316,22 +330,14 @@ int
 peers_isolate_rss(struct peers *p, unsigned isolates, uint64_t *ret_bytes,
 		  char *why, size_t why_size)
 {
-	json_t *answer;
+	static const char *const keys[] = { "per_isolate_bytes" };
+	json_int_t bytes;
 
 	json_t *req = json_pack("{s:s, s:I}", "op", "memory", "isolates",
 				(json_int_t)isolates);
-	int r = request(p, req, PEERS_ANSWER_TIMEOUT_MS, &answer, why,
-			why_size);
+	int r = request_counts(p, req, keys, 1, &bytes, why, why_size);
 	if (r < 0)
 		return r;
-
-	json_int_t bytes = json_integer_value(json_object_get(answer,
-							      "per_isolate_bytes"));
-	json_decref(answer);
-	if (bytes <= 0) {
-		set_why(why, why_size, "the peer measured no memory", NULL);
-		return -EBADMSG;
-	}
 	*ret_bytes = (uint64_t)bytes;
 	return 0;
 }
